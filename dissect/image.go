@@ -1,0 +1,163 @@
+package dissect
+
+import (
+	"fmt"
+	"io"
+	"io/fs"
+	"os"
+
+	"github.com/portable-generator/portable-generator/dissect/internal/vfs"
+)
+
+// Kind is what an image is on the host.
+type Kind string
+
+const (
+	KindDirectory Kind = "directory" // a directory or btrfs subvolume: RootDirectory=
+	KindRaw       Kind = "raw"       // a raw disk image file or block device: RootImage=
+)
+
+// Image is an opened portable image.
+type Image struct {
+	Path string // as given to Open; empty for New
+	Kind Kind
+	Size int64 // bytes, raw images only
+
+	// PartitionTable is "gpt", "dos" or "" for a naked file system or a
+	// directory.
+	PartitionTable string
+	// SectorSize is the logical sector size the partition table was found
+	// with (512 or 4096); 0 without a table.
+	SectorSize int
+	// DiskUUID is the GPT disk GUID, or the MBR disk signature.
+	DiskUUID string
+	// Partitions are the partitions chosen by the Discoverable Partitions
+	// Specification rules (one for a naked file system), in table order.
+	Partitions []Partition
+	// Verity is what PID 1 needs to activate dm-verity, nil without verity.
+	Verity *Verity
+
+	tree   *vfs.Tree
+	budget *vfs.Budget
+	closer io.Closer
+}
+
+// Designator is the role of a partition in the Discoverable Partitions
+// Specification: "root", "usr", "root-verity", "root-verity-sig", "usr-verity",
+// "usr-verity-sig", "home", "srv", "var", "tmp", "esp", "xbootldr", "swap".
+type Designator string
+
+// Partition is one partition (or the naked file system) the image is made of.
+type Partition struct {
+	Number       int        // 1-based index in the table; 0 for a naked file system
+	Designator   Designator // "root" for a naked file system
+	TypeUUID     string     // lower-case GPT type GUID; "" for MBR and naked
+	MBRType      byte       // MBR partition type, e.g. 0x83
+	UUID         string     // GPT partition GUID, MBR "<disk-id>-NN", or the file system UUID
+	Label        string
+	Flags        uint64 // GPT attribute bits
+	NoAuto       bool   // GPT bit 63
+	ReadOnly     bool   // GPT bit 60, or inherently read-only file system
+	GrowFS       bool   // GPT bit 59
+	Architecture string // "x86-64", "arm64", ...; "" when the type is not architecture-specific
+	Offset       int64  // bytes from the start of the image
+	Size         int64  // bytes
+	FSType       string // "squashfs", "erofs", "ext4", "btrfs", ..., "DM_verity_hash", "verity_hash_signature"
+}
+
+// Verity is what PID 1 needs to set up dm-verity for the image
+// (RootHash=, RootVerity=, RootHashSignature=).
+type Verity struct {
+	Designator Designator // "root" or "usr": the data partition it covers
+	// RootHash is the root hash in lower-case hex, "" if unknown.
+	RootHash string
+	// RootHashSource says where RootHash came from: "sidecar", "xattr",
+	// "signature-partition", or "partition-uuids" (the data partition's UUID
+	// followed by the verity partition's, as systemd-repart makes them and
+	// systemd 258+ guesses).
+	RootHashSource string
+	// HashTree is the path of a .verity sidecar file, "" when the hash tree
+	// is a partition of the image.
+	HashTree string
+	// Signature is the PKCS#7 signature of the root hash, nil if none.
+	Signature []byte
+	// SignaturePath is the .roothash.p7s/.usrhash.p7s sidecar, "" if the
+	// signature came from a partition or there is none.
+	SignaturePath string
+}
+
+// Options change how an image is opened.
+type Options struct {
+	Limits Limits // zero: DefaultLimits
+	// Architecture is the native architecture in systemd's naming
+	// ("x86-64", "arm64", ...); "" means the one this program runs on.
+	Architecture string
+}
+
+// Open opens the image at path with default options.
+func Open(path string) (*Image, error) { return OpenOptions(path, Options{}) }
+
+// OpenOptions opens the image at path: a directory, or a regular file or
+// block device holding a raw image.
+func OpenOptions(path string, o Options) (*Image, error) {
+	b := newBudget(o)
+	fi, err := os.Stat(path)
+	if err != nil {
+		return nil, err
+	}
+	if fi.IsDir() {
+		return openDirectory(path, b)
+	}
+	f, err := os.Open(path)
+	if err != nil {
+		return nil, err
+	}
+	size := fi.Size()
+	if !fi.Mode().IsRegular() {
+		if size, err = blockDeviceSize(f); err != nil {
+			f.Close()
+			return nil, fmt.Errorf("%s: %w", path, err)
+		}
+	}
+	img, err := newRaw(f, size, path, o, b)
+	if err != nil {
+		f.Close()
+		return nil, err
+	}
+	img.closer = f
+	return img, nil
+}
+
+// New reads a raw image from r, which holds size bytes. Sidecar files
+// (.roothash, .verity, ...) are not looked for: there is no path.
+func New(r io.ReaderAt, size int64) (*Image, error) {
+	o := Options{}
+	return newRaw(r, size, "", o, newBudget(o))
+}
+
+func newBudget(o Options) *vfs.Budget {
+	l := o.Limits
+	if l == (Limits{}) {
+		l = DefaultLimits
+	}
+	return vfs.NewBudget(l)
+}
+
+// FS returns the image's tree. Paths are relative ("etc/os-release");
+// symlinks resolve inside the image.
+func (img *Image) FS() fs.FS { return img.tree }
+
+// Resolve follows name inside the image and returns the in-image absolute
+// path it ends at.
+func (img *Image) Resolve(name string) (string, error) { return img.tree.Resolve(name) }
+
+// Stats returns the work spent on the image so far.
+func (img *Image) Stats() Stats { return img.budget.Stats() }
+
+// Close releases the image's file.
+func (img *Image) Close() error {
+	if img.closer != nil {
+		return img.closer.Close()
+	}
+	return nil
+}

