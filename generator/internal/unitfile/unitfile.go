@@ -1,0 +1,226 @@
+// Package unitfile reads systemd unit files the way systemd's own
+// configuration parser does, for the generator's decisions ([Install]
+// handling, sandbox policy checks). It never writes unit files: the
+// generator copies an image's units byte for byte.
+//
+// Semantics follow systemd.syntax(7): comments only at the start of a line
+// ('#' or ';'), a trailing backslash continues a logical line (the backslash
+// becomes a space), comment lines inside a continuation are skipped,
+// whitespace around keys and values is trimmed, lines without '=' and
+// assignments outside a section are ignored as systemd ignores them (with a
+// warning we keep as a Problem), and a logical line longer than 1 MiB makes
+// the file bad, as it makes systemd refuse the unit.
+//
+// go-systemd's unit package is not used for reading: it rejects lines over
+// 2048 bytes, fails on comments inside continuations, and keeps raw
+// backslash-newlines in values.
+package unitfile
+
+import (
+	"bytes"
+	"fmt"
+	"strings"
+)
+
+// MaxLine is the longest logical line systemd accepts (LONG_LINE_MAX).
+const MaxLine = 1 << 20
+
+// Assignment is one KEY=VALUE line.
+type Assignment struct {
+	Section string
+	Key     string
+	Value   string // trimmed, otherwise raw: no unquoting, no specifier expansion
+	Line    int    // 1-based line number where the logical line starts
+}
+
+// File is a parsed unit file.
+type File struct {
+	Assignments []Assignment
+	// Problems are the lines systemd would warn about and ignore.
+	Problems []string
+}
+
+// Parse reads a unit file. It fails only where systemd would refuse to load
+// the unit (a malformed section header, an over-long line).
+func Parse(data []byte) (*File, error) {
+	f := &File{}
+	section := ""
+	var cont strings.Builder
+	contStart := 0
+	inCont := false
+	lines := bytes.Split(data, []byte("\n"))
+	for i, raw := range lines {
+		lineNo := i + 1
+		line := strings.TrimSuffix(string(raw), "\r")
+		trimmed := strings.TrimLeft(line, " \t")
+		if trimmed != "" && strings.ContainsRune("#;", rune(trimmed[0])) {
+			// A comment, also in the middle of a continuation.
+			continue
+		}
+		if !inCont {
+			contStart = lineNo
+		}
+		if endsEscaped(line) {
+			cont.WriteString(line[:len(line)-1])
+			cont.WriteByte(' ')
+			inCont = true
+			if cont.Len() > MaxLine {
+				return nil, fmt.Errorf("line %d: longer than %d bytes", contStart, MaxLine)
+			}
+			continue
+		}
+		cont.WriteString(line)
+		logical := cont.String()
+		cont.Reset()
+		inCont = false
+		if len(logical) > MaxLine {
+			return nil, fmt.Errorf("line %d: longer than %d bytes", contStart, MaxLine)
+		}
+		l := strings.TrimSpace(logical)
+		switch {
+		case l == "":
+			continue
+		case l[0] == '[':
+			if !strings.HasSuffix(l, "]") || len(l) < 3 {
+				return nil, fmt.Errorf("line %d: invalid section header %q", contStart, l)
+			}
+			section = l[1 : len(l)-1]
+			if strings.ContainsAny(section, "[]") {
+				return nil, fmt.Errorf("line %d: invalid section header %q", contStart, l)
+			}
+			continue
+		}
+		key, value, ok := strings.Cut(l, "=")
+		if !ok {
+			f.Problems = append(f.Problems, fmt.Sprintf("line %d: missing '=', ignoring", contStart))
+			continue
+		}
+		if section == "" {
+			f.Problems = append(f.Problems, fmt.Sprintf("line %d: assignment outside of a section, ignoring", contStart))
+			continue
+		}
+		key = strings.TrimSpace(key)
+		if key == "" {
+			f.Problems = append(f.Problems, fmt.Sprintf("line %d: empty key, ignoring", contStart))
+			continue
+		}
+		f.Assignments = append(f.Assignments, Assignment{Section: section, Key: key, Value: strings.TrimSpace(value), Line: contStart})
+	}
+	if inCont {
+		// A continuation at the end of the file ends the logical line.
+		l := strings.TrimSpace(cont.String())
+		if l != "" {
+			if key, value, ok := strings.Cut(l, "="); ok && section != "" && strings.TrimSpace(key) != "" {
+				f.Assignments = append(f.Assignments, Assignment{Section: section, Key: strings.TrimSpace(key), Value: strings.TrimSpace(value), Line: contStart})
+			}
+		}
+	}
+	return f, nil
+}
+
+// endsEscaped reports whether line ends in an unescaped backslash.
+func endsEscaped(line string) bool {
+	n := 0
+	for i := len(line) - 1; i >= 0 && line[i] == '\\'; i-- {
+		n++
+	}
+	return n%2 == 1
+}
+
+// Values returns every value assigned to key in section, in order, with
+// systemd's list semantics: an empty assignment drops the values before it.
+func (f *File) Values(section, key string) []string {
+	var out []string
+	for _, a := range f.Assignments {
+		if a.Section != section || a.Key != key {
+			continue
+		}
+		if a.Value == "" {
+			out = nil
+			continue
+		}
+		out = append(out, a.Value)
+	}
+	return out
+}
+
+// Last returns the last value assigned to key in section (the one systemd
+// uses for a single-valued setting).
+func (f *File) Last(section, key string) (string, bool) {
+	for i := len(f.Assignments) - 1; i >= 0; i-- {
+		a := f.Assignments[i]
+		if a.Section == section && a.Key == key {
+			return a.Value, true
+		}
+	}
+	return "", false
+}
+
+// Words splits every value of a list setting into words (SplitWords) and
+// applies the reset semantics of Values.
+func (f *File) Words(section, key string) ([]string, error) {
+	var out []string
+	for _, v := range f.Values(section, key) {
+		w, err := SplitWords(v)
+		if err != nil {
+			return nil, err
+		}
+		out = append(out, w...)
+	}
+	return out, nil
+}
+
+// SplitWords splits a value into words as systemd's extract_first_word
+// does for lists: whitespace separates words, single and double quotes group
+// (and are removed), and a backslash escapes the next character (\n, \t,
+// \\, quotes; other escapes keep the character).
+func SplitWords(v string) ([]string, error) {
+	var words []string
+	var w strings.Builder
+	inWord := false
+	var quote byte
+	for i := 0; i < len(v); i++ {
+		c := v[i]
+		switch {
+		case c == '\\':
+			if i+1 >= len(v) {
+				return nil, fmt.Errorf("trailing backslash in %q", v)
+			}
+			i++
+			switch v[i] {
+			case 'n':
+				w.WriteByte('\n')
+			case 't':
+				w.WriteByte('\t')
+			default:
+				w.WriteByte(v[i])
+			}
+			inWord = true
+		case quote != 0:
+			if c == quote {
+				quote = 0
+			} else {
+				w.WriteByte(c)
+			}
+		case c == '\'' || c == '"':
+			quote = c
+			inWord = true
+		case c == ' ' || c == '\t' || c == '\n':
+			if inWord {
+				words = append(words, w.String())
+				w.Reset()
+				inWord = false
+			}
+		default:
+			w.WriteByte(c)
+			inWord = true
+		}
+	}
+	if quote != 0 {
+		return nil, fmt.Errorf("unbalanced quote in %q", v)
+	}
+	if inWord {
+		words = append(words, w.String())
+	}
+	return words, nil
+}
