@@ -1,0 +1,223 @@
+package vfs
+
+import (
+	"bytes"
+	"errors"
+	"io"
+	"io/fs"
+	"path"
+	"sort"
+	"strings"
+	"testing"
+	"testing/fstest"
+	"time"
+)
+
+// memFS is a vfs.FS over a map of paths, for testing the resolver on its own.
+type memFS map[string]*memNode
+
+type memNode struct {
+	path  string
+	mode  fs.FileMode
+	data  string // content, or the target of a symlink
+	mtime time.Time
+}
+
+func (n *memNode) Mode() fs.FileMode  { return n.mode }
+func (n *memNode) Size() int64        { return int64(len(n.data)) }
+func (n *memNode) ModTime() time.Time { return n.mtime }
+
+// newMemFS builds a file system from "path" -> "content" ("dir/" for
+// directories, "->target" for symlinks); parent directories are implied.
+func newMemFS(files map[string]string) memFS {
+	m := memFS{".": {path: ".", mode: fs.ModeDir | 0o755}}
+	for p, c := range files {
+		for d := path.Dir(p); d != "."; d = path.Dir(d) {
+			m[d] = &memNode{path: d, mode: fs.ModeDir | 0o755}
+		}
+		switch {
+		case strings.HasSuffix(p, "/"):
+			p = strings.TrimSuffix(p, "/")
+			m[p] = &memNode{path: p, mode: fs.ModeDir | 0o755}
+		case strings.HasPrefix(c, "->"):
+			m[p] = &memNode{path: p, mode: fs.ModeSymlink | 0o777, data: c[2:]}
+		default:
+			m[p] = &memNode{path: p, mode: 0o644, data: c}
+		}
+	}
+	return m
+}
+
+func (m memFS) Root() (Node, error) { return m["."], nil }
+func (m memFS) Lookup(dir Node, name string) (Node, error) {
+	n, ok := m[path.Join(dir.(*memNode).path, name)]
+	if !ok {
+		return nil, fs.ErrNotExist
+	}
+	return n, nil
+}
+func (m memFS) ReadDir(dir Node) ([]DirEntry, error) {
+	var out []DirEntry
+	d := dir.(*memNode).path
+	for p, n := range m {
+		if p != "." && path.Dir(p) == d {
+			out = append(out, DirEntry{Name: path.Base(p), Type: n.mode.Type()})
+		}
+	}
+	sort.Slice(out, func(i, j int) bool { return out[i].Name > out[j].Name }) // any order
+	return out, nil
+}
+func (m memFS) Readlink(link Node) (string, error) { return link.(*memNode).data, nil }
+func (m memFS) Open(file Node) (io.ReaderAt, error) {
+	return bytes.NewReader([]byte(file.(*memNode).data)), nil
+}
+
+func TestTreeResolution(t *testing.T) {
+	root := newMemFS(map[string]string{
+		"etc/os-release":  "->../usr/lib/os-release",
+		"etc/abs":         "->/usr/lib/os-release",
+		"etc/escape":      "->../../../../../etc/shadow",
+		"etc/dotdot-root": "->/../../usr/lib/os-release",
+		"etc/loop":        "->loop",
+		"etc/empty":       "->",
+		"lib":             "->usr/lib",
+		"usr/":            "",
+	})
+	usr := newMemFS(map[string]string{
+		"lib/os-release":                   "ID=split\n",
+		"lib/systemd/system/a.service":     "[Service]\n",
+		"lib/systemd/system/alias.service": "->/usr/lib/systemd/system/a.service",
+		"lib/systemd/system/up.service":    "->../../../../../../lib/systemd/system/a.service",
+		"lib/file":                         "x",
+	})
+	b := NewBudget(Limits{Hops: 8})
+	tree := NewTree(root, map[string]FS{"usr": usr}, b)
+	for _, tc := range []struct {
+		name    string
+		want    string
+		wantErr error
+	}{
+		{"etc/os-release", "ID=split\n", nil},                     // relative link crossing into the usr mount
+		{"etc/abs", "ID=split\n", nil},                            // absolute link, re-rooted
+		{"etc/dotdot-root", "ID=split\n", nil},                    // ".." at the root stays at the root
+		{"lib/systemd/system/alias.service", "[Service]\n", nil},  // directory link then absolute link
+		{"usr/lib/systemd/system/up.service", "[Service]\n", nil}, // ".." climbs out of the mount, clamped at /
+		{"etc/escape", "", fs.ErrNotExist},                        // no host files, ever
+		{"etc/loop", "", ErrLoop},                                 // bounded hops
+		{"etc/empty", "", fs.ErrNotExist},                         // empty target
+		{"usr/lib/file/below", "", fs.ErrNotExist},                // a file is not a directory
+	} {
+		got, err := fs.ReadFile(tree, tc.name)
+		if tc.wantErr != nil {
+			if !errors.Is(err, tc.wantErr) {
+				t.Errorf("%s: err = %v, want %v", tc.name, err, tc.wantErr)
+			}
+			continue
+		}
+		if err != nil || string(got) != tc.want {
+			t.Errorf("%s: got %q, %v; want %q", tc.name, got, err, tc.want)
+		}
+	}
+	if got, err := tree.Resolve("/lib/systemd/system/alias.service"); err != nil || got != "/usr/lib/systemd/system/a.service" {
+		t.Errorf("Resolve = %q, %v", got, err)
+	}
+	if st := b.Stats(); st.Hops == 0 {
+		t.Errorf("hops were not counted: %+v", st)
+	}
+	// Lstat and ReadLink do not follow the final link.
+	if fi, err := tree.Lstat("etc/abs"); err != nil || fi.Mode()&fs.ModeSymlink == 0 {
+		t.Errorf("Lstat(etc/abs) = %v, %v", fi, err)
+	}
+	if target, err := fs.ReadLink(tree, "lib"); err != nil || target != "usr/lib" {
+		t.Errorf("ReadLink(lib) = %q, %v", target, err)
+	}
+	// The root lists the mount; the mounted tree passes fstest.
+	ents, err := fs.ReadDir(tree, ".")
+	if err != nil {
+		t.Fatal(err)
+	}
+	var names []string
+	for _, e := range ents {
+		names = append(names, e.Name())
+	}
+	if strings.Join(names, " ") != "etc lib usr" {
+		t.Errorf("root entries = %q", names)
+	}
+	sub, _ := fs.Sub(tree, "usr/lib/systemd")
+	if err := fstest.TestFS(sub, "system/a.service", "system/alias.service"); err != nil {
+		t.Error(err)
+	}
+}
+
+func TestTreeUsrOnly(t *testing.T) {
+	usr := newMemFS(map[string]string{"lib/os-release": "ID=usronly\n"})
+	tree := NewTree(nil, map[string]FS{"usr": usr}, nil)
+	got, err := fs.ReadFile(tree, "usr/lib/os-release")
+	if err != nil || string(got) != "ID=usronly\n" {
+		t.Errorf("got %q, %v", got, err)
+	}
+	if _, err := fs.Stat(tree, "etc/os-release"); !errors.Is(err, fs.ErrNotExist) {
+		t.Errorf("etc/os-release on a /usr-only image: %v", err)
+	}
+	if err := fstest.TestFS(tree, "usr/lib/os-release"); err != nil {
+		t.Error(err)
+	}
+}
+
+// A size field claiming more than MaxReadFile is refused before allocating.
+func TestReadFileRefusesHugeSizes(t *testing.T) {
+	tree := NewTree(hugeFS{newMemFS(map[string]string{"big": "x"})}, nil, nil)
+	if _, err := fs.ReadFile(tree, "big"); !errors.Is(err, ErrBudget) {
+		t.Errorf("err = %v, want ErrBudget", err)
+	}
+}
+
+type hugeFS struct{ memFS }
+
+type hugeNode struct{ *memNode }
+
+func (hugeNode) Size() int64 { return 1 << 50 }
+
+func (h hugeFS) Lookup(dir Node, name string) (Node, error) {
+	if d, ok := dir.(hugeNode); ok {
+		dir = d.memNode
+	}
+	n, err := h.memFS.Lookup(dir, name)
+	if err != nil || !n.Mode().IsRegular() {
+		return n, err
+	}
+	return hugeNode{n.(*memNode)}, nil
+}
+
+func TestBudget(t *testing.T) {
+	b := NewBudget(Limits{BytesRead: 10, Entries: 2})
+	r := CountingReaderAt{R: strings.NewReader(strings.Repeat("x", 100)), B: b}
+	buf := make([]byte, 8)
+	if _, err := r.ReadAt(buf, 0); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := r.ReadAt(buf, 8); !errors.Is(err, ErrBudget) {
+		t.Errorf("second read: %v, want ErrBudget", err)
+	}
+	if err := b.Entries(3); !errors.Is(err, ErrBudget) {
+		t.Errorf("entries: %v", err)
+	}
+	var nilBudget *Budget
+	if err := nilBudget.Read(1 << 40); err != nil {
+		t.Errorf("nil budget refused: %v", err)
+	}
+}
+
+func TestErrorKinds(t *testing.T) {
+	c := Corruptf("gpt header", 512, "bad CRC")
+	if !errors.Is(c, ErrCorrupt) || errors.Is(c, ErrUnsupported) {
+		t.Errorf("corrupt error kind wrong: %v", c)
+	}
+	if c.Error() != "corrupt gpt header at byte 512: bad CRC" {
+		t.Errorf("message %q", c)
+	}
+	u := Unsupportedf("btrfs file system")
+	if !errors.Is(u, ErrUnsupported) || errors.Is(u, ErrCorrupt) {
+		t.Errorf("unsupported error kind wrong: %v", u)
+	}
+}
