@@ -7,6 +7,11 @@ export GOFLAGS := "-buildvcs=false"
 # The Debian packages the tests and the demo need (image tools, systemd-nspawn, debootstrap).
 apt_packages := "systemd-container squashfs-tools erofs-utils e2fsprogs fdisk dbus debootstrap btrfs-progs xfsprogs dosfstools f2fs-tools cryptsetup-bin util-linux"
 
+# Recipes kept beside the code they drive.
+import? 'generator/generator.just'
+import? 'examples/examples.just'
+import? 'integration/integration.just'
+
 default:
     @just --list
 
