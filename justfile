@@ -42,5 +42,16 @@ check:
 unit:
     go test ./...
 
+# Run every fuzz target for a bounded time each (CI: a short campaign on every run).
+fuzz fuzztime="15s":
+    #!/usr/bin/env bash
+    set -euo pipefail
+    for pkg in $(go list ./...); do
+        for f in $(go test -list '^Fuzz' "$pkg" | grep '^Fuzz' || true); do
+            echo "== $pkg $f ({{fuzztime}})"
+            go test -run '^$' -fuzz "^$f\$" -fuzztime {{fuzztime}} "$pkg"
+        done
+    done
+
 # Everything CI runs: deps, checks, unit tests, bounded fuzzing, real-systemd integration.
-test: deps check unit
+test: deps check unit (fuzz "10s")
