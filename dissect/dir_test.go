@@ -44,7 +44,7 @@ func TestDirectoryImage(t *testing.T) {
 	for _, tc := range []struct {
 		name, want string
 	}{
-		{"etc/os-release", "ID=test\n"},                  // relative link
+		{"etc/os-release", "ID=test\n"},                   // relative link
 		{"lib/systemd/system/foo.service", "[Service]\n"}, // intermediate dir link
 		{"usr/lib/systemd/system/foo-alias.service", "[Service]\n"},
 	} {
