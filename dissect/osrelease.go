@@ -14,10 +14,17 @@ import (
 // backslash-newline; adjacent pieces concatenate; the last assignment wins.
 // Lines that are not assignments are ignored, as systemd ignores them.
 func ParseOSRelease(b []byte) (map[string]string, error) {
+	m, _, err := parseOSRelease(b)
+	return m, err
+}
+
+// parseOSRelease also returns the keys in the order they first appear.
+func parseOSRelease(b []byte) (map[string]string, []string, error) {
 	if len(b) > 1<<20 {
-		return nil, fmt.Errorf("os-release of %d bytes is too large", len(b))
+		return nil, nil, fmt.Errorf("os-release of %d bytes is too large", len(b))
 	}
 	out := map[string]string{}
+	var order []string
 	s := string(b)
 	i := 0
 	for i < len(s) {
@@ -105,9 +112,12 @@ func ParseOSRelease(b []byte) (map[string]string, error) {
 			continue
 		}
 		v := val.String()
+		if _, dup := out[key]; !dup {
+			order = append(order, key)
+		}
 		out[key] = v[:len(v)-trailingSpace]
 	}
-	return out, nil
+	return out, order, nil
 }
 
 func validEnvName(k string) bool {

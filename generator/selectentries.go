@@ -1,0 +1,106 @@
+package generator
+
+import (
+	"fmt"
+	"sort"
+
+	"github.com/portable-generator/portable-generator/dissect"
+)
+
+// Select applies shadowing, masks and version ordering (DESIGN.md) to the
+// entries of all search directories. It returns the winning entry of each
+// NAME, in NAME order, and a report for every entry that lost.
+func Select(entries []Entry) (winners []Entry, lost []Report) {
+	byName := map[string][]Entry{}
+	for _, e := range entries {
+		byName[e.Name] = append(byName[e.Name], e)
+	}
+	names := make([]string, 0, len(byName))
+	for n := range byName {
+		names = append(names, n)
+	}
+	sort.Strings(names)
+	for _, name := range names {
+		es := byName[name]
+		sort.SliceStable(es, func(i, j int) bool { return es[i].Rank < es[j].Rank })
+		owner := es[0].Rank
+		// A whole-name mask masks NAME in its directory and below; when it
+		// sits in the owning directory, NAME is masked altogether.
+		var mask *Entry
+		for i := range es {
+			if es[i].Mask && es[i].Version == "" && es[i].Rank == owner {
+				mask = &es[i]
+				break
+			}
+		}
+		// Versioned masks hide their version in their directory and below.
+		hidden := func(e Entry) *Entry {
+			for i := range es {
+				m := &es[i]
+				if m.Mask && m.Version != "" && m.Rank <= e.Rank && m.Version == e.Version {
+					return m
+				}
+			}
+			return nil
+		}
+		var candidates []Entry
+		for _, e := range es {
+			switch {
+			case e.Mask:
+				continue
+			case mask != nil:
+				lost = append(lost, Report{Name: name, State: StateMasked, Path: e.Path,
+					Reason: fmt.Sprintf("masked by %s -> /dev/null", mask.Path)})
+			case e.Rank != owner:
+				lost = append(lost, Report{Name: name, State: StateShadowed, Path: e.Path,
+					Reason: fmt.Sprintf("shadowed by an entry for %s in %s", name, SearchDirs[owner])})
+			case hidden(e) != nil:
+				lost = append(lost, Report{Name: name, State: StateMasked, Path: e.Path,
+					Reason: fmt.Sprintf("version %s masked by %s -> /dev/null", e.Version, hidden(e).Path)})
+			default:
+				candidates = append(candidates, e)
+			}
+		}
+		if mask != nil && allMasks(es) {
+			lost = append(lost, Report{Name: name, State: StateMasked, Path: mask.Path, Reason: "masked (symlink to /dev/null)"})
+		}
+		if len(candidates) == 0 {
+			continue
+		}
+		sort.SliceStable(candidates, func(i, j int) bool { return newer(candidates[i], candidates[j]) })
+		winners = append(winners, candidates[0])
+		for _, e := range candidates[1:] {
+			lost = append(lost, Report{Name: name, State: StateSuperseded, Path: e.Path,
+				Reason: fmt.Sprintf("superseded by %s", candidates[0].Path)})
+		}
+	}
+	return winners, lost
+}
+
+func allMasks(es []Entry) bool {
+	for _, e := range es {
+		if !e.Mask {
+			return false
+		}
+	}
+	return true
+}
+
+// newer orders entries of one directory: the highest version first (an
+// unversioned entry is the lowest), a directory before a raw file at equal
+// versions, then by path for determinism.
+func newer(a, b Entry) bool {
+	switch {
+	case a.Version == "" && b.Version != "":
+		return false
+	case a.Version != "" && b.Version == "":
+		return true
+	}
+	if c := CompareVersions(a.Version, b.Version); c != 0 {
+		return c > 0
+	}
+	if (a.Kind == dissect.KindDirectory) != (b.Kind == dissect.KindDirectory) {
+		return a.Kind == dissect.KindDirectory
+	}
+	return a.Path < b.Path
+}

@@ -1,0 +1,48 @@
+package generator
+
+import "testing"
+
+// Pairs in increasing order, from the UAPI.10 version format's examples and
+// systemd's own test of strverscmp_improved.
+func TestCompareVersions(t *testing.T) {
+	ordered := [][2]string{
+		{"1", "2"},
+		{"1.2", "1.10"}, // numeric, not lexical
+		{"9", "10"},
+		{"122", "123"},
+		{"123~rc1", "123"}, // pre-release is older
+		{"123~rc1", "123~rc2"},
+		{"123~rc2", "123.0"},
+		{"123", "123.1"},     // more segments is newer
+		{"123-9", "123.1-1"}, // release separator is older than a point release
+		{"123", "123^post1"}, // a patch is newer
+		{"123.a", "123.b"},
+		{"123.a", "123.1"}, // numbers beat letters
+		{"abc", "abcd"},
+		{"1.0", "1.0.1"},
+		{"0.7.23", "0.7.24"},
+		{"", "0"},
+	}
+	for _, p := range ordered {
+		if got := CompareVersions(p[0], p[1]); got != -1 {
+			t.Errorf("CompareVersions(%q, %q) = %d, want -1", p[0], p[1], got)
+		}
+		if got := CompareVersions(p[1], p[0]); got != 1 {
+			t.Errorf("CompareVersions(%q, %q) = %d, want 1", p[1], p[0], got)
+		}
+	}
+	for _, p := range [][2]string{{"1.0", "1.0"}, {"01", "1"}, {"1_", "1"}} {
+		if got := CompareVersions(p[0], p[1]); got != 0 {
+			t.Errorf("CompareVersions(%q, %q) = %d, want 0", p[0], p[1], got)
+		}
+	}
+}
+
+func FuzzCompareVersions(f *testing.F) {
+	f.Add("1.2~rc1", "1.2-3")
+	f.Fuzz(func(t *testing.T, a, b string) {
+		if CompareVersions(a, b) != -CompareVersions(b, a) {
+			t.Fatalf("not antisymmetric: %q %q", a, b)
+		}
+	})
+}
