@@ -11,14 +11,12 @@ package main
 
 import (
 	"encoding/json"
-	"errors"
 	"flag"
 	"fmt"
 	"io"
 	"os"
 	"path/filepath"
 	"strings"
-	"text/tabwriter"
 
 	"github.com/portable-generator/portable-generator/generator"
 )
@@ -108,17 +106,7 @@ func dryRunCmd(cfg generator.Config, names []string, stdout io.Writer, log *gene
 		return 1
 	}
 	generator.LogReports(log, out.Reports)
-	for _, f := range generator.FilesOf(out.Files, names) {
-		if f.Link != "" {
-			fmt.Fprintf(stdout, "# %s -> %s\n", f.Path, f.Link)
-			continue
-		}
-		fmt.Fprintf(stdout, "# %s\n", f.Path)
-		stdout.Write(f.Data)
-		if len(f.Data) > 0 && f.Data[len(f.Data)-1] != '\n' {
-			fmt.Fprintln(stdout)
-		}
-	}
+	generator.WriteDryRun(stdout, generator.FilesOf(out.Files, names))
 	return 0
 }
 
@@ -142,20 +130,7 @@ func listCmd(cfg generator.Config, args []string, stdout, stderr io.Writer) int 
 	if *js {
 		return printJSON(stdout, nonNil(out.Reports))
 	}
-	w := tabwriter.NewWriter(stdout, 0, 4, 2, ' ', 0)
-	fmt.Fprintln(w, "NAME\tSTATE\tPATH\tPROFILE\tUNITS\tREASON")
-	for _, r := range out.Reports {
-		units := strings.Join(r.Units, ",")
-		if units == "" {
-			units = "-"
-		}
-		profile := r.Profile
-		if profile == "" {
-			profile = "-"
-		}
-		fmt.Fprintf(w, "%s\t%s\t%s\t%s\t%s\t%s\n", r.Name, r.State, r.Path, profile, units, oneLine(r.Reason))
-	}
-	w.Flush()
+	generator.WriteList(stdout, out.Reports)
 	return 0
 }
 
@@ -240,5 +215,3 @@ func printJSON(w io.Writer, v any) int {
 	}
 	return 0
 }
-
-var errNoReport = errors.New("dissect report not available")
