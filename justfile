@@ -54,4 +54,4 @@ fuzz fuzztime="15s":
     done
 
 # Everything CI runs: deps, checks, unit tests, bounded fuzzing, real-systemd integration.
-test: deps check unit (fuzz "10s")
+test: deps check (fuzz "10s") unit
