@@ -1,6 +1,8 @@
 package dissect
 
 import (
+	"bytes"
+	"encoding/binary"
 	"io"
 	"os"
 
@@ -8,10 +10,93 @@ import (
 	"golang.org/x/sys/unix"
 )
 
-// newRaw probes r for a partition table or a naked file system and builds
-// the image. The partition-table work lives in partitions.go.
+// newRaw probes r for a naked file system (a partition table is
+// recognised and reported unsupported for now) and builds the image.
 func newRaw(r io.ReaderAt, size int64, path string, o Options, b *vfs.Budget) (*Image, error) {
-	return nil, vfs.Unsupportedf("raw images")
+	cr := vfs.CountingReaderAt{R: r, B: b}
+	img := &Image{Path: path, Kind: KindRaw, Size: size, budget: b}
+	if hasGPT(cr) {
+		return nil, vfs.Unsupportedf("GPT partitioned images (Discoverable Partitions Specification): not read yet")
+	}
+	fstype := probeFS(cr, size)
+	var fsys vfs.FS
+	var err error
+	switch fstype {
+	case "squashfs":
+		fsys, err = openSquashfs(cr, size, b)
+	case "erofs":
+		fsys, err = openErofs(io.NewSectionReader(cr, 0, size), b)
+	case "":
+		if hasMBR(cr) {
+			return nil, vfs.Unsupportedf("MBR partitioned images: not read yet")
+		}
+		return nil, vfs.Corruptf("image", 0, "no partition table or supported file system recognised (squashfs, erofs, ext4, GPT, MBR)")
+	default:
+		return nil, vfs.Unsupportedf("%s file system", fstype)
+	}
+	if err != nil {
+		return nil, err
+	}
+	img.Partitions = []Partition{{Designator: "root", FSType: fstype, Size: size,
+		ReadOnly: fstype == "squashfs" || fstype == "erofs"}}
+	img.tree = vfs.NewTree(fsys, nil, b)
+	return img, nil
+}
+
+// probeFS recognises a file system by its superblock magic, "" if none.
+// Some are recognised only to say they are not supported.
+func probeFS(r io.ReaderAt, size int64) string {
+	at := func(off int64, n int) []byte {
+		if off+int64(n) > size {
+			return nil
+		}
+		buf := make([]byte, n)
+		if _, err := r.ReadAt(buf, off); err != nil {
+			return nil
+		}
+		return buf
+	}
+	le32 := func(b []byte) uint32 {
+		if len(b) < 4 {
+			return 0
+		}
+		return binary.LittleEndian.Uint32(b)
+	}
+	switch {
+	case bytes.Equal(at(0, 4), []byte("hsqs")):
+		return "squashfs"
+	case le32(at(1024, 4)) == 0xE0F5E1E2:
+		return "erofs"
+	case bytes.Equal(at(1080, 2), []byte{0x53, 0xEF}):
+		return "ext4"
+	case bytes.Equal(at(65600, 8), []byte("_BHRfS_M")):
+		return "btrfs"
+	case bytes.Equal(at(0, 4), []byte("XFSB")):
+		return "xfs"
+	case le32(at(1024, 4)) == 0xF2F52010:
+		return "f2fs"
+	case bytes.Equal(at(0, 6), []byte("LUKS\xba\xbe")):
+		return "crypto_LUKS"
+	case bytes.Equal(at(82, 5), []byte("FAT32")) || bytes.Equal(at(54, 3), []byte("FAT")):
+		return "vfat"
+	}
+	return ""
+}
+
+func hasGPT(r io.ReaderAt) bool {
+	for _, sector := range []int64{512, 1024, 2048, 4096} {
+		buf := make([]byte, 8)
+		if _, err := r.ReadAt(buf, sector); err == nil && string(buf) == "EFI PART" {
+			return true
+		}
+	}
+	return false
+}
+
+func hasMBR(r io.ReaderAt) bool {
+	buf := make([]byte, 2)
+	_, err := r.ReadAt(buf, 510)
+	return err == nil && buf[0] == 0x55 && buf[1] == 0xAA
 }
 
 func blockDeviceSize(f *os.File) (int64, error) {
