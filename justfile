@@ -53,5 +53,5 @@ fuzz fuzztime="15s":
         done
     done
 
-# Everything CI runs: deps, checks, unit tests, bounded fuzzing, real-systemd integration.
-test: deps check (fuzz "10s") unit
+# Everything CI runs: deps, checks, bounded fuzzing, unit tests, real-systemd integration.
+test: deps check (fuzz "10s") unit integration
