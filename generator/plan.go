@@ -5,6 +5,7 @@ import (
 	"sort"
 	"strings"
 
+	"github.com/portable-generator/portable-generator/generator/internal/policy"
 	"github.com/portable-generator/portable-generator/generator/internal/unitfile"
 )
 
@@ -117,17 +118,29 @@ func planImage(img *Image, host Host) *planned {
 		return skip(p, "no unit files matching %s in the image (looked for %s units in the image's unit directories)",
 			strings.Join(quoteAll(prefixes), " "), strings.Join(unitTypes, " "))
 	}
+	parsedProfile, err := unitfile.Parse(img.Profile)
+	if err != nil {
+		return skip(p, "profile %s cannot be parsed: %v", profile, err)
+	}
+	var unitNames []string
+	for _, u := range img.Units {
+		unitNames = append(unitNames, u.Name)
+	}
 	var dropins, units, links []File
 	for _, u := range img.Units {
 		parsed, err := unitfile.Parse(u.Content)
 		if err != nil {
 			return skip(p, "unit %s cannot be parsed: %v", u.Name, err)
 		}
+		narrow, err := policy.Check(u.Name, parsed, unitNames, profile, parsedProfile, img.Settings.AllowDirectives)
+		if err != nil {
+			return skip(p, "%v", err)
+		}
 		p.claims = append(p.claims, u.Name)
 		p.prefix[u.Name] = bestMatch(u.Name, prefixes)
 		p.report.Units = append(p.report.Units, u.Name)
 		if unitType(u.Name) == ".service" {
-			dropins = append(dropins, File{Path: u.Name + ".d/10-profile.conf", Data: img.Profile})
+			dropins = append(dropins, File{Path: u.Name + ".d/10-profile.conf", Data: append(append([]byte(nil), img.Profile...), narrow...)})
 		}
 		dropins = append(dropins, File{Path: u.Name + ".d/20-portable.conf", Data: portableDropIn(img, u.Name, host)})
 		units = append(units, File{Path: u.Name, Data: u.Content})

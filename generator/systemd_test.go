@@ -34,10 +34,15 @@ func offlineRoot(t *testing.T) (out string) {
 			t.Fatal(err)
 		}
 	}
-	for _, img := range []struct{ dir, name string }{{"var/lib/portables/web", "web"}, {"srv/50%off/pct", "pct"}} {
+	// pct's unit asks for more capabilities than the profile allows: the
+	// narrowed drop-in must leave only the intersection.
+	for _, img := range []struct{ dir, name, extra string }{
+		{"var/lib/portables/web", "web", ""},
+		{"srv/50%off/pct", "pct", "CapabilityBoundingSet=CAP_NET_BIND_SERVICE CAP_SYS_ADMIN\n"},
+	} {
 		write(img.dir+"/usr/lib/os-release", "ID=test\nVERSION_ID=1\n")
 		write(img.dir+"/usr/lib/systemd/system/"+img.name+".service",
-			"[Unit]\nDescription=test\n\n[Service]\nExecStart=/usr/bin/"+img.name+"-daemon\nStateDirectory="+img.name+"\n\n[Install]\nWantedBy=multi-user.target\n")
+			"[Unit]\nDescription=test\n\n[Service]\nExecStart=/usr/bin/"+img.name+"-daemon\nStateDirectory="+img.name+"\n"+img.extra+"\n[Install]\nWantedBy=multi-user.target\n")
 		write(img.dir+"/usr/lib/systemd/system/"+img.name+".socket", "[Socket]\nListenStream=127.0.0.1:8080\n")
 	}
 	if err := os.Symlink("/srv/50%off/pct", filepath.Join(root, "var/lib/portables/pct")); err != nil {
@@ -135,7 +140,8 @@ func TestSystemdLoadsTheSandbox(t *testing.T) {
 			"SystemCallErrorNumber: EPERM",
 		}},
 		// A '%' in the image path reaches PID 1 unexpanded.
-		{"pct.service", []string{"RootDirectory: /srv/50%off/pct", "Source Path: /srv/50%off/pct"}},
+		{"pct.service", []string{"RootDirectory: /srv/50%off/pct", "Source Path: /srv/50%off/pct",
+			"CapabilityBoundingSet: cap_net_bind_service\n"}},
 	} {
 		d := dump(tc.unit)
 		for _, w := range tc.want {
