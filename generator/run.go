@@ -64,7 +64,11 @@ func Generate(cfg Config) (Output, Host, error) {
 	}
 	close(next)
 	wg.Wait()
-	return Plan(images, lost, host), host, nil
+	out := Plan(images, lost, host)
+	if late := t.lateSearchDirs(); len(late) > 0 {
+		out.Files = append(out.Files, lateFiles(late)...)
+	}
+	return out, host, nil
 }
 
 // Disabled reports why the generator must do nothing on this boot, "" if
