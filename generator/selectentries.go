@@ -96,7 +96,7 @@ func newer(a, b Entry) bool {
 	case a.Version != "" && b.Version == "":
 		return true
 	}
-	if c := CompareVersions(a.Version, b.Version); c != 0 {
+	if c := dissect.CompareVersions(a.Version, b.Version); c != 0 {
 		return c > 0
 	}
 	if (a.Kind == dissect.KindDirectory) != (b.Kind == dissect.KindDirectory) {
