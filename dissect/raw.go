@@ -10,37 +10,50 @@ import (
 	"golang.org/x/sys/unix"
 )
 
-// newRaw probes r for a naked file system (a partition table is
-// recognised and reported unsupported for now) and builds the image.
+// newRaw probes r for a GPT (512- to 4096-byte sectors), an MBR, or a
+// naked file system, and builds the image.
 func newRaw(r io.ReaderAt, size int64, path string, o Options, b *vfs.Budget) (*Image, error) {
 	cr := vfs.CountingReaderAt{R: r, B: b}
 	img := &Image{Path: path, Kind: KindRaw, Size: size, budget: b}
-	if hasGPT(cr) {
-		return nil, vfs.Unsupportedf("GPT partitioned images (Discoverable Partitions Specification): not read yet")
+	if sector := findGPT(cr); sector != 0 {
+		if err := openPartitioned(img, cr, size, sector, o, b); err != nil {
+			return nil, err
+		}
+		return img, nil
 	}
-	fstype := probeFS(cr, size)
-	var fsys vfs.FS
-	var err error
+	if fstype := probeFS(cr, size); fstype != "" {
+		fsys, _, err := openFS(io.NewSectionReader(cr, 0, size), size, b)
+		if err != nil {
+			return nil, err
+		}
+		img.Partitions = []Partition{{Designator: "root", FSType: fstype, Size: size,
+			ReadOnly: fstype == "squashfs" || fstype == "erofs"}}
+		img.tree = vfs.NewTree(fsys, nil, b)
+		return img, nil
+	}
+	if hasMBR(cr) {
+		if err := openMBR(img, cr, size, b); err != nil {
+			return nil, err
+		}
+		return img, nil
+	}
+	return nil, vfs.Corruptf("image", 0, "no partition table or supported file system recognised (squashfs, erofs, GPT, MBR)")
+}
+
+// openFS opens the file system at the start of r by its magic.
+func openFS(r io.ReaderAt, size int64, b *vfs.Budget) (vfs.FS, string, error) {
+	fstype := probeFS(r, size)
 	switch fstype {
 	case "squashfs":
-		fsys, err = openSquashfs(cr, size, b)
+		fsys, err := openSquashfs(r, size, b)
+		return fsys, fstype, err
 	case "erofs":
-		fsys, err = openErofs(io.NewSectionReader(cr, 0, size), b)
+		fsys, err := openErofs(r, b)
+		return fsys, fstype, err
 	case "":
-		if hasMBR(cr) {
-			return nil, vfs.Unsupportedf("MBR partitioned images: not read yet")
-		}
-		return nil, vfs.Corruptf("image", 0, "no partition table or supported file system recognised (squashfs, erofs, ext4, GPT, MBR)")
-	default:
-		return nil, vfs.Unsupportedf("%s file system", fstype)
+		return nil, "", vfs.Corruptf("file system", 0, "no file system recognised")
 	}
-	if err != nil {
-		return nil, err
-	}
-	img.Partitions = []Partition{{Designator: "root", FSType: fstype, Size: size,
-		ReadOnly: fstype == "squashfs" || fstype == "erofs"}}
-	img.tree = vfs.NewTree(fsys, nil, b)
-	return img, nil
+	return nil, fstype, vfs.Unsupportedf("%s file system", fstype)
 }
 
 // probeFS recognises a file system by its superblock magic, "" if none.
@@ -81,16 +94,6 @@ func probeFS(r io.ReaderAt, size int64) string {
 		return "vfat"
 	}
 	return ""
-}
-
-func hasGPT(r io.ReaderAt) bool {
-	for _, sector := range []int64{512, 1024, 2048, 4096} {
-		buf := make([]byte, 8)
-		if _, err := r.ReadAt(buf, sector); err == nil && string(buf) == "EFI PART" {
-			return true
-		}
-	}
-	return false
 }
 
 func hasMBR(r io.ReaderAt) bool {

@@ -1,0 +1,249 @@
+package dissect
+
+import (
+	"encoding/json"
+	"errors"
+	"io/fs"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"sort"
+	"strings"
+	"testing"
+
+	"github.com/google/go-cmp/cmp"
+)
+
+// repartImage builds a GPT image with systemd-repart from definitions
+// (file name -> content; "TREE" is replaced by the image tree) and returns
+// its path and repart's JSON description.
+func repartImage(t *testing.T, defs map[string]string) (string, []map[string]any) {
+	t.Helper()
+	need(t, "systemd-repart")
+	dir := t.TempDir()
+	tree := imageTree(t)
+	defDir := filepath.Join(dir, "defs")
+	os.Mkdir(defDir, 0o755)
+	for name, c := range defs {
+		if err := os.WriteFile(filepath.Join(defDir, name), []byte(strings.ReplaceAll(c, "TREE", tree)), 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
+	img := filepath.Join(dir, "raw_gpt.raw")
+	out, err := exec.Command("systemd-repart", "--empty=create", "--size=auto", "--definitions="+defDir,
+		"--dry-run=no", "--json=short", img).Output()
+	if err != nil {
+		t.Skipf("systemd-repart cannot build images here: %v", err)
+	}
+	var parts []map[string]any
+	if err := json.Unmarshal(out, &parts); err != nil {
+		t.Fatal(err)
+	}
+	return img, parts
+}
+
+func TestGPTRootWithVerity(t *testing.T) {
+	img, parts := repartImage(t, map[string]string{
+		"10-root.conf":   "[Partition]\nType=root\nFormat=squashfs\nCopyFiles=TREE:/\nVerity=data\nVerityMatchKey=root\n",
+		"20-verity.conf": "[Partition]\nType=root-verity\nVerity=hash\nVerityMatchKey=root\n",
+	})
+	d, err := Open(img)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer d.Close()
+	if d.PartitionTable != "gpt" || d.SectorSize != 512 || len(d.Partitions) != 2 {
+		t.Fatalf("table %q sector %d partitions %+v", d.PartitionTable, d.SectorSize, d.Partitions)
+	}
+	root, hash := d.Partitions[0], d.Partitions[1]
+	if root.Designator != "root" || root.FSType != "squashfs" || root.Architecture != nativeArchitecture() || hash.Designator != "root-verity" {
+		t.Errorf("partitions %+v", d.Partitions)
+	}
+	checkTree(t, d)
+	// The root hash PID 1 needs is repart's, derived from the partition UUIDs.
+	var want string
+	for _, p := range parts {
+		if h, ok := p["roothash"].(string); ok && h != "" {
+			want = h
+		}
+	}
+	if d.Verity == nil || d.Verity.RootHash != want || want == "" {
+		t.Errorf("verity %+v, want root hash %q", d.Verity, want)
+	}
+}
+
+func TestGPTSplitRootAndUsr(t *testing.T) {
+	img, _ := repartImage(t, map[string]string{
+		"10-root.conf": "[Partition]\nType=root\nFormat=squashfs\nCopyFiles=TREE/etc:/etc\n",
+		"20-usr.conf":  "[Partition]\nType=usr\nFormat=squashfs\nCopyFiles=TREE/usr:/\n",
+	})
+	d, err := Open(img)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer d.Close()
+	// etc/os-release -> ../usr/lib/os-release crosses from root into usr.
+	if b, err := fs.ReadFile(d.FS(), "etc/os-release"); err != nil || string(b) != "ID=raw\nVERSION_ID=7\n" {
+		t.Errorf("os-release across the usr mount: %q, %v", b, err)
+	}
+}
+
+func TestGPTUsrOnly(t *testing.T) {
+	img, _ := repartImage(t, map[string]string{
+		"20-usr.conf": "[Partition]\nType=usr\nFormat=squashfs\nCopyFiles=TREE/usr:/\n",
+	})
+	d, err := Open(img)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer d.Close()
+	if b, err := fs.ReadFile(d.FS(), "usr/lib/systemd/system/raw.service"); err != nil || !strings.Contains(string(b), "ExecStart") {
+		t.Errorf("unit in a /usr-only image: %q, %v", b, err)
+	}
+}
+
+// A root partition for another architecture is kept (so the generator can
+// refuse the image with a reason), and a native one wins over it.
+func TestGPTArchitecturePreference(t *testing.T) {
+	img, _ := repartImage(t, map[string]string{
+		"10-foreign.conf": "[Partition]\nType=root-arm64\nFormat=squashfs\nCopyFiles=TREE:/\n",
+	})
+	d, err := OpenOptions(img, Options{Architecture: "x86-64"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	d.Close()
+	if d.Partitions[0].Architecture != "arm64" {
+		t.Errorf("foreign root: %+v", d.Partitions)
+	}
+	img, _ = repartImage(t, map[string]string{
+		"10-foreign.conf": "[Partition]\nType=root-arm64\nFormat=squashfs\nCopyFiles=TREE:/\n",
+		"20-native.conf":  "[Partition]\nType=root-x86-64\nFormat=squashfs\nCopyFiles=TREE:/\n",
+	})
+	d, err = OpenOptions(img, Options{Architecture: "x86-64"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	d.Close()
+	if len(d.Partitions) != 1 || d.Partitions[0].Architecture != "x86-64" {
+		t.Errorf("native root not preferred: %+v", d.Partitions)
+	}
+}
+
+func TestMBR(t *testing.T) {
+	need(t, "sfdisk")
+	need(t, "mksquashfs")
+	dir := t.TempDir()
+	fsimg := filepath.Join(dir, "root.sq")
+	run(t, "mksquashfs", imageTree(t), fsimg, "-quiet", "-noappend", "-all-root")
+	disk := filepath.Join(dir, "mbr.raw")
+	run(t, "truncate", "-s", "8M", disk)
+	cmd := exec.Command("sfdisk", "-q", disk)
+	cmd.Stdin = strings.NewReader("label: dos\n,4M,83,*\n")
+	if out, err := cmd.CombinedOutput(); err != nil {
+		t.Fatalf("sfdisk: %v %s", err, out)
+	}
+	run(t, "dd", "if="+fsimg, "of="+disk, "bs=512", "seek=2048", "conv=notrunc", "status=none")
+	d, err := Open(disk)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer d.Close()
+	if d.PartitionTable != "dos" || len(d.Partitions) != 1 || d.Partitions[0].FSType != "squashfs" {
+		t.Errorf("mbr image: %+v", d)
+	}
+	checkTree(t, d)
+	// Without the bootable flag systemd does not take the partition.
+	cmd = exec.Command("sfdisk", "-q", "--activate", disk, "-")
+	if out, err := cmd.CombinedOutput(); err != nil {
+		t.Fatalf("sfdisk --activate: %v %s", err, out)
+	}
+	if _, err := Open(disk); !errors.Is(err, ErrCorrupt) {
+		t.Errorf("no bootable partition: %v", err)
+	}
+}
+
+// The oracle: systemd-dissect --json=short agrees on designators, file
+// system types, partition UUIDs and os-release.
+func TestAgreesWithSystemdDissect(t *testing.T) {
+	need(t, "systemd-dissect")
+	img, _ := repartImage(t, map[string]string{
+		"10-root.conf":   "[Partition]\nType=root\nFormat=squashfs\nCopyFiles=TREE:/\nVerity=data\nVerityMatchKey=root\n",
+		"20-verity.conf": "[Partition]\nType=root-verity\nVerity=hash\nVerityMatchKey=root\n",
+	})
+	sq := filepath.Join(t.TempDir(), "naked.raw")
+	run(t, "mksquashfs", imageTree(t), sq, "-quiet", "-noappend", "-all-root")
+	for _, path := range []string{img, sq} {
+		out, err := exec.Command("systemd-dissect", "--json=short", path).Output()
+		if err != nil {
+			t.Skipf("systemd-dissect cannot run here: %v", err)
+		}
+		var theirs Report
+		if err := json.Unmarshal(out, &theirs); err != nil {
+			t.Fatal(err)
+		}
+		d, err := Open(path)
+		if err != nil {
+			t.Fatal(err)
+		}
+		ours := d.Report(path)
+		d.Close()
+		type key struct{ Designator, FSType, UUID string }
+		keys := func(r Report) []key {
+			var k []key
+			for _, m := range r.Mounts {
+				u := ""
+				if m.PartitionUUID != nil {
+					u = *m.PartitionUUID
+				}
+				k = append(k, key{m.Designator, m.FSType, u})
+			}
+			sort.Slice(k, func(i, j int) bool { return k[i].Designator < k[j].Designator })
+			return k
+		}
+		if diff := cmp.Diff(keys(theirs), keys(ours)); diff != "" {
+			t.Errorf("%s: partitions (-systemd-dissect +ours):\n%s", filepath.Base(path), diff)
+		}
+		if diff := cmp.Diff(theirs.OSRelease, ours.OSRelease); diff != "" {
+			t.Errorf("%s: os-release (-systemd-dissect +ours):\n%s", filepath.Base(path), diff)
+		}
+	}
+}
+
+// FuzzGPT feeds arbitrary disks to our GPT parser and DPS selection (the
+// file-system readers behind them are exercised by their own tests). Seeds:
+// the first 64 KiB of a real systemd-repart image, when repart is here.
+func FuzzGPT(f *testing.F) {
+	if _, err := exec.LookPath("systemd-repart"); err == nil {
+		dir := f.TempDir()
+		os.WriteFile(filepath.Join(dir, "10-root.conf"), []byte("[Partition]\nType=root\nSizeMinBytes=1M\n"), 0o644)
+		os.WriteFile(filepath.Join(dir, "20-usr.conf"), []byte("[Partition]\nType=usr-arm64\nSizeMinBytes=1M\nLabel=_empty\n"), 0o644)
+		img := filepath.Join(dir, "seed.raw")
+		if exec.Command("systemd-repart", "--empty=create", "--size=auto", "--definitions="+dir, "--dry-run=no", img).Run() == nil {
+			if b, err := os.ReadFile(img); err == nil && len(b) > 64<<10 {
+				f.Add(b[:64<<10])
+			}
+		}
+	}
+	f.Add(append(make([]byte, 512), []byte("EFI PART")...))
+	f.Fuzz(func(t *testing.T, disk []byte) {
+		r := strings.NewReader(string(disk))
+		sector := findGPT(r)
+		if sector == 0 {
+			return
+		}
+		_, parts, err := readGPT(r, int64(len(disk)), sector)
+		if err != nil {
+			if !errors.Is(err, ErrCorrupt) {
+				t.Fatalf("error of no kind: %v", err)
+			}
+			return
+		}
+		for _, p := range parts {
+			if p.offset < 0 || p.size <= 0 || p.offset+p.size > int64(len(disk)) {
+				t.Fatalf("partition outside the disk: %+v", p)
+			}
+		}
+		selectDPS(parts, "x86-64")
+	})
+}
