@@ -64,6 +64,16 @@ func boot(generator string) (*container, error) {
 	os.RemoveAll(filepath.Join(c.merged, "etc/portables"))
 	os.WriteFile(filepath.Join(c.merged, "etc/systemd/system/integ.target"),
 		[]byte("[Unit]\nDescription=portable-generator integration\nRequires=basic.target\nAfter=basic.target\nWants=dbus.socket systemd-journald.service\n"), 0o644)
+	// GPT images need the kernel's partition nodes (/dev/loopNpM), and
+	// those appear only in a devtmpfs, so
+	// the container's init mounts the host's devtmpfs over nspawn's /dev,
+	// keeps nspawn's console, pts, shm and mqueue, and execs systemd.
+	init := "#!/bin/sh\nset -e\nmount --make-rprivate /\nmkdir -p /run/integ-dev\nmount --bind /dev /run/integ-dev\nmount -t devtmpfs devtmpfs /dev\n" +
+		"for d in console pts shm mqueue; do [ -e /run/integ-dev/$d ] || continue; [ -d /run/integ-dev/$d ] && mkdir -p /dev/$d || touch /dev/$d; mount --bind /run/integ-dev/$d /dev/$d; done\n" +
+		"umount -l /run/integ-dev\nexec /lib/systemd/systemd \"$@\"\n"
+	if err := os.WriteFile(filepath.Join(c.merged, "usr/local/sbin/integ-init"), []byte(init), 0o755); err != nil {
+		return nil, err
+	}
 	args := []string{"-q", "-D", c.merged, "--register=no", "--keep-unit", "--console=passive",
 		"--bind=/dev/loop-control",
 		"--bind-ro=" + generator + ":/usr/lib/systemd/system-generators/portable-generator",
@@ -77,7 +87,7 @@ func boot(generator string) (*container, error) {
 		}
 		args = append(args, "--bind="+node)
 	}
-	args = append(args, "--boot", "systemd.unit=integ.target")
+	args = append(args, "--kill-signal=SIGRTMIN+3", "/usr/local/sbin/integ-init", "systemd.unit=integ.target")
 	c.nspawn = exec.Command("systemd-nspawn", args...)
 	c.nspawn.Stdout, c.nspawn.Stderr = c.console, c.console
 	if err := c.nspawn.Start(); err != nil {

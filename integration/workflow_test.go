@@ -112,6 +112,21 @@ func makeImage(t *testing.T, tree, kind, name string) string {
 		cmd = exec.Command("mksquashfs", tree, dst, "-quiet", "-noappend", "-all-root", "-comp", "zstd")
 	case "erofs":
 		cmd = exec.Command("mkfs.erofs", "--all-root", dst, tree)
+	case "gpt":
+		// A DPS image: one root partition for this architecture. (No verity
+		// partition: this machine's kernel has no device-mapper.)
+		defs := filepath.Join(t.TempDir(), "defs")
+		os.Mkdir(defs, 0o755)
+		os.WriteFile(filepath.Join(defs, "10-root.conf"), []byte("[Partition]\nType=root\nFormat=squashfs\nCopyFiles="+tree+":/\n"), 0o644)
+		cmd = exec.Command("systemd-repart", "--empty=create", "--size=auto", "--definitions="+defs, "--dry-run=no", dst)
+	case "mbr":
+		sq := filepath.Join(t.TempDir(), "root.sq")
+		if out, err := exec.Command("mksquashfs", tree, sq, "-quiet", "-noappend", "-all-root").CombinedOutput(); err != nil {
+			t.Fatalf("mksquashfs: %v %s", err, out)
+		}
+		script := "truncate -s 16M " + dst + " && printf 'label: dos\\n,12M,83,*\\n' | sfdisk -q " + dst +
+			" && dd if=" + sq + " of=" + dst + " bs=512 seek=2048 conv=notrunc status=none"
+		cmd = exec.Command("sh", "-c", script)
 	default:
 		t.Fatalf("unknown kind %s", kind)
 	}
@@ -141,7 +156,7 @@ func (c *container) show(t *testing.T, unit, prop string) string {
 // image in, reload, start, see it run from the image in its sandbox with
 // its journal field, stop, remove, reload, and find nothing left.
 func TestWorkflow(t *testing.T) {
-	for _, kind := range []string{"directory", "squashfs", "erofs"} {
+	for _, kind := range []string{"directory", "squashfs", "erofs", "gpt", "mbr"} {
 		t.Run(kind, func(t *testing.T) {
 			marker := "kind-" + kind
 			name := "counter"
@@ -179,7 +194,8 @@ func TestWorkflow(t *testing.T) {
 			poll(t, "the process runs from the image", 10*time.Second, func() error {
 				out, err := ct.exec(context.Background(), "stat", "-c", "%F", "/proc/"+pid+"/root/usr/bin/counter")
 				if err != nil || strings.TrimSpace(out) != "regular file" {
-					return fmt.Errorf("%v: %s", err, out)
+					status, _ := ct.exec(context.Background(), "sh", "-c", "systemctl status --no-pager counter.service | tail -5; findmnt /dev; ls /dev/loop* | head; cat /proc/1/cmdline | tr \"\\0\" \" \"")
+					return fmt.Errorf("%v: %s\n%s", err, out, status)
 				}
 				return nil
 			})
