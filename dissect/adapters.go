@@ -88,11 +88,15 @@ func (e *erofsFS) ReadDir(dir vfs.Node) ([]vfs.DirEntry, error) {
 	if err := e.budget.Entries(len(ents)); err != nil {
 		return nil, err
 	}
+	return vfsEntries(ents), nil
+}
+
+func vfsEntries(ents []fs.DirEntry) []vfs.DirEntry {
 	out := make([]vfs.DirEntry, len(ents))
 	for i, d := range ents {
 		out[i] = vfs.DirEntry{Name: d.Name(), Type: d.Type()}
 	}
-	return out, nil
+	return out
 }
 
 func (e *erofsFS) Readlink(link vfs.Node) (string, error) {
@@ -213,11 +217,7 @@ func (s *squashFS) ReadDir(dir vfs.Node) ([]vfs.DirEntry, error) {
 	if err != nil {
 		return nil, err
 	}
-	out := make([]vfs.DirEntry, len(ents))
-	for i, d := range ents {
-		out[i] = vfs.DirEntry{Name: d.Name(), Type: d.Type()}
-	}
-	return out, nil
+	return vfsEntries(ents), nil
 }
 
 func (s *squashFS) Readlink(link vfs.Node) (string, error) {

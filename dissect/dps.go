@@ -64,15 +64,19 @@ const (
 	flagNoAuto   = 1 << 63
 )
 
-// nativeArchitecture maps Go's architecture to systemd's name for it.
-func nativeArchitecture() string {
-	switch runtime.GOARCH {
-	case "amd64":
-		return "x86-64"
-	case "386":
-		return "x86"
-	case "ppc64le":
-		return "ppc64-le"
+// goArchToSystemd maps Go's architecture names to systemd's (as in
+// ConditionArchitecture=, partition type tables and image file names).
+var goArchToSystemd = map[string]string{
+	"amd64": "x86-64", "386": "x86", "arm64": "arm64", "arm": "arm",
+	"riscv64": "riscv64", "ppc64le": "ppc64-le", "ppc64": "ppc64",
+	"s390x": "s390x", "loong64": "loongarch64", "mips64le": "mips64-le",
+}
+
+// NativeArchitecture is the architecture this program runs on, in
+// systemd's naming.
+func NativeArchitecture() string {
+	if a, ok := goArchToSystemd[runtime.GOARCH]; ok {
+		return a
 	}
 	return runtime.GOARCH
 }
@@ -168,7 +172,7 @@ func openPartitioned(img *Image, r io.ReaderAt, size int64, sector int, o Option
 	}
 	native := o.Architecture
 	if native == "" {
-		native = nativeArchitecture()
+		native = NativeArchitecture()
 	}
 	parts, err := selectDPS(gparts, native)
 	if err != nil {

@@ -56,7 +56,7 @@ func TestGPTRootWithVerity(t *testing.T) {
 		t.Fatalf("table %q sector %d partitions %+v", d.PartitionTable, d.SectorSize, d.Partitions)
 	}
 	root, hash := d.Partitions[0], d.Partitions[1]
-	if root.Designator != "root" || root.FSType != "squashfs" || root.Architecture != nativeArchitecture() || hash.Designator != "root-verity" {
+	if root.Designator != "root" || root.FSType != "squashfs" || root.Architecture != NativeArchitecture() || hash.Designator != "root-verity" {
 		t.Errorf("partitions %+v", d.Partitions)
 	}
 	checkTree(t, d)

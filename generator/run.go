@@ -1,6 +1,7 @@
 package generator
 
 import (
+	"github.com/portable-generator/portable-generator/dissect"
 	"runtime"
 	"sort"
 	"strings"
@@ -39,7 +40,7 @@ func Generate(cfg Config) (Output, Host, error) {
 		host.SystemdVersion = t.systemdVersion()
 	}
 	if host.Architecture == "" {
-		host.Architecture = NativeArchitecture()
+		host.Architecture = dissect.NativeArchitecture()
 	}
 	winners, lost := Select(t.Scan(host.Architecture))
 	global := t.globalSettings()

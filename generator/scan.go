@@ -1,7 +1,6 @@
 package generator
 
 import (
-	"errors"
 	"fmt"
 	"io/fs"
 	"os"
@@ -163,5 +162,3 @@ func (t trust) vpick(e Entry, dir, arch string) []Entry {
 	sort.Slice(out, func(i, j int) bool { return out[i].Path < out[j].Path })
 	return out
 }
-
-var errNotFound = errors.New("not found")
