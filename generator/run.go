@@ -1,11 +1,12 @@
 package generator
 
 import (
-	"github.com/portable-generator/portable-generator/dissect"
 	"runtime"
 	"sort"
 	"strings"
 	"sync"
+
+	"github.com/portable-generator/portable-generator/dissect"
 )
 
 // Config is how one run is set up.
