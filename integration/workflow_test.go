@@ -189,9 +189,13 @@ func TestWorkflow(t *testing.T) {
 			if _, err := os.Stat(filepath.Join(ct.merged, "usr/bin/counter")); err == nil {
 				t.Fatal("the container itself has /usr/bin/counter: the test proves nothing")
 			}
-			// MainPID exists from fork on; the image becomes its root once PID 1
-			// has set up the namespace and exec'd, so wait for that.
+			// MainPID exists from fork on; PID 1 sets up the namespace, then
+			// seccomp and no-new-privs, then execs: wait for the exec (the
+			// command name turns from "(counter)" into "counter").
 			poll(t, "the process runs from the image", 10*time.Second, func() error {
+				if comm, _ := ct.exec(context.Background(), "cat", "/proc/"+pid+"/comm"); strings.TrimSpace(comm) != "counter" {
+					return fmt.Errorf("not exec'd yet: comm %q", strings.TrimSpace(comm))
+				}
 				out, err := ct.exec(context.Background(), "stat", "-c", "%F", "/proc/"+pid+"/root/usr/bin/counter")
 				if err != nil || strings.TrimSpace(out) != "regular file" {
 					status, _ := ct.exec(context.Background(), "sh", "-c", "systemctl status --no-pager counter.service | tail -5; findmnt /dev; ls /dev/loop* | head; cat /proc/1/cmdline | tr \"\\0\" \" \"")
