@@ -137,23 +137,31 @@ func validEnvName(k string) bool {
 // fields, the raw bytes and the path it read. A missing file is an error
 // wrapping fs.ErrNotExist.
 func (img *Image) OSRelease() (map[string]string, []byte, string, error) {
+	b, p, err := img.osReleaseBytes()
+	if err != nil {
+		return nil, nil, p, err
+	}
+	fields, err := ParseOSRelease(b)
+	if err != nil {
+		return nil, nil, p, err
+	}
+	return fields, b, p, nil
+}
+
+// osReleaseBytes finds and reads the os-release file, in lookup order.
+func (img *Image) osReleaseBytes() ([]byte, string, error) {
 	var firstErr error
 	for _, p := range OSReleasePaths {
 		b, err := fs.ReadFile(img.FS(), p)
-		if err != nil {
-			if firstErr == nil || !errors.Is(err, fs.ErrNotExist) {
-				firstErr = err
-			}
-			continue
+		if err == nil {
+			return b, p, nil
 		}
-		fields, err := ParseOSRelease(b)
-		if err != nil {
-			return nil, nil, p, err
+		if firstErr == nil || !errors.Is(err, fs.ErrNotExist) {
+			firstErr = err
 		}
-		return fields, b, p, nil
 	}
 	if errors.Is(firstErr, fs.ErrNotExist) {
-		return nil, nil, "", fmt.Errorf("no os-release (looked for /etc/os-release and /usr/lib/os-release): %w", fs.ErrNotExist)
+		return nil, "", fmt.Errorf("no os-release (looked for /etc/os-release and /usr/lib/os-release): %w", fs.ErrNotExist)
 	}
-	return nil, nil, "", firstErr
+	return nil, "", firstErr
 }

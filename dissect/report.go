@@ -43,17 +43,12 @@ type ReportMount struct {
 func (img *Image) Report(name string) Report {
 	r := Report{Name: filepath.Base(name), Size: img.Size, Kind: img.Kind, PartitionTable: img.PartitionTable,
 		OSRelease: []string{}, Mounts: []ReportMount{}, Units: []string{}}
-	for _, p := range OSReleasePaths {
-		b, err := fs.ReadFile(img.FS(), p)
-		if err != nil {
-			continue
-		}
+	if b, _, err := img.osReleaseBytes(); err == nil {
 		if m, order, err := parseOSRelease(b); err == nil {
 			for _, k := range order {
 				r.OSRelease = append(r.OSRelease, k+"="+m[k])
 			}
 		}
-		break
 	}
 	for _, p := range img.Partitions {
 		m := ReportMount{RW: "rw", Designator: string(p.Designator), FSType: p.FSType, GrowFS: p.GrowFS}

@@ -35,9 +35,11 @@ func WriteList(w io.Writer, reports []Report) {
 	}
 	for _, r := range reports {
 		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\t%s\n", r.Name, r.State, r.Path, dash(r.Profile),
-			dash(strings.Join(r.Units, ",")), oneLine(r.Reason))
+			dash(strings.Join(r.Units, ",")), OneLine(r.Reason))
 	}
 	tw.Flush()
 }
 
-func oneLine(s string) string { return strings.NewReplacer("\n", `\n`, "\t", " ").Replace(s) }
+// OneLine keeps a reason on one line of a table or log: an image can put
+// newlines into what we print (a file name).
+func OneLine(s string) string { return strings.NewReplacer("\n", `\n`, "\t", " ").Replace(s) }

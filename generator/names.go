@@ -2,7 +2,6 @@ package generator
 
 import (
 	"strings"
-	"unicode/utf8"
 )
 
 // splitEntryName turns a search-directory entry name into the image NAME
@@ -47,29 +46,28 @@ func unitType(name string) string {
 	return ""
 }
 
-// validUnitName follows systemd's unit_name_is_valid: a prefix, an optional
-// "@instance" (empty for a template), and a type suffix, made of
-// [A-Za-z0-9:_.\-] (instances also allow '@'-free printable characters
-// systemd escapes), at most 255 bytes.
+// validUnitName follows systemd's unit_name_is_valid for the exported
+// types: a prefix, an optional "@instance" (empty for a template) and a type
+// suffix, made of [A-Za-z0-9:_.\-] (what unit_name_escape produces), at
+// most 255 bytes.
 func validUnitName(name string) bool {
 	t := unitType(name)
-	if t == "" || len(name) > 255 || !utf8.ValidString(name) {
+	if t == "" || len(name) > 255 {
 		return false
 	}
-	base := strings.TrimSuffix(name, t)
-	prefix, instance, templated := strings.Cut(base, "@")
-	if prefix == "" || strings.Contains(instance, "@") {
-		return false
-	}
-	ok := func(s string) bool {
-		for _, c := range []byte(s) {
-			if !(c >= 'a' && c <= 'z' || c >= 'A' && c <= 'Z' || c >= '0' && c <= '9' || strings.IndexByte(":-_.\\", c) >= 0) {
-				return false
-			}
+	prefix, instance, _ := strings.Cut(strings.TrimSuffix(name, t), "@")
+	return prefix != "" && unitNameChars(prefix) && unitNameChars(instance)
+}
+
+// unitNameChars reports whether s uses only the characters of unit names
+// (without '@', which separates the instance).
+func unitNameChars(s string) bool {
+	for _, c := range []byte(s) {
+		if !(c >= 'a' && c <= 'z' || c >= 'A' && c <= 'Z' || c >= '0' && c <= '9' || strings.IndexByte(":-_.\\", c) >= 0) {
+			return false
 		}
-		return true
 	}
-	return ok(prefix) && (!templated || ok(instance))
+	return true
 }
 
 // matchesPrefix is portabled's rule (§1.7): the unit name starts with the

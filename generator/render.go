@@ -183,10 +183,6 @@ func validAnyUnitName(n string) bool {
 	if dot <= 0 || dot == len(n)-1 || len(n) > 255 {
 		return false
 	}
-	for _, c := range []byte(n) {
-		if !(c >= 'a' && c <= 'z' || c >= 'A' && c <= 'Z' || c >= '0' && c <= '9' || strings.IndexByte(":-_.\\@", c) >= 0) {
-			return false
-		}
-	}
-	return true
+	prefix, instance, _ := strings.Cut(n[:dot], "@")
+	return prefix != "" && unitNameChars(prefix) && unitNameChars(instance) && unitNameChars(n[dot+1:])
 }

@@ -161,7 +161,7 @@ func inspectCmd(cfg generator.Config, args []string, stdout, stderr io.Writer) i
 		for _, r := range reports {
 			fmt.Fprintf(stdout, "%s: %s\n", r.Path, r.State)
 			if r.Reason != "" {
-				fmt.Fprintf(stdout, "    reason:  %s\n", oneLine(r.Reason))
+				fmt.Fprintf(stdout, "    reason:  %s\n", generator.OneLine(r.Reason))
 			}
 			if r.State == generator.StateAttached || r.State == generator.StateSkipped {
 				fmt.Fprintf(stdout, "    profile: %s\n", r.Profile)
@@ -170,7 +170,7 @@ func inspectCmd(cfg generator.Config, args []string, stdout, stderr io.Writer) i
 				fmt.Fprintf(stdout, "    unit:    %s\n", u)
 			}
 			for _, n := range r.Notices {
-				fmt.Fprintf(stdout, "    notice:  %s\n", oneLine(n))
+				fmt.Fprintf(stdout, "    notice:  %s\n", generator.OneLine(n))
 			}
 		}
 		if attached {
@@ -204,8 +204,6 @@ func nonNil[T any](s []T) []T {
 	}
 	return s
 }
-
-func oneLine(s string) string { return strings.NewReplacer("\n", `\n`, "\t", " ").Replace(s) }
 
 func printJSON(w io.Writer, v any) int {
 	enc := json.NewEncoder(w)
