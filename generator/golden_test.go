@@ -19,7 +19,8 @@ var update = flag.Bool("update", false, "rewrite the want/ sections of testdata/
 
 // TestGolden runs the generator on each testdata/*.txtar case: the root/
 // files form the tree given as --root, "args" may set --systemd-version=N,
-// and want/files and want/list are the expected --dry-run and list output.
+// and want/files and want/list are the expected --dry-run and list output
+// (list followed by the run's warnings).
 //
 // Archive names may carry " -> TARGET" (a symlink) and " mode=0NNN"; a
 // name ending in "/" is an empty directory.
@@ -62,6 +63,9 @@ func runGolden(t *testing.T, file string) {
 	var files, list bytes.Buffer
 	WriteDryRun(&files, abbreviateProfiles(out.Files, host.SystemdVersion))
 	WriteList(&list, out.Reports)
+	for _, w := range out.Warnings {
+		fmt.Fprintf(&list, "warning: %s\n", w)
+	}
 	got := map[string][]byte{"want/files": files.Bytes(), "want/list": list.Bytes()}
 	if *update {
 		var kept []txtar.File

@@ -8,6 +8,7 @@ import (
 	"path"
 	"path/filepath"
 	"strings"
+	"sync"
 
 	"github.com/portable-generator/portable-generator/dissect"
 	"github.com/portable-generator/portable-generator/profiles"
@@ -56,10 +57,39 @@ func (t trust) profile(name string, systemdVersion int) ([]byte, error) {
 		name, strings.Join(profiles.Names, ", "), profileDirs[0], name)
 }
 
+// profileCache reads each profile name once per run: a thousand images
+// under the default profile share one lookup.
+type profileCache struct {
+	t       trust
+	version int
+	mu      sync.Mutex
+	byName  map[string]profileResult
+}
+
+type profileResult struct {
+	conf []byte
+	err  error
+}
+
+func newProfileCache(t trust, systemdVersion int) *profileCache {
+	return &profileCache{t: t, version: systemdVersion, byName: map[string]profileResult{}}
+}
+
+func (c *profileCache) get(name string) ([]byte, error) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	r, ok := c.byName[name]
+	if !ok {
+		r.conf, r.err = c.t.profile(name, c.version)
+		c.byName[name] = r
+	}
+	return r.conf, r.err
+}
+
 // Load reads what the plan needs from one chosen entry: settings, profile,
 // os-release, matching unit files, architectures and verity. A failing
 // reader costs this image only: a panic is recovered and reported.
-func (t trust) Load(e Entry, global Settings, host Host) (img Image) {
+func (t trust) Load(e Entry, global Settings, host Host, profiles *profileCache) (img Image) {
 	img.Entry = e
 	img.Settings = t.imageSettings(global, e.Name)
 	if e.Problem != "" {
@@ -70,7 +100,7 @@ func (t trust) Load(e Entry, global Settings, host Host) (img Image) {
 	if profileName == "" {
 		profileName = "default"
 	}
-	if b, err := t.profile(profileName, host.SystemdVersion); err != nil {
+	if b, err := profiles.get(profileName); err != nil {
 		img.ProfileProblem = err.Error()
 	} else {
 		img.Profile = b

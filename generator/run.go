@@ -43,8 +43,10 @@ func Generate(cfg Config) (Output, Host, error) {
 	if host.Architecture == "" {
 		host.Architecture = dissect.NativeArchitecture()
 	}
-	winners, lost := Select(t.Scan(host.Architecture))
+	entries, dirProblems := t.Scan(host.Architecture)
+	winners, lost := Select(entries)
 	global := t.globalSettings()
+	profiles := newProfileCache(t, host.SystemdVersion)
 	images := make([]Image, len(winners))
 	workers := cfg.Parallelism
 	if workers <= 0 {
@@ -57,7 +59,7 @@ func Generate(cfg Config) (Output, Host, error) {
 		go func() {
 			defer wg.Done()
 			for i := range next {
-				images[i] = t.Load(winners[i], global, host)
+				images[i] = t.Load(winners[i], global, host, profiles)
 			}
 		}()
 	}
@@ -67,6 +69,7 @@ func Generate(cfg Config) (Output, Host, error) {
 	close(next)
 	wg.Wait()
 	out := Plan(images, lost, host)
+	out.Warnings = append(dirProblems, out.Warnings...)
 	if late := t.lateSearchDirs(); len(late) > 0 {
 		out.Files = append(out.Files, lateFiles(late)...)
 	}
@@ -84,6 +87,14 @@ func Disabled(root string, inInitrd bool) string {
 		return "portable_generator.enable=0 on the kernel command line"
 	}
 	return ""
+}
+
+// LogOutput logs the run's warnings and one line per image.
+func LogOutput(l *Logger, out Output) {
+	for _, w := range out.Warnings {
+		l.Logf(LevelWarning, "%s", w)
+	}
+	LogReports(l, out.Reports)
 }
 
 // LogReports writes one line per attached or skipped image, notices, and

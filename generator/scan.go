@@ -1,6 +1,7 @@
 package generator
 
 import (
+	"errors"
 	"fmt"
 	"io/fs"
 	"os"
@@ -12,13 +13,21 @@ import (
 )
 
 // Scan lists the image entries of every search directory under the root.
-// Missing directories are normal and silent; unusable entries come back
-// with a Problem so that list can say why.
-func (t trust) Scan(arch string) []Entry {
-	var out []Entry
+// Missing directories are normal and silent; a search directory that exists
+// but cannot be listed comes back as a problem, and unusable entries come
+// back with a Problem so that list can say why.
+func (t trust) Scan(arch string) (out []Entry, dirProblems []string) {
 	for rank, dir := range SearchDirs {
 		fi, err := os.Stat(t.host(dir))
-		if err != nil || !fi.IsDir() {
+		if errors.Is(err, fs.ErrNotExist) {
+			continue
+		}
+		if err != nil {
+			dirProblems = append(dirProblems, fmt.Sprintf("search directory %s: %v", dir, unwrapPath(err)))
+			continue
+		}
+		if !fi.IsDir() {
+			dirProblems = append(dirProblems, fmt.Sprintf("search directory %s is not a directory, ignored", dir))
 			continue
 		}
 		dirProblem := ""
@@ -27,6 +36,7 @@ func (t trust) Scan(arch string) []Entry {
 		}
 		ents, err := os.ReadDir(t.host(dir))
 		if err != nil {
+			dirProblems = append(dirProblems, fmt.Sprintf("cannot list search directory %s, its images are not attached: %v", dir, unwrapPath(err)))
 			continue
 		}
 		for _, de := range ents {
@@ -42,7 +52,17 @@ func (t trust) Scan(arch string) []Entry {
 			out = append(out, es...)
 		}
 	}
-	return out
+	return out, dirProblems
+}
+
+// unwrapPath drops the host-side path (which includes --root) from an
+// os error, keeping its reason.
+func unwrapPath(err error) error {
+	var pe *fs.PathError
+	if errors.As(err, &pe) {
+		return pe.Err
+	}
+	return err
 }
 
 func (t trust) scanEntry(rank int, dir, name, arch string) []Entry {

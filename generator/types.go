@@ -116,4 +116,7 @@ type Output struct {
 	// then unit files, then symlinks.
 	Files   []File
 	Reports []Report
+	// Warnings are problems that belong to no one image, such as a search
+	// directory that cannot be read.
+	Warnings []string
 }

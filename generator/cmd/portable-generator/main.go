@@ -91,7 +91,7 @@ func generate(cfg generator.Config, normal string, log *generator.Logger) int {
 		log.Logf(generator.LevelErr, "cannot read %s: %v", cfg.Root, err)
 		return 0 // nothing to attach; never fail the boot over it
 	}
-	generator.LogReports(log, out.Reports)
+	generator.LogOutput(log, out)
 	if err := generator.Write(normal, out.Files); err != nil {
 		log.Logf(generator.LevelErr, "cannot write to %s: %v", normal, err)
 		return 1
@@ -105,7 +105,7 @@ func dryRunCmd(cfg generator.Config, names []string, stdout io.Writer, log *gene
 		log.Logf(generator.LevelErr, "cannot read %s: %v", cfg.Root, err)
 		return 1
 	}
-	generator.LogReports(log, out.Reports)
+	generator.LogOutput(log, out)
 	generator.WriteDryRun(stdout, generator.FilesOf(out.Files, names))
 	return 0
 }
@@ -126,6 +126,9 @@ func listCmd(cfg generator.Config, args []string, stdout, stderr io.Writer) int 
 	if err != nil {
 		fmt.Fprintf(stderr, "portable-generator: %v\n", err)
 		return 1
+	}
+	for _, w := range out.Warnings {
+		fmt.Fprintf(stderr, "portable-generator: %s\n", w)
 	}
 	if *js {
 		return printJSON(stdout, nonNil(out.Reports))
