@@ -5,23 +5,18 @@ import (
 	"fmt"
 	"io"
 	"io/fs"
-	"os"
 	"path"
 	"time"
 
-	"github.com/diskfs/go-diskfs/backend"
-	"github.com/diskfs/go-diskfs/filesystem"
-	"github.com/diskfs/go-diskfs/filesystem/squashfs"
 	"github.com/erofs/go-erofs"
 
 	"github.com/portable-generator/portable-generator/dissect/internal/vfs"
 )
 
-// The readers in this file adapt existing Go libraries to vfs.FS until our
-// own lean readers replace them (see the project's measurements:
-// go-diskfs' squashfs cannot read lz4 and costs ~16 MiB per image;
-// go-erofs reads plain erofs well but not compressed erofs). vfs.Tree does
-// all symlink resolution, so neither library ever follows a link.
+// The reader in this file adapts go-erofs to vfs.FS until our own erofs
+// reader replaces it (go-erofs reads plain erofs well but not compressed
+// erofs). vfs.Tree does all symlink resolution, so the library never
+// follows a link.
 
 // pathNode is a node of a path-addressed file system.
 type pathNode struct {
@@ -159,100 +154,3 @@ func (s *seqReaderAt) ReadAt(p []byte, off int64) (int, error) {
 }
 
 func (s *seqReaderAt) Close() error { return s.f.Close() }
-
-// squashFS adapts go-diskfs' squashfs reader. It has no Lstat, so a name
-// is looked up by listing its directory, and files are opened through the
-// entry found (go-diskfs' path open re-reads the whole directory).
-type squashFS struct {
-	fsys   *squashfs.FileSystem
-	budget *vfs.Budget
-}
-
-func openSquashfs(r io.ReaderAt, size int64, b *vfs.Budget) (vfs.FS, error) {
-	fsys, err := squashfs.Read(&readerStorage{SectionReader: io.NewSectionReader(r, 0, size)}, size, 0, 0)
-	if err != nil {
-		return nil, vfs.Corruptf("squashfs superblock", 0, "%v", err)
-	}
-	return &squashFS{fsys: fsys, budget: b}, nil
-}
-
-func (s *squashFS) Root() (vfs.Node, error) {
-	return &pathNode{path: ".", mode: fs.ModeDir | 0o755}, nil
-}
-
-func (s *squashFS) list(dir string) ([]fs.DirEntry, error) {
-	ents, err := s.fsys.ReadDir(dir)
-	if err != nil {
-		return nil, err
-	}
-	if err := s.budget.Entries(len(ents)); err != nil {
-		return nil, err
-	}
-	return ents, nil
-}
-
-func (s *squashFS) Lookup(dir vfs.Node, name string) (vfs.Node, error) {
-	dp := dir.(*pathNode).path
-	ents, err := s.list(dp)
-	if err != nil {
-		return nil, err
-	}
-	for _, e := range ents {
-		if e.Name() != name {
-			continue
-		}
-		fi, err := e.Info()
-		if err != nil {
-			return nil, err
-		}
-		n := nodeFromInfo(path.Join(dp, name), fi)
-		n.entry = e
-		return n, nil
-	}
-	return nil, fs.ErrNotExist
-}
-
-func (s *squashFS) ReadDir(dir vfs.Node) ([]vfs.DirEntry, error) {
-	ents, err := s.list(dir.(*pathNode).path)
-	if err != nil {
-		return nil, err
-	}
-	return vfsEntries(ents), nil
-}
-
-func (s *squashFS) Readlink(link vfs.Node) (string, error) {
-	if rl, ok := link.(*pathNode).entry.(interface{ Readlink() (string, error) }); ok {
-		return rl.Readlink()
-	}
-	return "", fmt.Errorf("%s: %w", link.(*pathNode).path, fs.ErrInvalid)
-}
-
-func (s *squashFS) Open(file vfs.Node) (io.ReaderAt, error) {
-	n := file.(*pathNode)
-	if o, ok := n.entry.(interface {
-		Open() (filesystem.File, error)
-	}); ok {
-		f, err := o.Open()
-		if err != nil {
-			return nil, err
-		}
-		return &seqReaderAt{f: f}, nil
-	}
-	f, err := s.fsys.Open(n.path)
-	if err != nil {
-		return nil, err
-	}
-	return readerAt(f, n.size), nil
-}
-
-// readerStorage is the go-diskfs backend.Storage it needs, over a section
-// of our (budget-counting) reader: read-only, no file descriptor.
-type readerStorage struct{ *io.SectionReader }
-
-func (r *readerStorage) Stat() (fs.FileInfo, error) { return nil, fs.ErrInvalid }
-func (r *readerStorage) Close() error               { return nil }
-func (r *readerStorage) Sys() (*os.File, error)     { return nil, backend.ErrNotSuitable }
-func (r *readerStorage) Writable() (backend.WritableFile, error) {
-	return nil, backend.ErrIncorrectOpenMode
-}
-func (r *readerStorage) Path() string { return "" }

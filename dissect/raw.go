@@ -6,6 +6,7 @@ import (
 	"io"
 	"os"
 
+	"github.com/portable-generator/portable-generator/dissect/internal/squashfs"
 	"github.com/portable-generator/portable-generator/dissect/internal/vfs"
 	"golang.org/x/sys/unix"
 )
@@ -45,7 +46,7 @@ func openFS(r io.ReaderAt, size int64, b *vfs.Budget) (vfs.FS, string, error) {
 	fstype := probeFS(r, size)
 	switch fstype {
 	case "squashfs":
-		fsys, err := openSquashfs(r, size, b)
+		fsys, err := squashfs.Open(r, size, b)
 		return fsys, fstype, err
 	case "erofs":
 		fsys, err := openErofs(r, b)

@@ -1,0 +1,144 @@
+// Package fstest builds source trees for the file-system readers' tests and
+// checks that a reader serves exactly what the tool put into the image.
+package fstest
+
+import (
+	"bytes"
+	"fmt"
+	"io/fs"
+	"math/rand/v2"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strings"
+	"testing"
+)
+
+// Need skips the test when a tool is not installed.
+func Need(t testing.TB, tool string) {
+	t.Helper()
+	if _, err := exec.LookPath(tool); err != nil {
+		t.Skipf("%s not installed", tool)
+	}
+}
+
+// Run runs a command and fails the test with its output if it fails.
+func Run(t testing.TB, name string, args ...string) {
+	t.Helper()
+	out, err := exec.Command(name, args...).CombinedOutput()
+	if err != nil {
+		t.Fatalf("%s %s: %v\n%s", name, strings.Join(args, " "), err, out)
+	}
+}
+
+// Source writes a tree that exercises a reader: an os-release and unit
+// files, relative and absolute symlinks (fast and, with a 300-byte target,
+// slow), files of 0 bytes, one block, several blocks and odd lengths,
+// random (incompressible) and repetitive data, a sparse file, a
+// many-entry directory and deep nesting.
+func Source(t testing.TB, entries int) string {
+	t.Helper()
+	dir := t.TempDir()
+	rng := rand.New(rand.NewPCG(1, 2))
+	write := func(name string, data []byte) {
+		p := filepath.Join(dir, name)
+		if err := os.MkdirAll(filepath.Dir(p), 0o755); err != nil {
+			t.Fatal(err)
+		}
+		if err := os.WriteFile(p, data, 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
+	link := func(target, name string) {
+		p := filepath.Join(dir, name)
+		if err := os.MkdirAll(filepath.Dir(p), 0o755); err != nil {
+			t.Fatal(err)
+		}
+		if err := os.Symlink(target, p); err != nil {
+			t.Fatal(err)
+		}
+	}
+	random := func(n int) []byte {
+		b := make([]byte, n)
+		for i := range b {
+			b[i] = byte(rng.Uint32())
+		}
+		return b
+	}
+	write("usr/lib/os-release", []byte("ID=fstest\nVERSION_ID=1\nPORTABLE_PREFIXES=app\n"))
+	link("../usr/lib/os-release", "etc/os-release")
+	write("usr/lib/systemd/system/app.service", []byte("[Service]\nExecStart=/usr/bin/app\n"))
+	write("usr/lib/systemd/system/app.socket", []byte("[Socket]\nListenStream=80\n"))
+	link("/usr/lib/systemd/system/app.service", "usr/lib/systemd/system/app-alias.service")
+	link(strings.Repeat("x/", 150), "usr/lib/slow-symlink")
+	write("usr/share/empty", nil)
+	write("usr/share/one-block", random(4096))
+	write("usr/share/random", random(300_001))
+	write("usr/share/text", bytes.Repeat([]byte("portable services, done as a generator\n"), 20_000))
+	write("usr/share/"+strings.Repeat("n", 255), []byte("a name of 255 bytes\n"))
+	write(strings.Repeat("deep/", 30)+"file", []byte("deep\n"))
+	sparse := filepath.Join(dir, "usr/share/sparse")
+	f, err := os.Create(sparse)
+	if err != nil {
+		t.Fatal(err)
+	}
+	f.WriteAt([]byte("start"), 0)
+	f.WriteAt([]byte("middle"), 3<<20)
+	f.WriteAt([]byte("end"), 8<<20-3)
+	f.Close()
+	for i := 0; i < entries; i++ {
+		write(fmt.Sprintf("usr/share/many/entry-%06d", i), []byte(fmt.Sprint(i)))
+	}
+	return dir
+}
+
+// Compare walks src on the host and checks that fsys holds the same
+// names, types, symlink targets and file contents, and nothing else.
+func Compare(t testing.TB, src string, fsys fs.FS) {
+	t.Helper()
+	seen := 0
+	err := filepath.WalkDir(src, func(p string, d fs.DirEntry, err error) error {
+		if err != nil {
+			return err
+		}
+		rel, _ := filepath.Rel(src, p)
+		name := filepath.ToSlash(rel)
+		seen++
+		fi, err := fs.Lstat(fsys, name)
+		if err != nil {
+			t.Errorf("%s: %v", name, err)
+			return nil
+		}
+		if fi.Mode().Type() != d.Type() {
+			t.Errorf("%s: type %v, want %v", name, fi.Mode().Type(), d.Type())
+			return nil
+		}
+		switch {
+		case d.Type()&fs.ModeSymlink != 0:
+			want, _ := os.Readlink(p)
+			got, err := fs.ReadLink(fsys, name)
+			if err != nil || got != want {
+				t.Errorf("%s: link %q, %v; want %q", name, got, err, want)
+			}
+		case d.IsDir():
+			want, _ := os.ReadDir(p)
+			got, err := fs.ReadDir(fsys, name)
+			if err != nil || len(got) != len(want) {
+				t.Errorf("%s: %d entries, %v; want %d", name, len(got), err, len(want))
+			}
+		default:
+			want, _ := os.ReadFile(p)
+			got, err := fs.ReadFile(fsys, name)
+			if err != nil || !bytes.Equal(got, want) {
+				t.Errorf("%s: %d bytes, %v; want %d bytes", name, len(got), err, len(want))
+			}
+		}
+		return nil
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if seen < 10 {
+		t.Fatalf("walked only %d names", seen)
+	}
+}

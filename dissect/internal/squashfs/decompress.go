@@ -1,0 +1,92 @@
+package squashfs
+
+import (
+	"bytes"
+	"errors"
+	"fmt"
+	"io"
+	"sync"
+
+	"github.com/anchore/go-lzo"
+	"github.com/klauspost/compress/zlib"
+	"github.com/klauspost/compress/zstd"
+	"github.com/pierrec/lz4/v4"
+	"github.com/ulikunitz/xz"
+	"github.com/ulikunitz/xz/lzma"
+)
+
+// decompress inflates src into dst, which is exactly as long as the most
+// the block may hold, and returns how much it produced. More output than
+// dst holds is an error: the format bounds every block.
+func (c Compressor) decompress(dst, src []byte) (int, error) {
+	switch c {
+	case Gzip:
+		zr, err := zlib.NewReader(bytes.NewReader(src))
+		if err != nil {
+			return 0, err
+		}
+		defer zr.Close()
+		return readAllInto(zr, dst)
+	case LZMA:
+		lr, err := lzma.NewReader(bytes.NewReader(src))
+		if err != nil {
+			return 0, err
+		}
+		return readAllInto(lr, dst)
+	case XZ:
+		xr, err := xz.NewReader(bytes.NewReader(src))
+		if err != nil {
+			return 0, err
+		}
+		return readAllInto(xr, dst)
+	case LZO:
+		return lzo.Decompress(src, dst)
+	case LZ4:
+		n, err := lz4.UncompressBlock(src, dst)
+		if err != nil {
+			return 0, fmt.Errorf("lz4: %w", err)
+		}
+		return n, nil
+	case Zstd:
+		d, err := zstdDecoder()
+		if err != nil {
+			return 0, err
+		}
+		out, err := d.DecodeAll(src, dst[:0])
+		if err != nil {
+			return 0, err
+		}
+		if len(out) > len(dst) {
+			return 0, errTooLong
+		}
+		if len(out) > 0 && &out[0] != &dst[0] {
+			copy(dst, out)
+		}
+		return len(out), nil
+	}
+	return 0, fmt.Errorf("%v not supported", c)
+}
+
+var errTooLong = errors.New("decompressed block longer than the format allows")
+
+// readAllInto reads r to its end into dst.
+func readAllInto(r io.Reader, dst []byte) (int, error) {
+	n, err := io.ReadFull(r, dst)
+	switch err {
+	case io.EOF, io.ErrUnexpectedEOF:
+		return n, nil
+	case nil:
+		var one [1]byte
+		if m, _ := r.Read(one[:]); m > 0 {
+			return n, errTooLong
+		}
+		return n, nil
+	}
+	return n, err
+}
+
+// One zstd decoder serves every image: DecodeAll is safe for concurrent
+// use, and its window is capped at the largest SquashFS block.
+var zstdDecoder = sync.OnceValues(func() (*zstd.Decoder, error) {
+	return zstd.NewReader(nil, zstd.WithDecoderConcurrency(0), zstd.WithDecoderMaxMemory(2<<20), zstd.WithDecoderMaxWindow(2<<20))
+})

@@ -1,0 +1,52 @@
+package squashfs
+
+import (
+	"bytes"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"testing"
+
+	"github.com/portable-generator/portable-generator/dissect/internal/fstest"
+	"github.com/portable-generator/portable-generator/dissect/internal/vfs"
+)
+
+// fuzzLimits keep one input cheap; exceeding them is a clean error.
+var fuzzLimits = vfs.Limits{BytesRead: 8 << 20, Decompressed: 32 << 20, Entries: 20_000, Hops: 40}
+
+// FuzzSquashfs opens mutated images and walks everything they offer. Seeds
+// are small real images, one per compressor, built with mksquashfs.
+func FuzzSquashfs(f *testing.F) {
+	if _, err := exec.LookPath("mksquashfs"); err == nil {
+		src := f.TempDir()
+		os.MkdirAll(filepath.Join(src, "usr/lib/systemd/system"), 0o755)
+		os.WriteFile(filepath.Join(src, "usr/lib/os-release"), []byte("ID=seed\n"), 0o644)
+		os.WriteFile(filepath.Join(src, "usr/lib/systemd/system/seed.service"), bytes.Repeat([]byte("[Service]\n"), 500), 0o644)
+		os.Symlink("../usr/lib/os-release", filepath.Join(src, "os-release"))
+		// The uncompressed seed lets mutations reach the inode and
+		// directory parsers instead of failing in a decompressor.
+		for _, comp := range [][]string{{"-noI", "-noD", "-noF"}, {"-comp", "gzip"}, {"-comp", "lzo"}, {"-comp", "lz4"}, {"-comp", "xz"}, {"-comp", "zstd"}} {
+			img := filepath.Join(f.TempDir(), "seed.raw")
+			args := append([]string{src, img, "-noappend", "-quiet", "-no-progress", "-b", "4096"}, comp...)
+			if out, err := exec.Command("mksquashfs", args...).CombinedOutput(); err != nil {
+				f.Fatalf("mksquashfs: %v\n%s", err, out)
+			}
+			b, err := os.ReadFile(img)
+			if err != nil {
+				f.Fatal(err)
+			}
+			f.Add(b)
+		}
+	}
+	f.Fuzz(func(t *testing.T, data []byte) {
+		b := vfs.NewBudget(fuzzLimits)
+		sq, err := Open(vfs.CountingReaderAt{R: bytes.NewReader(data), B: b}, int64(len(data)), b)
+		if err != nil {
+			return
+		}
+		fstest.WalkAll(vfs.NewTree(sq, nil, b))
+		if st := b.Stats(); st.BytesRead > 2*fuzzLimits.BytesRead || st.Decompressed > 2*fuzzLimits.Decompressed {
+			t.Fatalf("budget overrun: %+v", st)
+		}
+	})
+}

@@ -1,0 +1,108 @@
+package squashfs
+
+import (
+	"fmt"
+	"io"
+	"io/fs"
+
+	"github.com/portable-generator/portable-generator/dissect/internal/vfs"
+)
+
+// FS is an open SquashFS image.
+type FS struct {
+	r      io.ReaderAt
+	sb     Superblock
+	budget *vfs.Budget
+	cache  metaCache
+	frags  fragmentCache
+}
+
+// Open reads the superblock of the image in r, size bytes long. Reads are
+// not charged to b by FS itself: wrap r in a vfs.CountingReaderAt for
+// that. Decompression and directory entries are charged to b.
+func Open(r io.ReaderAt, size int64, b *vfs.Budget) (*FS, error) {
+	sb, err := readSuperblock(r, size)
+	if err != nil {
+		return nil, err
+	}
+	return &FS{r: r, sb: sb, budget: b}, nil
+}
+
+// Superblock returns the image's superblock.
+func (f *FS) Superblock() Superblock { return f.sb }
+
+// Root returns the root directory.
+func (f *FS) Root() (vfs.Node, error) {
+	ino, err := f.inode(f.sb.RootInode)
+	if err != nil {
+		return nil, err
+	}
+	if !ino.mode.IsDir() {
+		return nil, corrupt(int64(f.sb.InodeTableStart), "root inode is not a directory")
+	}
+	return ino, nil
+}
+
+func asDir(n vfs.Node) (*Inode, error) {
+	ino, ok := n.(*Inode)
+	if !ok || !ino.mode.IsDir() {
+		return nil, fmt.Errorf("not a directory: %w", fs.ErrInvalid)
+	}
+	return ino, nil
+}
+
+// Lookup finds name in dir and reads its inode.
+func (f *FS) Lookup(dir vfs.Node, name string) (vfs.Node, error) {
+	d, err := asDir(dir)
+	if err != nil {
+		return nil, err
+	}
+	var ref uint64
+	found := false
+	err = f.walkDir(d, func(e dirent) bool {
+		if e.name == name {
+			ref, found = e.ref, true
+			return false
+		}
+		return true
+	})
+	if err != nil {
+		return nil, err
+	}
+	if !found {
+		return nil, fs.ErrNotExist
+	}
+	return f.inode(ref)
+}
+
+// ReadDir lists dir.
+func (f *FS) ReadDir(dir vfs.Node) ([]vfs.DirEntry, error) {
+	d, err := asDir(dir)
+	if err != nil {
+		return nil, err
+	}
+	var out []vfs.DirEntry
+	err = f.walkDir(d, func(e dirent) bool {
+		out = append(out, vfs.DirEntry{Name: e.name, Type: modeOf(e.typ, 0).Type()})
+		return true
+	})
+	return out, err
+}
+
+// Readlink returns a symlink's target.
+func (f *FS) Readlink(link vfs.Node) (string, error) {
+	ino, ok := link.(*Inode)
+	if !ok || ino.mode&fs.ModeSymlink == 0 {
+		return "", fmt.Errorf("not a symlink: %w", fs.ErrInvalid)
+	}
+	return ino.target, nil
+}
+
+// Open returns the content of a regular file.
+func (f *FS) Open(file vfs.Node) (io.ReaderAt, error) {
+	ino, ok := file.(*Inode)
+	if !ok || !ino.mode.IsRegular() {
+		return nil, fmt.Errorf("not a regular file: %w", fs.ErrInvalid)
+	}
+	return f.newFile(ino), nil
+}

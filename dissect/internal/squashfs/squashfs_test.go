@@ -1,0 +1,164 @@
+package squashfs
+
+import (
+	"errors"
+	"io/fs"
+	"os"
+	"path/filepath"
+	"testing"
+
+	"github.com/portable-generator/portable-generator/dissect/internal/fstest"
+	"github.com/portable-generator/portable-generator/dissect/internal/vfs"
+)
+
+// build makes an image of src with mksquashfs and the given options.
+func build(t testing.TB, src string, args ...string) string {
+	t.Helper()
+	fstest.Need(t, "mksquashfs")
+	img := filepath.Join(t.TempDir(), "image.raw")
+	fstest.Run(t, "mksquashfs", append([]string{src, img, "-noappend", "-quiet", "-no-progress"}, args...)...)
+	return img
+}
+
+// open opens an image file as a tree, counting its work.
+func open(t testing.TB, img string) (*vfs.Tree, *FS, *vfs.Budget) {
+	t.Helper()
+	f, err := os.Open(img)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { f.Close() })
+	fi, _ := f.Stat()
+	b := vfs.NewBudget(vfs.DefaultLimits)
+	sq, err := Open(vfs.CountingReaderAt{R: f, B: b}, fi.Size(), b)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return vfs.NewTree(sq, nil, b), sq, b
+}
+
+func TestEveryCompressor(t *testing.T) {
+	src := fstest.Source(t, 1000)
+	for _, c := range []struct {
+		name string
+		args []string
+	}{
+		{"gzip", []string{"-comp", "gzip"}},
+		{"lzo", []string{"-comp", "lzo"}},
+		{"lz4", []string{"-comp", "lz4"}},
+		{"lz4hc", []string{"-comp", "lz4", "-Xhc"}},
+		{"xz", []string{"-comp", "xz"}},
+		{"zstd", []string{"-comp", "zstd"}},
+		{"zstd-4k-blocks", []string{"-comp", "zstd", "-b", "4096"}},
+		{"gzip-1m-blocks", []string{"-comp", "gzip", "-b", "1M"}},
+		{"uncompressed", []string{"-noI", "-noD", "-noF", "-noX"}},
+		{"no-fragments", []string{"-comp", "zstd", "-no-fragments"}},
+		{"always-fragments", []string{"-comp", "lz4", "-always-use-fragments"}},
+	} {
+		t.Run(c.name, func(t *testing.T) {
+			tree, _, _ := open(t, build(t, src, c.args...))
+			fstest.Compare(t, src, tree)
+		})
+	}
+}
+
+// TestReadsOnlyWhatItNeeds opens an image with megabytes of data and reads
+// what the generator reads: os-release and the unit files.
+func TestReadsOnlyWhatItNeeds(t *testing.T) {
+	src := fstest.Source(t, 1000)
+	for _, comp := range []string{"gzip", "xz", "zstd", "lz4"} {
+		t.Run(comp, func(t *testing.T) {
+			tree, _, b := open(t, build(t, src, "-comp", comp))
+			if _, err := fs.ReadFile(tree, "etc/os-release"); err != nil {
+				t.Fatal(err)
+			}
+			ents, err := fs.ReadDir(tree, "usr/lib/systemd/system")
+			if err != nil {
+				t.Fatal(err)
+			}
+			for _, e := range ents {
+				if _, err := fs.ReadFile(tree, "usr/lib/systemd/system/"+e.Name()); err != nil {
+					t.Fatal(err)
+				}
+			}
+			st := b.Stats()
+			t.Logf("%s: read %d bytes, decompressed %d, %d entries", comp, st.BytesRead, st.Decompressed, st.Entries)
+			if st.BytesRead > 256<<10 {
+				t.Errorf("read %d bytes, want at most 256 KiB", st.BytesRead)
+			}
+			if st.Decompressed > 1<<20 {
+				t.Errorf("decompressed %d bytes, want at most 1 MiB", st.Decompressed)
+			}
+		})
+	}
+}
+
+func TestHundredThousandEntries(t *testing.T) {
+	if testing.Short() {
+		t.Skip("slow: 100,000 files")
+	}
+	src := t.TempDir()
+	many := filepath.Join(src, "many")
+	if err := os.Mkdir(many, 0o755); err != nil {
+		t.Fatal(err)
+	}
+	for i := 0; i < 100_000; i++ {
+		f, err := os.Create(filepath.Join(many, "f"+itoa(i)))
+		if err != nil {
+			t.Fatal(err)
+		}
+		f.Close()
+	}
+	img := build(t, src, "-comp", "zstd")
+	tree, _, b := open(t, img)
+	ents, err := fs.ReadDir(tree, "many")
+	if err != nil || len(ents) != 100_000 {
+		t.Fatalf("%d entries, %v", len(ents), err)
+	}
+	if _, err := fs.Stat(tree, "many/f99999"); err != nil {
+		t.Fatal(err)
+	}
+	t.Logf("%+v", b.Stats())
+
+	// The same directory under a budget of 50,000 entries is refused as
+	// too much work, not as corrupt.
+	f, _ := os.Open(img)
+	defer f.Close()
+	fi, _ := f.Stat()
+	small := vfs.NewBudget(vfs.Limits{Entries: 50_000})
+	sq, err := Open(f, fi.Size(), small)
+	if err != nil {
+		t.Fatal(err)
+	}
+	_, err = fs.ReadDir(vfs.NewTree(sq, nil, small), "many")
+	if !errors.Is(err, vfs.ErrBudget) {
+		t.Fatalf("ReadDir under a small budget: %v, want ErrBudget", err)
+	}
+}
+
+func itoa(i int) string {
+	var b [12]byte
+	n := len(b)
+	for {
+		n--
+		b[n] = byte('0' + i%10)
+		i /= 10
+		if i == 0 {
+			return string(b[n:])
+		}
+	}
+}
+
+func TestSymlinkLoopAndEscape(t *testing.T) {
+	src := t.TempDir()
+	os.Symlink("b", filepath.Join(src, "a"))
+	os.Symlink("a", filepath.Join(src, "b"))
+	os.Symlink("../../../../etc/shadow", filepath.Join(src, "escape"))
+	tree, _, _ := open(t, build(t, src))
+	if _, err := fs.ReadFile(tree, "a"); !errors.Is(err, vfs.ErrLoop) {
+		t.Errorf("loop: %v, want ErrLoop", err)
+	}
+	if _, err := fs.ReadFile(tree, "escape"); !errors.Is(err, fs.ErrNotExist) {
+		t.Errorf("escape: %v, want not-exist inside the image", err)
+	}
+}
