@@ -83,6 +83,30 @@ func narrowLists(unit, profile *unitfile.File, allowed func(string) bool) ([]byt
 			}
 		}
 	}
+	// Architectures: systemd takes the union, and every architecture added
+	// to "native" brings its own system call table (on x86-64, the i386
+	// socketcall() that RestrictAddressFamilies= cannot filter).
+	if !allowed("SystemCallArchitectures") {
+		uarch, uerr := unit.Words("Service", "SystemCallArchitectures")
+		parch, perr := profile.Words("Service", "SystemCallArchitectures")
+		if uerr == nil && perr == nil && len(parch) > 0 {
+			var inter []string
+			wider := false
+			for _, a := range uarch {
+				if slices.Contains(parch, a) {
+					inter = union(inter, []string{a})
+				} else {
+					wider = true
+				}
+			}
+			if wider {
+				if len(inter) == 0 {
+					inter = parch
+				}
+				fmt.Fprintf(&out, "SystemCallArchitectures=\nSystemCallArchitectures=%s\n", strings.Join(inter, " "))
+			}
+		}
+	}
 	if out.Len() == 0 {
 		return nil, nil
 	}

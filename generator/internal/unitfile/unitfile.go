@@ -3,7 +3,8 @@
 // handling, sandbox policy checks). It never writes unit files: the
 // generator copies an image's units byte for byte.
 //
-// Semantics follow systemd.syntax(7): comments only at the start of a line
+// Semantics follow systemd.syntax(7) and systemd's parser: '\n', '\r' and NUL
+// end a line, a byte-order mark is dropped, comments only at the start of a line
 // ('#' or ';'), a trailing backslash continues a logical line (the backslash
 // becomes a space), comment lines inside a continuation are skipped,
 // whitespace around keys and values is trimmed, lines without '=' and
@@ -17,9 +18,9 @@
 package unitfile
 
 import (
-	"bytes"
 	"fmt"
 	"strings"
+	"unicode/utf8"
 )
 
 // MaxLine is the longest logical line systemd accepts (LONG_LINE_MAX).
@@ -48,14 +49,20 @@ func Parse(data []byte) (*File, error) {
 	var cont strings.Builder
 	contStart := 0
 	inCont := false
-	lines := bytes.Split(data, []byte("\n"))
-	for i, raw := range lines {
+	bomSeen := false
+	for i, line := range splitLines(data) {
 		lineNo := i + 1
-		line := strings.TrimSuffix(string(raw), "\r")
 		trimmed := strings.TrimLeft(line, " \t")
 		if trimmed != "" && strings.ContainsRune("#;", rune(trimmed[0])) {
 			// A comment, also in the middle of a continuation.
 			continue
+		}
+		// systemd drops the first byte-order mark it finds at the start
+		// of a line (after the comment check, as it does).
+		if !bomSeen {
+			if rest, ok := strings.CutPrefix(line, bom); ok {
+				line, bomSeen = rest, true
+			}
 		}
 		if !inCont {
 			contStart = lineNo
@@ -80,6 +87,9 @@ func Parse(data []byte) (*File, error) {
 		switch {
 		case l == "":
 			continue
+		case !utf8.ValidString(l):
+			// systemd refuses the whole unit.
+			return nil, fmt.Errorf("line %d: not valid UTF-8", contStart)
 		case l[0] == '[':
 			if !strings.HasSuffix(l, "]") || len(l) < 3 {
 				return nil, fmt.Errorf("line %d: invalid section header %q", contStart, l)
@@ -116,6 +126,52 @@ func Parse(data []byte) (*File, error) {
 		}
 	}
 	return f, nil
+}
+
+const bom = "\xef\xbb\xbf"
+
+// splitLines splits data into lines as systemd's read_line does: '\n', '\r'
+// and NUL all end a line, and a run of line-end bytes counts once as long as
+// no byte repeats in it ("\r\n" and "\n\r" are one line end, "\n\n" two)
+// and no NUL came before. Reading "\r" as part of a line would let
+// "Description=x\rUser=root" hide a setting PID 1 sees.
+func splitLines(data []byte) []string {
+	var lines []string
+	start := 0
+	for i := 0; i < len(data); {
+		c := data[i]
+		if c != '\n' && c != '\r' && c != 0 {
+			i++
+			continue
+		}
+		lines = append(lines, string(data[start:i]))
+		var seen uint8 // bits: 1 '\n', 2 '\r', 4 NUL
+		for i < len(data) && seen&4 == 0 {
+			bit := eolBit(data[i])
+			if bit == 0 || seen&bit != 0 {
+				break
+			}
+			seen |= bit
+			i++
+		}
+		start = i
+	}
+	if start < len(data) {
+		lines = append(lines, string(data[start:]))
+	}
+	return lines
+}
+
+func eolBit(c byte) uint8 {
+	switch c {
+	case '\n':
+		return 1
+	case '\r':
+		return 2
+	case 0:
+		return 4
+	}
+	return 0
 }
 
 // endsEscaped reports whether line ends in an unescaped backslash.

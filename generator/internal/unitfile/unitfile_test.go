@@ -44,6 +44,29 @@ func TestParse(t *testing.T) {
 			want: []Assignment{{"Service", "ExecStart", "", 2}, {"Service", "ExecStart", "/bin/y", 3}},
 		},
 		{
+			// systemd's read_line ends a line at '\n', '\r' or NUL; "\r\n"
+			// and "\n\r" are one line end, "\n\n" two.
+			name: "a lone carriage return and a NUL end lines",
+			in:   "[Unit]\nDescription=x\rConflicts=y.service\n[Service]\nEnvironment=A=1\x00User=root\n\rGroup=g\n",
+			want: []Assignment{
+				{"Unit", "Description", "x", 2}, {"Unit", "Conflicts", "y.service", 3},
+				{"Service", "Environment", "A=1", 5}, {"Service", "User", "root", 6}, {"Service", "Group", "g", 7},
+			},
+		},
+		{
+			name: "a continuation across CRLF",
+			in:   "[Service]\r\nExecStart=/bin/true \\\r\n  --x\r\nUser=u\r\n",
+			want: []Assignment{{"Service", "ExecStart", "/bin/true    --x", 2}, {"Service", "User", "u", 4}},
+		},
+		{
+			// systemd drops the first byte-order mark found at a line start;
+			// a second one stays part of the key (which systemd then does
+			// not know).
+			name: "byte-order marks",
+			in:   "\xef\xbb\xbf[Service]\nUser=a\n\xef\xbb\xbfGroup=b\n",
+			want: []Assignment{{"Service", "User", "a", 2}, {"Service", "\ufeffGroup", "b", 3}},
+		},
+		{
 			name: "lines systemd ignores",
 			in:   "Before=section.service\n[Unit]\nno equals sign\n",
 			want: nil,
@@ -75,6 +98,7 @@ func TestParseRefuses(t *testing.T) {
 	for name, in := range map[string]string{
 		"unterminated section": "[Unit\nA=b\n",
 		"over-long line":       "[Service]\nEnvironment=" + strings.Repeat("x", MaxLine) + "\n",
+		"invalid UTF-8":        "[Unit]\nDescription=a\xffb\n",
 	} {
 		if _, err := Parse([]byte(in)); err == nil {
 			t.Errorf("%s: no error", name)

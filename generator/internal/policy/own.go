@@ -1,0 +1,89 @@
+package policy
+
+import (
+	"path"
+	"strings"
+)
+
+// expandOwn expands the specifiers that derive from the unit's own name
+// (%n, %N, %p, %%). ok is false when another specifier remains: its value
+// (an instance, the host name) is not the image's to claim.
+func (c *unitCheck) expandOwn(s string) (string, bool) {
+	if !strings.Contains(s, "%") {
+		return s, true
+	}
+	full := c.name
+	noType := strings.TrimSuffix(full, c.typ)
+	prefix, _, _ := strings.Cut(noType, "@")
+	var b strings.Builder
+	for i := 0; i < len(s); i++ {
+		if s[i] != '%' {
+			b.WriteByte(s[i])
+			continue
+		}
+		if i+1 == len(s) {
+			return "", false
+		}
+		i++
+		switch s[i] {
+		case '%':
+			b.WriteByte('%')
+		case 'n':
+			b.WriteString(full)
+		case 'N':
+			b.WriteString(noType)
+		case 'p':
+			b.WriteString(prefix)
+		default:
+			return "", false
+		}
+	}
+	return b.String(), true
+}
+
+// ownName reports whether a name (an account, a directory's first
+// component, a socket file) is the image's: one of its prefixes, alone or
+// followed by '-', '.', '@' or '_' ('_' cannot start another image's name:
+// it separates NAME from VERSION).
+func (c *unitCheck) ownName(s string) bool {
+	s, ok := c.expandOwn(s)
+	return ok && c.ownExpandedName(s)
+}
+
+func (c *unitCheck) ownExpandedName(s string) bool {
+	for _, p := range c.img.Prefixes {
+		if rest, ok := strings.CutPrefix(s, p); ok && p != "" && (rest == "" || strings.ContainsRune("-.@_", rune(rest[0]))) {
+			return true
+		}
+	}
+	return false
+}
+
+// ownRelativePath reports whether a relative directory setting
+// (StateDirectory=foo/sub) is normalized and starts with an own name.
+func (c *unitCheck) ownRelativePath(p string) bool {
+	p, ok := c.expandOwn(p)
+	return ok && c.ownExpandedRelativePath(p)
+}
+
+func (c *unitCheck) ownExpandedRelativePath(p string) bool {
+	if p == "" || strings.HasPrefix(p, "/") || path.Clean(p) != p || p == ".." || strings.HasPrefix(p, "../") {
+		return false
+	}
+	first, _, _ := strings.Cut(p, "/")
+	return c.ownExpandedName(first)
+}
+
+// ownRunPath reports whether an absolute path lies in the image's own part
+// of /run: /run/NAME... with NAME an own name, normalized.
+func (c *unitCheck) ownRunPath(p string) bool {
+	p, ok := c.expandOwn(p)
+	if !ok {
+		return false
+	}
+	rest, ok := strings.CutPrefix(p, "/run/")
+	if !ok || path.Clean(p) != p {
+		return false
+	}
+	return c.ownExpandedRelativePath(rest)
+}

@@ -1,0 +1,295 @@
+package policy
+
+import (
+	"slices"
+	"strconv"
+	"strings"
+
+	"github.com/portable-generator/portable-generator/generator/internal/unitfile"
+)
+
+// execSection reports whether a section carries an execution context:
+// [Service], and [Socket] (for its own Exec lines).
+func execSection(s string) bool { return s == "Service" || s == "Socket" }
+
+// forbidden directives act on the host or replace the sandbox's root. when,
+// if set, limits the refusal to some values.
+var forbidden = map[string]struct {
+	why  string
+	when func(string) bool
+}{
+	"RootDirectory":           {why: "replaces the image root"},
+	"RootImage":               {why: "replaces the image root"},
+	"RootImageOptions":        {why: "changes how the image is mounted"},
+	"RootVerity":              {why: "makes PID 1 read a host file as the image's verity data"},
+	"RootHashSignature":       {why: "makes PID 1 read a host file", when: isPath},
+	"RootEphemeral":           {why: "makes PID 1 copy the image on the host", when: isTrue},
+	"RootDirectoryStartOnly":  {why: "runs the commands besides ExecStart= on the host's file system", when: isTrue},
+	"MountImages":             {why: "mounts host images"},
+	"ExtensionImages":         {why: "mounts host images"},
+	"ExtensionDirectories":    {why: "mounts host directories"},
+	"BindPaths":               {why: "binds host paths into the service"},
+	"BindReadOnlyPaths":       {why: "binds host paths into the service"},
+	"MountFlags":              {why: "propagates the service's mounts to the host", when: func(v string) bool { return v == "shared" }},
+	"LoadCredential":          {why: "reads host files as credentials"},
+	"LoadCredentialEncrypted": {why: "reads host files as credentials"},
+	"ImportCredential":        {why: "imports host credentials"},
+	"SetCredentialEncrypted":  {why: "decrypts with the host's credential key"},
+	"EnvironmentFile":         {why: "makes PID 1 read a host file"},
+	"OpenFile":                {why: "makes PID 1 open a host file and hand it to the service"},
+	"PassEnvironment":         {why: "passes PID 1's environment to the service"},
+	"DeviceAllow":             {why: "opens host devices"},
+	"Delegate":                {why: "hands the service a writable part of the host's cgroup tree", when: func(v string) bool { return !isFalse(v) }},
+	"IPAddressAllow":          {why: "overrides the profile's IPAddressDeny="},
+	"NetworkNamespacePath":    {why: "joins a host network namespace"},
+	"IPCNamespacePath":        {why: "joins a host IPC namespace"},
+	"PermissionsStartOnly":    {why: "runs commands without the sandbox", when: isTrue},
+	"PAMName":                 {why: "opens a PAM session on the host"},
+	"TTYPath":                 {why: "opens a host terminal"},
+	"TTYReset":                {why: "resets the host's console", when: isTrue},
+	"TTYVHangup":              {why: "hangs up the host's console", when: isTrue},
+	"TTYVTDisallocate":        {why: "clears the host's console", when: isTrue},
+	"UtmpIdentifier":          {why: "writes the host's login records"},
+	"SELinuxContext":          {why: "picks the host's security label for the service"},
+	"AppArmorProfile":         {why: "picks the host's security label for the service"},
+	"SmackProcessLabel":       {why: "picks the host's security label for the service"},
+	"USBFunctionDescriptors":  {why: "makes PID 1 read a host file"},
+	"USBFunctionStrings":      {why: "makes PID 1 read a host file"},
+	"AmbientCapabilities":     {why: "grants capabilities", when: func(v string) bool { return !strings.HasPrefix(v, "~") }},
+}
+
+func forbiddenRule(c *unitCheck, a unitfile.Assignment) string {
+	f, ok := forbidden[a.Key]
+	if !ok || !execSection(a.Section) || (f.when != nil && !f.when(a.Value)) {
+		return ""
+	}
+	return f.why
+}
+
+// actions may stop, reboot or power off the host.
+var actions = []string{"FailureAction", "SuccessAction", "StartLimitAction", "JobTimeoutAction", "JobRunningTimeoutAction"}
+
+func actionRule(c *unitCheck, a unitfile.Assignment) string {
+	switch {
+	case a.Section == "Unit" && slices.Contains(actions, a.Key) && a.Value != "none":
+		return "acts on the host (" + a.Value + ")"
+	case a.Key == "RebootArgument" && (a.Section == "Unit" || a.Section == "Service"):
+		return "sets the host's reboot argument"
+	}
+	return ""
+}
+
+// execKeys are the command settings; in .socket units they run on the
+// host, outside the image, with no sandbox.
+var execKeys = []string{"ExecCondition", "ExecStartPre", "ExecStart", "ExecStartPost", "ExecReload", "ExecStop", "ExecStopPre", "ExecStopPost"}
+
+func execRule(c *unitCheck, a unitfile.Assignment) string {
+	if !slices.Contains(execKeys, a.Key) {
+		return ""
+	}
+	switch {
+	case a.Section == "Socket":
+		return "runs on the host, outside the image and its sandbox"
+	case a.Section == "Service" && privilegedCommand(a.Value):
+		return "uses a '+' or '!' prefix, which runs the command outside the sandbox"
+	}
+	return ""
+}
+
+// privilegedCommand reports whether any command of an Exec line (systemd
+// takes several, separated by a lone ';') has a '+' (full privileges) or
+// '!' (no user switch; '!!' also no ambient-capability fallback) prefix.
+// A line that does not split is judged by its first word alone, as if
+// systemd had read it.
+func privilegedCommand(v string) bool {
+	words, err := unitfile.SplitWords(v)
+	if err != nil {
+		return privilegedPrefix(v)
+	}
+	first := true
+	for _, w := range words {
+		if w == ";" {
+			first = true
+			continue
+		}
+		if first && privilegedPrefix(w) {
+			return true
+		}
+		first = false
+	}
+	return false
+}
+
+// privilegedPrefix reports whether a command's prefix characters hold '+'
+// or '!'.
+func privilegedPrefix(v string) bool {
+	for _, c := range v {
+		switch c {
+		case '+', '!':
+			return true
+		case '-', '@', ':', '|':
+			continue
+		}
+		return false
+	}
+	return false
+}
+
+// identityRule keeps the service a fresh dynamic user: root is refused, and
+// so is any name that is not the image's own, because DynamicUser= reuses a
+// static host account or group of that name (messagebus, www-data, disk).
+func identityRule(c *unitCheck, a unitfile.Assignment) string {
+	if !execSection(a.Section) || (a.Key != "User" && a.Key != "Group" && a.Key != "SupplementaryGroups") {
+		return ""
+	}
+	words, err := unitfile.SplitWords(a.Value)
+	if err != nil {
+		return "cannot be read (" + err.Error() + ")"
+	}
+	for _, w := range words {
+		switch {
+		case w == "root" || w == "0":
+			return "runs as root"
+		case isNumber(w):
+			return "names host account " + w + " by number"
+		case !c.ownName(w):
+			return "names account " + w + ", which is not the image's own: DynamicUser= would run the service as the host's " + w + " if it exists"
+		}
+	}
+	return ""
+}
+
+// execDirectories are created (and chowned to the service's user) by PID 1
+// on the host, below /var/lib, /var/cache, /var/log, /run and /etc.
+var execDirectories = []string{"StateDirectory", "CacheDirectory", "LogsDirectory", "RuntimeDirectory", "ConfigurationDirectory"}
+
+func ownNamesRule(c *unitCheck, a unitfile.Assignment) string {
+	if !execSection(a.Section) {
+		return ""
+	}
+	switch {
+	case slices.Contains(execDirectories, a.Key):
+		words, err := unitfile.SplitWords(a.Value)
+		if err != nil {
+			return "cannot be read (" + err.Error() + ")"
+		}
+		for _, w := range words {
+			// "source:symlink" names two directories.
+			for _, d := range strings.Split(w, ":") {
+				if !c.ownRelativePath(d) {
+					return "names host directory " + d + ", which is not the image's own: PID 1 would create it on the host and hand it to the service"
+				}
+			}
+		}
+	case a.Key == "PIDFile" && a.Section == "Service":
+		if !c.ownRunPath(a.Value) {
+			return "names " + a.Value + ", which is not below the image's own /run directory: PID 1 would adopt (and later kill) whatever host process it names"
+		}
+	}
+	return ""
+}
+
+func outputRule(c *unitCheck, a unitfile.Assignment) string {
+	if !execSection(a.Section) || (a.Key != "StandardInput" && a.Key != "StandardOutput" && a.Key != "StandardError") {
+		return ""
+	}
+	v := a.Value
+	for _, p := range []string{"file:", "append:", "truncate:"} {
+		if strings.HasPrefix(v, p) {
+			return "makes PID 1 open a host file (" + v + ")"
+		}
+	}
+	if strings.HasPrefix(v, "tty") || strings.HasSuffix(v, "+console") {
+		return "connects the service to the host's console (" + v + ")"
+	}
+	return ""
+}
+
+// priorityRule: PID 1 applies these before the sandbox, so RestrictRealtime=
+// and the profile's @resources denial do not stop them.
+func priorityRule(c *unitCheck, a unitfile.Assignment) string {
+	if !execSection(a.Section) {
+		return ""
+	}
+	v := strings.ToLower(a.Value)
+	switch a.Key {
+	case "CPUSchedulingPolicy":
+		if v == "fifo" || v == "rr" {
+			return "gives the service real-time scheduling (" + a.Value + ")"
+		}
+	case "IOSchedulingClass":
+		if v == "realtime" || v == "1" {
+			return "gives the service real-time I/O priority"
+		}
+	case "Nice", "OOMScoreAdjust":
+		// systemd reads numbers in any base ("-0x10"): the sign decides.
+		if strings.HasPrefix(a.Value, "-") {
+			return "puts the service before host processes (" + a.Key + "=" + a.Value + ")"
+		}
+	}
+	return ""
+}
+
+// weakening are single-valued sandbox settings and the values that weaken
+// them; the profile's value would win anyway (its drop-in comes later), but
+// the image asking for less is refused with a clear reason instead.
+var weakening = map[string][]string{
+	"DynamicUser":            falseValues,
+	"PrivateUsers":           falseValues,
+	"PrivateDevices":         falseValues,
+	"PrivateNetwork":         falseValues,
+	"PrivateTmp":             falseValues,
+	"PrivateIPC":             falseValues,
+	"NoNewPrivileges":        falseValues,
+	"ProtectSystem":          append([]string{"yes", "true", "on", "1", "full"}, falseValues...),
+	"ProtectHome":            append([]string{"read-only", "tmpfs"}, falseValues...),
+	"ProtectClock":           falseValues,
+	"ProtectHostname":        falseValues,
+	"ProtectKernelTunables":  falseValues,
+	"ProtectKernelModules":   falseValues,
+	"ProtectKernelLogs":      falseValues,
+	"ProtectControlGroups":   falseValues,
+	"ProtectProc":            {"default", "noaccess", "ptraceable"},
+	"RestrictRealtime":       falseValues,
+	"RestrictSUIDSGID":       falseValues,
+	"LockPersonality":        falseValues,
+	"MemoryDenyWriteExecute": falseValues,
+	"RemoveIPC":              falseValues,
+	"KeyringMode":            {"inherit", "shared"},
+}
+
+var falseValues = []string{"no", "false", "off", "0"}
+
+func weakeningRule(c *unitCheck, a unitfile.Assignment) string {
+	weak, ok := weakening[a.Key]
+	if !ok || !execSection(a.Section) || !slices.Contains(weak, strings.ToLower(a.Value)) {
+		return ""
+	}
+	if _, set := c.profile.Last("Service", a.Key); !set {
+		return ""
+	}
+	return "weakens the profile (" + a.Key + "=" + a.Value + ")"
+}
+
+func isTrue(v string) bool {
+	switch strings.ToLower(v) {
+	case "yes", "true", "on", "1", "y", "t":
+		return true
+	}
+	return false
+}
+
+func isFalse(v string) bool {
+	switch strings.ToLower(v) {
+	case "no", "false", "off", "0", "n", "f":
+		return true
+	}
+	return false
+}
+
+func isPath(v string) bool { return strings.HasPrefix(v, "/") }
+
+func isNumber(s string) bool {
+	_, err := strconv.ParseUint(s, 10, 32)
+	return err == nil
+}
