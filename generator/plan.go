@@ -132,7 +132,7 @@ func planImage(img *Image, host Host) *planned {
 		if err != nil {
 			return skip(p, "unit %s cannot be parsed: %v", u.Name, err)
 		}
-		narrow, err := policy.Check(u.Name, parsed, unitNames, profile, parsedProfile, img.Settings.AllowDirectives)
+		narrow, err := policy.Check(u.Name, parsed, policy.Image{Units: unitNames, Prefixes: prefixes, Allow: img.Settings.AllowDirectives}, profile, parsedProfile)
 		if err != nil {
 			return skip(p, "%v", err)
 		}
