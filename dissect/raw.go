@@ -6,6 +6,7 @@ import (
 	"io"
 	"os"
 
+	"github.com/portable-generator/portable-generator/dissect/internal/ext4"
 	"github.com/portable-generator/portable-generator/dissect/internal/squashfs"
 	"github.com/portable-generator/portable-generator/dissect/internal/vfs"
 	"golang.org/x/sys/unix"
@@ -38,7 +39,7 @@ func newRaw(r io.ReaderAt, size int64, path string, o Options, b *vfs.Budget) (*
 		}
 		return img, nil
 	}
-	return nil, vfs.Corruptf("image", 0, "no partition table or supported file system recognised (squashfs, erofs, GPT, MBR)")
+	return nil, vfs.Corruptf("image", 0, "no partition table or supported file system recognised (squashfs, erofs, ext4, GPT, MBR)")
 }
 
 // openFS opens the file system at the start of r by its magic.
@@ -50,6 +51,9 @@ func openFS(r io.ReaderAt, size int64, b *vfs.Budget) (vfs.FS, string, error) {
 		return fsys, fstype, err
 	case "erofs":
 		fsys, err := openErofs(r, b)
+		return fsys, fstype, err
+	case "ext4":
+		fsys, err := ext4.Open(r, size, b)
 		return fsys, fstype, err
 	case "":
 		return nil, "", vfs.Corruptf("file system", 0, "no file system recognised")

@@ -1,0 +1,209 @@
+package ext4
+
+import (
+	"errors"
+	"fmt"
+	"io/fs"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strconv"
+	"testing"
+
+	"github.com/portable-generator/portable-generator/dissect/internal/fstest"
+	"github.com/portable-generator/portable-generator/dissect/internal/vfs"
+)
+
+// build makes a file system image of src with mke2fs.
+func build(t testing.TB, src, size string, args ...string) string {
+	t.Helper()
+	fstest.Need(t, "mke2fs")
+	img := filepath.Join(t.TempDir(), "image.raw")
+	fstest.Run(t, "mke2fs", append(append([]string{"-q", "-F", "-d", src}, args...), img, size)...)
+	return img
+}
+
+func open(t testing.TB, img string) (*vfs.Tree, *vfs.Budget) {
+	tree, _, b := openFS(t, img)
+	return tree, b
+}
+
+func openFS(t testing.TB, img string) (*vfs.Tree, *FS, *vfs.Budget) {
+	t.Helper()
+	f, err := os.Open(img)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { f.Close() })
+	fi, _ := f.Stat()
+	b := vfs.NewBudget(vfs.DefaultLimits)
+	e, err := Open(vfs.CountingReaderAt{R: f, B: b}, fi.Size(), b)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return vfs.NewTree(e, nil, b), e, b
+}
+
+func TestLayouts(t *testing.T) {
+	src := fstest.Source(t, 500) // a directory of several blocks
+	for _, c := range []struct {
+		name string
+		args []string
+	}{
+		{"ext4", []string{"-t", "ext4"}},
+		{"ext4-1k-blocks", []string{"-t", "ext4", "-b", "1024"}},
+		{"ext4-inline-data", []string{"-t", "ext4", "-O", "inline_data"}},
+		{"ext4-no-journal-no-csum", []string{"-t", "ext4", "-O", "^has_journal,^metadata_csum"}},
+		{"ext4-meta-bg", []string{"-t", "ext4", "-O", "meta_bg,^resize_inode"}},
+		{"ext4-256-byte-inodes-64k-groups", []string{"-t", "ext4", "-I", "256", "-g", "8192"}},
+		{"ext3", []string{"-t", "ext3"}},
+		{"ext2", []string{"-t", "ext2"}},
+		{"ext2-no-filetype", []string{"-t", "ext2", "-O", "^filetype"}},
+	} {
+		t.Run(c.name, func(t *testing.T) {
+			tree, _ := open(t, build(t, src, "64M", c.args...))
+			fstest.Compare(t, src, tree, "lost+found")
+		})
+	}
+}
+
+func TestReadsOnlyWhatItNeeds(t *testing.T) {
+	src := fstest.Source(t, 3000)
+	tree, b := open(t, build(t, src, "64M", "-t", "ext4"))
+	if _, err := fs.ReadFile(tree, "etc/os-release"); err != nil {
+		t.Fatal(err)
+	}
+	ents, err := fs.ReadDir(tree, "usr/lib/systemd/system")
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, e := range ents {
+		if _, err := fs.ReadFile(tree, "usr/lib/systemd/system/"+e.Name()); err != nil {
+			t.Fatal(err)
+		}
+	}
+	st := b.Stats()
+	t.Logf("read %d bytes, %d entries", st.BytesRead, st.Entries)
+	if st.BytesRead > 256<<10 {
+		t.Errorf("read %d bytes, want at most 256 KiB", st.BytesRead)
+	}
+}
+
+func TestHundredThousandEntries(t *testing.T) {
+	if testing.Short() {
+		t.Skip("slow: 100,000 files")
+	}
+	src := t.TempDir()
+	many := filepath.Join(src, "many")
+	os.Mkdir(many, 0o755)
+	for i := 0; i < 100_000; i++ {
+		f, err := os.Create(filepath.Join(many, "f"+strconv.Itoa(i)))
+		if err != nil {
+			t.Fatal(err)
+		}
+		f.Close()
+	}
+	tree, b := open(t, build(t, src, "256M", "-t", "ext4", "-N", "120000"))
+	ents, err := fs.ReadDir(tree, "many")
+	if err != nil || len(ents) != 100_000 {
+		t.Fatalf("%d entries, %v", len(ents), err)
+	}
+	if _, err := fs.Stat(tree, "many/f99999"); err != nil {
+		t.Fatal(err)
+	}
+	t.Logf("%+v", b.Stats())
+}
+
+func TestUnsupportedFeatureIsNamed(t *testing.T) {
+	src := fstest.Source(t, 0)
+	img := build(t, src, "16M", "-t", "ext4")
+	f, err := os.OpenFile(img, os.O_RDWR, 0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer f.Close()
+	// Set the compression feature: no reader of ours may guess at it.
+	var b [4]byte
+	f.ReadAt(b[:], superblockOffset+0x60)
+	b[0] |= incompatCompression
+	f.WriteAt(b[:], superblockOffset+0x60)
+	fi, _ := f.Stat()
+	_, err = Open(f, fi.Size(), nil)
+	if !errors.Is(err, vfs.ErrUnsupported) || errors.Is(err, vfs.ErrCorrupt) {
+		t.Fatalf("Open: %v, want unsupported", err)
+	}
+	t.Log(err)
+}
+
+// TestHtreeLookup reads directories that e2fsck -D indexed (mke2fs -d
+// writes none), one level deep with 4 KiB blocks and two with 1 KiB
+// blocks, and checks that a lookup follows the index: it costs a few
+// blocks' entries, not the directory's.
+func TestHtreeLookup(t *testing.T) {
+	fstest.Need(t, "e2fsck")
+	for _, c := range []struct {
+		name    string
+		entries int
+		args    []string
+		levels  int
+	}{
+		{"4k-blocks", 3000, []string{"-t", "ext4"}, 0},
+		{"1k-blocks-two-levels", 8000, []string{"-t", "ext4", "-b", "1024"}, 1},
+	} {
+		t.Run(c.name, func(t *testing.T) {
+			src := fstest.Source(t, c.entries)
+			img := build(t, src, "64M", c.args...)
+			// -D rebuilds every directory, with an index where it has more
+			// than one block; exit status 1 means "file system modified".
+			if out, err := exec.Command("e2fsck", "-fyD", img).CombinedOutput(); err != nil {
+				if ee, ok := err.(*exec.ExitError); !ok || ee.ExitCode() != 1 {
+					t.Fatalf("e2fsck -fyD: %v\n%s", err, out)
+				}
+			}
+			tree, fsys, b := openFS(t, img)
+			d, err := lookupPath(fsys, "usr", "share", "many")
+			if err != nil {
+				t.Fatal(err)
+			}
+			if d.flags&flagIndex == 0 {
+				t.Fatal("e2fsck left usr/share/many without an index")
+			}
+			root := make([]byte, fsys.sb.BlockSize)
+			fsys.readDirBlock(d, 0, root)
+			if got := int(root[24+6]); got != c.levels {
+				t.Fatalf("index has %d interior levels, want %d", got, c.levels)
+			}
+			before := b.Stats().Entries
+			for _, n := range []int{0, c.entries / 2, c.entries - 1} {
+				name := fmt.Sprintf("entry-%06d", n)
+				num, indexed, err := fsys.lookupIndexed(d, name)
+				if err != nil || !indexed || num == 0 {
+					t.Fatalf("%s: inode %d, indexed %v, %v", name, num, indexed, err)
+				}
+			}
+			if _, indexed, err := fsys.lookupIndexed(d, "entry-absent"); !indexed || err != nil {
+				t.Fatalf("a missing name: indexed %v, %v", indexed, err)
+			}
+			perLookup := (b.Stats().Entries - before) / 4
+			if perLookup > 300 {
+				t.Errorf("a lookup visits %d entries in a %d-entry directory: the index is not used", perLookup, c.entries)
+			}
+			t.Logf("%d entries visited per lookup among %d", perLookup, c.entries)
+			fstest.Compare(t, src, tree, "lost+found")
+		})
+	}
+}
+
+// lookupPath walks names from the root without the resolver.
+func lookupPath(f *FS, names ...string) (*Inode, error) {
+	n, err := f.Root()
+	if err != nil {
+		return nil, err
+	}
+	for _, name := range names {
+		if n, err = f.Lookup(n, name); err != nil {
+			return nil, err
+		}
+	}
+	return n.(*Inode), nil
+}

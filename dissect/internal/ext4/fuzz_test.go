@@ -1,0 +1,69 @@
+package ext4
+
+import (
+	"bytes"
+	"fmt"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"testing"
+
+	"github.com/portable-generator/portable-generator/dissect/internal/fstest"
+	"github.com/portable-generator/portable-generator/dissect/internal/vfs"
+)
+
+// fuzzLimits keep one input cheap; exceeding them is a clean error.
+var fuzzLimits = vfs.Limits{BytesRead: 8 << 20, Decompressed: 32 << 20, Entries: 20_000, Hops: 40}
+
+// FuzzExt4 opens mutated images and walks everything they offer. Seeds are
+// small real images made by mke2fs: extents, block maps (ext2), inline
+// data, and an htree directory indexed by e2fsck -D.
+func FuzzExt4(f *testing.F) {
+	if _, err := exec.LookPath("mke2fs"); err == nil {
+		src := f.TempDir()
+		os.MkdirAll(filepath.Join(src, "usr/lib/systemd/system"), 0o755)
+		os.WriteFile(filepath.Join(src, "usr/lib/os-release"), []byte("ID=seed\n"), 0o644)
+		os.WriteFile(filepath.Join(src, "usr/lib/systemd/system/seed.service"), bytes.Repeat([]byte("[Service]\n"), 150), 0o644)
+		os.Symlink("../usr/lib/os-release", filepath.Join(src, "os-release"))
+		os.Symlink(string(bytes.Repeat([]byte("long/"), 20)), filepath.Join(src, "slow-link"))
+		for i := 0; i < 60; i++ { // two directory blocks: room for an index
+			os.WriteFile(filepath.Join(src, "usr/lib/systemd/system", fmt.Sprintf("unit-%03d.service", i)), nil, 0o644)
+		}
+		for _, c := range []struct {
+			opts  []string
+			index bool
+		}{
+			{[]string{"-t", "ext4", "-O", "^has_journal,^resize_inode"}, false},
+			{[]string{"-t", "ext4", "-O", "^has_journal,^resize_inode,inline_data"}, false},
+			{[]string{"-t", "ext2", "-O", "^resize_inode"}, false},
+			{[]string{"-t", "ext4", "-O", "^has_journal,^resize_inode"}, true},
+		} {
+			img := filepath.Join(f.TempDir(), "seed.raw")
+			// Small seeds keep the fuzzer fast: it mutates and minimizes
+			// whole inputs.
+			args := append([]string{"-q", "-F", "-b", "1024", "-N", "96", "-d", src}, c.opts...)
+			if out, err := exec.Command("mke2fs", append(args, img, "96k")...).CombinedOutput(); err != nil {
+				f.Fatalf("mke2fs: %v\n%s", err, out)
+			}
+			if c.index {
+				exec.Command("e2fsck", "-fyD", img).Run()
+			}
+			b, err := os.ReadFile(img)
+			if err != nil {
+				f.Fatal(err)
+			}
+			f.Add(b)
+		}
+	}
+	f.Fuzz(func(t *testing.T, data []byte) {
+		b := vfs.NewBudget(fuzzLimits)
+		e, err := Open(vfs.CountingReaderAt{R: bytes.NewReader(data), B: b}, int64(len(data)), b)
+		if err != nil {
+			return
+		}
+		fstest.WalkAll(vfs.NewTree(e, nil, b))
+		if st := b.Stats(); st.BytesRead > 2*fuzzLimits.BytesRead {
+			t.Fatalf("budget overrun: %+v", st)
+		}
+	})
+}

@@ -1,0 +1,224 @@
+package ext4
+
+import (
+	"encoding/binary"
+	"io/fs"
+	"time"
+)
+
+// Inode flags this reader acts on.
+const (
+	flagEncrypt    = 0x800
+	flagExtents    = 0x80000
+	flagInlineData = 0x10000000
+)
+
+const rootInode = 2
+
+// Inode is one file, directory, symlink or special file. It implements
+// vfs.Node.
+type Inode struct {
+	num   uint32
+	mode  fs.FileMode
+	size  uint64
+	mtime uint32
+	flags uint32
+	// fast is set for a symlink whose target is stored in i_block: one
+	// that owns no blocks besides an extended attribute block.
+	fast   bool
+	blocks [60]byte // i_block: extent root, block map, or inline bytes
+	inline []byte   // the system.data extended attribute of inline data
+}
+
+func (i *Inode) Mode() fs.FileMode  { return i.mode }
+func (i *Inode) Size() int64        { return int64(i.size) }
+func (i *Inode) ModTime() time.Time { return time.Unix(int64(i.mtime), 0) }
+
+// modeOf turns i_mode into an fs.FileMode.
+func modeOf(m uint16) (fs.FileMode, bool) {
+	mode := fs.FileMode(m & 0o777)
+	if m&0o4000 != 0 {
+		mode |= fs.ModeSetuid
+	}
+	if m&0o2000 != 0 {
+		mode |= fs.ModeSetgid
+	}
+	if m&0o1000 != 0 {
+		mode |= fs.ModeSticky
+	}
+	switch m & 0xF000 {
+	case 0x8000:
+	case 0x4000:
+		mode |= fs.ModeDir
+	case 0xA000:
+		mode |= fs.ModeSymlink
+	case 0x2000:
+		mode |= fs.ModeDevice | fs.ModeCharDevice
+	case 0x6000:
+		mode |= fs.ModeDevice
+	case 0x1000:
+		mode |= fs.ModeNamedPipe
+	case 0xC000:
+		mode |= fs.ModeSocket
+	default:
+		return 0, false
+	}
+	return mode, true
+}
+
+// groupInodeTable returns the first block of a group's inode table.
+func (f *FS) groupInodeTable(group uint64) (uint64, error) {
+	f.mu.Lock()
+	tbl, ok := f.inodeTables[group]
+	f.mu.Unlock()
+	if ok {
+		return tbl, nil
+	}
+	off := f.descOffset(group)
+	desc := make([]byte, f.sb.DescSize)
+	if _, err := f.r.ReadAt(desc, off); err != nil {
+		return 0, corrupt(off, "group descriptor %d: %v", group, err)
+	}
+	tbl = uint64(binary.LittleEndian.Uint32(desc[0x8:]))
+	if f.sb.DescSize >= 64 {
+		tbl |= uint64(binary.LittleEndian.Uint32(desc[0x28:])) << 32
+	}
+	itBlocks := (uint64(f.sb.InodesPerGroup)*uint64(f.sb.InodeSize) + uint64(f.sb.BlockSize) - 1) / uint64(f.sb.BlockSize)
+	if tbl == 0 || tbl+itBlocks > f.sb.BlocksCount {
+		return 0, corrupt(off, "group %d: inode table at block %d outside the %d blocks", group, tbl, f.sb.BlocksCount)
+	}
+	f.mu.Lock()
+	if len(f.inodeTables) > 1024 {
+		clear(f.inodeTables)
+	}
+	f.inodeTables[group] = tbl
+	f.mu.Unlock()
+	return tbl, nil
+}
+
+// descOffset is where a group's descriptor is stored. Without meta_bg the
+// descriptors follow the superblock's block; with it, each meta group of
+// descriptors-per-block groups keeps its own block in its first group.
+func (f *FS) descOffset(group uint64) int64 {
+	bs := uint64(f.sb.BlockSize)
+	perBlock := bs / uint64(f.sb.DescSize)
+	metaGroup := group / perBlock
+	if f.sb.FeatureIncompat&incompatMetaBG == 0 || metaGroup < uint64(f.sb.FirstMetaBG) {
+		return int64((uint64(f.sb.FirstDataBlock)+1)*bs + group*uint64(f.sb.DescSize))
+	}
+	first := metaGroup * perBlock
+	block := uint64(f.sb.FirstDataBlock) + first*uint64(f.sb.BlocksPerGroup)
+	if f.hasSuper(first) {
+		block++
+	}
+	return int64(block*bs + (group%perBlock)*uint64(f.sb.DescSize))
+}
+
+// hasSuper says whether a group holds a superblock copy: every group, or
+// with sparse_super only groups 0, 1 and powers of 3, 5 and 7.
+func (f *FS) hasSuper(group uint64) bool {
+	if !f.sparseSuper || group <= 1 {
+		return true
+	}
+	for _, base := range []uint64{3, 5, 7} {
+		p := base
+		for p < group {
+			p *= base
+		}
+		if p == group {
+			return true
+		}
+	}
+	return false
+}
+
+// inode reads inode number num.
+func (f *FS) inode(num uint32) (*Inode, error) {
+	if num == 0 || num > f.sb.InodesCount {
+		return nil, corrupt(superblockOffset, "inode number %d of %d", num, f.sb.InodesCount)
+	}
+	group := uint64(num-1) / uint64(f.sb.InodesPerGroup)
+	index := uint64(num-1) % uint64(f.sb.InodesPerGroup)
+	tbl, err := f.groupInodeTable(group)
+	if err != nil {
+		return nil, err
+	}
+	off := int64(tbl*uint64(f.sb.BlockSize) + index*uint64(f.sb.InodeSize))
+	raw := make([]byte, f.sb.InodeSize)
+	if _, err := f.r.ReadAt(raw, off); err != nil {
+		return nil, corrupt(off, "inode %d: %v", num, err)
+	}
+	le16 := func(o int) uint16 { return binary.LittleEndian.Uint16(raw[o:]) }
+	le32 := func(o int) uint32 { return binary.LittleEndian.Uint32(raw[o:]) }
+	mode, ok := modeOf(le16(0x0))
+	if !ok {
+		return nil, corrupt(off, "inode %d: file type %#o", num, le16(0)&0xF000)
+	}
+	ino := &Inode{
+		num:   num,
+		mode:  mode,
+		size:  uint64(le32(0x4)) | uint64(le32(0x6C))<<32,
+		mtime: le32(0x10),
+		flags: le32(0x20),
+	}
+	copy(ino.blocks[:], raw[0x28:0x28+60])
+	if mode&fs.ModeSymlink != 0 && ino.flags&flagInlineData == 0 {
+		sectors := le32(0x1C)
+		if le32(0x68) != 0 || le16(0x76) != 0 { // an extended attribute block
+			sectors -= f.sb.BlockSize / 512
+		}
+		ino.fast = sectors == 0
+	}
+	if ino.flags&flagEncrypt != 0 {
+		return nil, unsupportedf("inode %d is encrypted (fscrypt)", num)
+	}
+	if ino.flags&flagInlineData != 0 {
+		ino.inline, err = inlineData(raw, off)
+		if err != nil {
+			return nil, err
+		}
+		if ino.size > uint64(len(ino.blocks)+len(ino.inline)) {
+			return nil, corrupt(off, "inode %d: %d bytes of inline data in %d", num, ino.size, len(ino.blocks)+len(ino.inline))
+		}
+	}
+	return ino, nil
+}
+
+// inlineData finds the system.data extended attribute in the inode's
+// in-inode attribute area: the part of inline data beyond i_block.
+func inlineData(raw []byte, off int64) ([]byte, error) {
+	if len(raw) <= 128 {
+		return nil, nil
+	}
+	extra := int(binary.LittleEndian.Uint16(raw[0x80:]))
+	start := 128 + extra
+	if extra < 4 || start+4 > len(raw) {
+		return nil, nil
+	}
+	if binary.LittleEndian.Uint32(raw[start:]) != 0xEA020000 {
+		return nil, nil
+	}
+	area := raw[start+4:]
+	for p := 0; p+16 <= len(area); {
+		nameLen := int(area[p])
+		index := area[p+1]
+		valueOff := int(binary.LittleEndian.Uint16(area[p+2:]))
+		valueInum := binary.LittleEndian.Uint32(area[p+4:])
+		valueSize := int(binary.LittleEndian.Uint32(area[p+8:]))
+		if nameLen == 0 && index == 0 && valueOff == 0 && valueInum == 0 {
+			break
+		}
+		if p+16+nameLen > len(area) {
+			return nil, corrupt(off, "in-inode extended attribute name beyond the inode")
+		}
+		name := string(area[p+16 : p+16+nameLen])
+		if index == 7 && name == "data" {
+			if valueInum != 0 || valueOff+valueSize > len(area) || valueSize < 0 {
+				return nil, corrupt(off, "inline data attribute of %d bytes at %d", valueSize, valueOff)
+			}
+			return area[valueOff : valueOff+valueSize], nil
+		}
+		p += (16 + nameLen + 3) &^ 3
+	}
+	return nil, nil
+}
