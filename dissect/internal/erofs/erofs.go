@@ -1,0 +1,138 @@
+package erofs
+
+import (
+	"fmt"
+	"io"
+	"io/fs"
+	"sync"
+
+	"github.com/klauspost/compress/zstd"
+
+	"github.com/portable-generator/portable-generator/dissect/internal/vfs"
+)
+
+// FS is an open erofs image.
+type FS struct {
+	r      io.ReaderAt
+	sb     Superblock
+	fsSize uint64 // bytes the file system spans: its blocks, within the image
+	budget *vfs.Budget
+	cache  blockCache
+
+	packedMu sync.Mutex
+	packed   *packedFile
+
+	zstdOnce sync.Once
+	zstd     *zstd.Decoder
+	zstdErr  error
+}
+
+// Open reads the superblock of the image in r, size bytes long. Reads are
+// not charged to b by FS itself: wrap r in a vfs.CountingReaderAt for
+// that. Decompression and directory and index entries are charged to b.
+func Open(r io.ReaderAt, size int64, b *vfs.Budget) (*FS, error) {
+	sb, err := readSuperblock(r, size)
+	if err != nil {
+		return nil, err
+	}
+	return &FS{r: r, sb: sb, fsSize: sb.Blocks << sb.blockBits, budget: b}, nil
+}
+
+// Superblock returns the image's superblock.
+func (f *FS) Superblock() Superblock { return f.sb }
+
+// Root returns the root directory.
+func (f *FS) Root() (vfs.Node, error) {
+	ino, err := f.inode(f.sb.RootNid)
+	if err != nil {
+		return nil, err
+	}
+	if !ino.mode.IsDir() {
+		return nil, corrupt(int64(ino.pos), "root inode %d is not a directory", ino.nid)
+	}
+	return ino, nil
+}
+
+func asDir(n vfs.Node) (*Inode, error) {
+	ino, ok := n.(*Inode)
+	if !ok || !ino.mode.IsDir() {
+		return nil, fmt.Errorf("not a directory: %w", fs.ErrInvalid)
+	}
+	return ino, nil
+}
+
+// Lookup finds name in dir and reads its inode.
+func (f *FS) Lookup(dir vfs.Node, name string) (vfs.Node, error) {
+	d, err := asDir(dir)
+	if err != nil {
+		return nil, err
+	}
+	if name == "" || name == "." || name == ".." || len(name) > maxNameLen {
+		return nil, fs.ErrNotExist
+	}
+	r, err := f.openDir(d)
+	if err != nil {
+		return nil, err
+	}
+	nid, found, err := r.lookup(name)
+	if err != nil {
+		return nil, err
+	}
+	if !found {
+		return nil, fs.ErrNotExist
+	}
+	return f.inode(nid)
+}
+
+// ReadDir lists dir, without "." and "..".
+func (f *FS) ReadDir(dir vfs.Node) ([]vfs.DirEntry, error) {
+	d, err := asDir(dir)
+	if err != nil {
+		return nil, err
+	}
+	r, err := f.openDir(d)
+	if err != nil {
+		return nil, err
+	}
+	return r.list()
+}
+
+// Readlink returns a symlink's target.
+func (f *FS) Readlink(link vfs.Node) (string, error) {
+	ino, ok := link.(*Inode)
+	if !ok || ino.mode&fs.ModeSymlink == 0 {
+		return "", fmt.Errorf("not a symlink: %w", fs.ErrInvalid)
+	}
+	if ino.size > maxSymlink {
+		return "", corrupt(int64(ino.pos), "symlink inode %d with a %d-byte target", ino.nid, ino.size)
+	}
+	r, err := f.content(ino)
+	if err != nil {
+		return "", err
+	}
+	buf := make([]byte, ino.size)
+	if n, err := r.ReadAt(buf, 0); n < len(buf) {
+		if err == nil || err == io.EOF {
+			err = corrupt(int64(ino.pos), "symlink inode %d: target shorter than its size", ino.nid)
+		}
+		return "", err
+	}
+	return string(buf), nil
+}
+
+// Open returns the content of a regular file.
+func (f *FS) Open(file vfs.Node) (io.ReaderAt, error) {
+	ino, ok := file.(*Inode)
+	if !ok || !ino.mode.IsRegular() {
+		return nil, fmt.Errorf("not a regular file: %w", fs.ErrInvalid)
+	}
+	return f.content(ino)
+}
+
+// content returns a reader of the inode's data.
+func (f *FS) content(ino *Inode) (io.ReaderAt, error) {
+	if ino.compressed() {
+		return f.newZFile(ino)
+	}
+	return flatFile{f: f, ino: ino}, nil
+}

@@ -1,0 +1,367 @@
+package erofs
+
+import (
+	"bytes"
+	"errors"
+	"io/fs"
+	"math/rand/v2"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+
+	"golang.org/x/sys/unix"
+
+	"github.com/portable-generator/portable-generator/dissect/internal/fstest"
+	"github.com/portable-generator/portable-generator/dissect/internal/vfs"
+)
+
+// build makes an image of src with the host's mkfs.erofs (1.5 on Debian 12).
+func build(t testing.TB, src string, args ...string) string {
+	t.Helper()
+	fstest.Need(t, "mkfs.erofs")
+	img := filepath.Join(t.TempDir(), "image.raw")
+	fstest.Run(t, "mkfs.erofs", append(append([]string{"--quiet"}, args...), img, src)...)
+	return img
+}
+
+// trixieTree returns the Debian 13 tree that integration/trixie-tree.sh
+// caches, whose mkfs.erofs 1.8 writes lzma, deflate and zstd images and
+// fragments; it skips the test if there is none or chroot is not allowed.
+func trixieTree(t testing.TB) string {
+	t.Helper()
+	tree := os.Getenv("PG_TRIXIE_TREE")
+	if tree == "" {
+		tree = "/var/cache/portable-generator/trixie"
+	}
+	if _, err := os.Stat(filepath.Join(tree, ".complete")); err != nil {
+		t.Skipf("no trixie tree at %s (integration/trixie-tree.sh builds it)", tree)
+	}
+	if os.Geteuid() != 0 {
+		t.Skip("chroot into the trixie tree needs root")
+	}
+	return tree
+}
+
+// trixieBuilder copies src into the trixie tree once and builds images of
+// it there.
+type trixieBuilder struct {
+	tree, dir string
+}
+
+func newTrixieBuilder(t testing.TB, src string) *trixieBuilder {
+	t.Helper()
+	tree := trixieTree(t)
+	dir, err := os.MkdirTemp(filepath.Join(tree, "tmp"), "erofs-test-")
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { os.RemoveAll(dir) })
+	fstest.Run(t, "cp", "-a", src, filepath.Join(dir, "src"))
+	return &trixieBuilder{tree: tree, dir: dir}
+}
+
+func (tb *trixieBuilder) build(t testing.TB, name string, args ...string) string {
+	t.Helper()
+	inside := "/" + strings.TrimPrefix(tb.dir, tb.tree+"/")
+	img := filepath.Join(inside, name+".raw")
+	fstest.Run(t, "chroot", append(append([]string{tb.tree, "mkfs.erofs", "--quiet"}, args...), img, inside+"/src")...)
+	return filepath.Join(tb.dir, name+".raw")
+}
+
+// open opens an image file as a tree, counting its work.
+func open(t testing.TB, img string, l vfs.Limits) (*vfs.Tree, *FS, *vfs.Budget) {
+	t.Helper()
+	f, err := os.Open(img)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { f.Close() })
+	fi, _ := f.Stat()
+	b := vfs.NewBudget(l)
+	e, err := Open(vfs.CountingReaderAt{R: f, B: b}, fi.Size(), b)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return vfs.NewTree(e, nil, b), e, b
+}
+
+// source is fstest.Source plus xattrs, inline and (repeated on many files,
+// so mkfs shares them) shared, which the reader must skip exactly.
+// mkfs.erofs 1.5 fails on 255-byte names (1.8 does not): for it, host
+// true shortens the source's longest name by one byte.
+func source(t testing.TB, entries int, host bool) string {
+	t.Helper()
+	src := fstest.Source(t, entries)
+	if host {
+		long := filepath.Join(src, "usr/share", strings.Repeat("n", 255))
+		if err := os.Rename(long, long[:len(long)-1]); err != nil {
+			t.Fatal(err)
+		}
+	}
+	long := bytes.Repeat([]byte("v"), 200)
+	set := func(p, name string, value []byte) {
+		if err := unix.Lsetxattr(filepath.Join(src, p), name, value, 0); err != nil {
+			t.Logf("no xattrs on this file system: %v", err)
+		}
+	}
+	set("usr/lib/os-release", "user.portable", long)
+	set("usr/lib/systemd/system/app.service", "user.a", []byte("1"))
+	set("usr/lib/systemd/system/app.service", "user.b", long)
+	set("usr/share", "user.dir", long)
+	for i := 0; i < min(entries, 50); i++ {
+		set("usr/share/many/entry-"+pad6(i), "user.shared", []byte("same everywhere"))
+	}
+	// Text that compresses a few times, not a thousand: its pclusters
+	// fill up, so big pclusters get used.
+	rng := rand.New(rand.NewPCG(3, 4))
+	words := strings.Fields("portable service image unit socket timer sandbox erofs lazy reader block cluster extent")
+	var text bytes.Buffer
+	for text.Len() < 512<<10 {
+		text.WriteString(words[rng.IntN(len(words))])
+		text.WriteByte(" \n"[rng.IntN(2)])
+		text.WriteString(itoa(rng.IntN(1000)))
+	}
+	if err := os.WriteFile(filepath.Join(src, "usr/share/words"), text.Bytes(), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	return src
+}
+
+func pad6(i int) string {
+	s := "00000" + itoa(i)
+	return s[len(s)-6:]
+}
+
+func itoa(i int) string {
+	var b [20]byte
+	n := len(b)
+	for {
+		n--
+		b[n] = byte('0' + i%10)
+		i /= 10
+		if i == 0 {
+			return string(b[n:])
+		}
+	}
+}
+
+// mkfsCase is one way of building an image, and the kinds of storage (see
+// census) the image must then use, so the test proves what it claims.
+type mkfsCase struct {
+	name  string
+	args  []string
+	want  []string
+	short bool // run with -short too
+}
+
+func TestHostMkfs(t *testing.T) {
+	src := source(t, 1000, true)
+	for _, c := range []mkfsCase{
+		{"plain", nil, []string{"flat-inline", "flat-plain", "xattrs"}, true},
+		{"plain-compact-inodes", []string{"-Eforce-inode-compact"}, []string{"compact", "xattrs"}, false},
+		{"plain-extended-inodes", []string{"-Eforce-inode-extended"}, []string{"extended", "xattrs"}, false},
+		{"plain-no-inline", []string{"-Enoinline_data"}, []string{"flat-plain"}, false},
+		{"chunked-blockmap", []string{"--chunksize=8192", "-Eforce-inode-blockmap"}, []string{"chunk-based"}, true},
+		{"chunked-indexes", []string{"--chunksize=65536", "-Eforce-chunk-indexes"}, []string{"chunk-indexes"}, false},
+		{"lz4", []string{"-zlz4"}, []string{"lz4", "compact-indexes", "compact-2B"}, true},
+		{"lz4hc", []string{"-zlz4hc"}, []string{"lz4", "compact-indexes"}, false},
+		{"lz4-full-indexes", []string{"-zlz4", "-Elegacy-compress"}, []string{"lz4", "full-indexes"}, true},
+		{"lz4hc-big-pcluster-16k", []string{"-zlz4hc", "-C16384"}, []string{"big-pcluster", "compact-indexes"}, false},
+		{"lz4hc-big-pcluster-64k", []string{"-zlz4hc", "-C65536"}, []string{"big-pcluster"}, false},
+		{"lz4hc-big-pcluster-full-indexes", []string{"-zlz4hc", "-C32768", "-Elegacy-compress"}, []string{"big-pcluster", "full-indexes"}, false},
+		{"lz4hc-ztailpacking", []string{"-zlz4hc", "-Eztailpacking"}, []string{"inline-pcluster"}, true},
+		{"lz4-compact-inodes", []string{"-zlz4", "-Eforce-inode-compact"}, []string{"lz4", "compact"}, false},
+		{"lz4hc-small-extents", []string{"-zlz4hc", "--max-extent-bytes=8192"}, []string{"lz4", "uncompressed"}, false},
+	} {
+		t.Run(c.name, func(t *testing.T) {
+			if testing.Short() && !c.short {
+				t.Skip("-short")
+			}
+			t.Parallel()
+			tree, e, _ := open(t, build(t, src, c.args...), vfs.DefaultLimits)
+			fstest.Compare(t, src, tree)
+			checkCensus(t, e, c.want)
+		})
+	}
+}
+
+// TestTrixieMkfs uses Debian 13's mkfs.erofs 1.8 for what 1.5 cannot make:
+// lzma, deflate and zstd, two algorithms in one file system, fragments,
+// deduplication, other block sizes.
+func TestTrixieMkfs(t *testing.T) {
+	src := source(t, 1000, false)
+	tb := newTrixieBuilder(t, src)
+	hints := filepath.Join(tb.dir, "hints")
+	// Hints lines are "pcluster-size algorithm-index regex": the text
+	// file gets the second algorithm of -z.
+	if err := os.WriteFile(hints, []byte("4096 1 usr/share/text\n"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	hintsInside := "/" + strings.TrimPrefix(hints, tb.tree+"/")
+	for _, c := range []mkfsCase{
+		{"plain", nil, []string{"flat-inline", "xattrs"}, false},
+		{"plain-1k-blocks", []string{"-b1024"}, []string{"flat-inline"}, false},
+		{"lz4", []string{"-zlz4"}, []string{"lz4"}, false},
+		{"lzma", []string{"-zlzma"}, []string{"lzma", "compact-2B"}, false},
+		{"lzma-extreme-big-pcluster", []string{"-zlzma,level=109", "-C65536"}, []string{"lzma", "big-pcluster"}, false},
+		{"deflate", []string{"-zdeflate"}, []string{"deflate"}, false},
+		{"libdeflate", []string{"-zlibdeflate"}, []string{"deflate"}, false},
+		{"zstd", []string{"-zzstd"}, []string{"zstd"}, true},
+		{"zstd-big-pcluster", []string{"-zzstd,level=19", "-C131072"}, []string{"zstd", "big-pcluster"}, false},
+		{"lz4-and-lzma", []string{"-zlz4:lzma", "--compress-hints=" + hintsInside}, []string{"lz4", "lzma"}, false},
+		{"lz4hc-fragments", []string{"-zlz4hc", "-Efragments"}, []string{"fragment", "interlaced"}, false},
+		{"lz4hc-all-fragments", []string{"-zlz4hc", "-Eall-fragments"}, []string{"fragment", "full-indexes"}, false},
+		{"lzma-fragments-dedupe", []string{"-zlzma", "-Efragments,dedupe"}, []string{"fragment", "lzma"}, false},
+		{"lz4hc-dedupe", []string{"-zlz4hc", "-Ededupe"}, []string{"partial-ref"}, false},
+		{"zstd-dedupe-big-pcluster", []string{"-zzstd", "-Ededupe", "-C65536"}, []string{"zstd"}, false},
+		{"deflate-ztailpacking", []string{"-zdeflate", "-Eztailpacking"}, []string{"deflate", "inline-pcluster"}, true},
+		{"lz4hc-ztailpacking-fragments", []string{"-zlz4hc", "-Eztailpacking,fragments"}, []string{"fragment"}, false},
+		{"lz4-full-indexes", []string{"-zlz4", "-Elegacy-compress"}, []string{"full-indexes"}, false},
+		{"lz4hc-1k-blocks", []string{"-zlz4hc", "-b1024"}, []string{"lz4", "big-pcluster"}, false},
+		{"lzma-512-blocks", []string{"-zlzma", "-b512"}, []string{"lzma"}, false},
+		{"chunked", []string{"--chunksize=16384"}, []string{"chunk-based"}, false},
+	} {
+		t.Run(c.name, func(t *testing.T) {
+			if testing.Short() && !c.short {
+				t.Skip("-short")
+			}
+			t.Parallel()
+			tree, e, _ := open(t, tb.build(t, c.name, c.args...), vfs.DefaultLimits)
+			fstest.Compare(t, src, tree)
+			checkCensus(t, e, c.want)
+		})
+	}
+}
+
+// TestReadsOnlyWhatItNeeds opens an image with megabytes of data and reads
+// what the generator reads: os-release and the unit files.
+func TestReadsOnlyWhatItNeeds(t *testing.T) {
+	src := source(t, 1000, true)
+	for _, c := range []struct {
+		name string
+		args []string
+	}{
+		{"plain", nil},
+		{"lz4", []string{"-zlz4"}},
+		{"lz4hc-64k", []string{"-zlz4hc", "-C65536"}},
+		{"lz4hc-ztailpacking", []string{"-zlz4hc", "-Eztailpacking"}},
+	} {
+		t.Run(c.name, func(t *testing.T) {
+			tree, _, b := open(t, build(t, src, c.args...), vfs.DefaultLimits)
+			readUnits(t, tree)
+			st := b.Stats()
+			t.Logf("read %d bytes, decompressed %d, %d entries", st.BytesRead, st.Decompressed, st.Entries)
+			if st.BytesRead > 256<<10 {
+				t.Errorf("read %d bytes, want at most 256 KiB", st.BytesRead)
+			}
+			if st.Decompressed > 1<<20 {
+				t.Errorf("decompressed %d bytes, want at most 1 MiB", st.Decompressed)
+			}
+		})
+	}
+}
+
+// readUnits reads what the generator reads: os-release and every unit file.
+func readUnits(t testing.TB, tree fs.FS) {
+	t.Helper()
+	if _, err := fs.ReadFile(tree, "etc/os-release"); err != nil {
+		t.Fatal(err)
+	}
+	ents, err := fs.ReadDir(tree, "usr/lib/systemd/system")
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, e := range ents {
+		if _, err := fs.ReadFile(tree, "usr/lib/systemd/system/"+e.Name()); err != nil {
+			t.Fatal(err)
+		}
+	}
+}
+
+func TestHundredThousandEntries(t *testing.T) {
+	if testing.Short() {
+		t.Skip("slow: 100,000 files")
+	}
+	src := t.TempDir()
+	many := filepath.Join(src, "many")
+	if err := os.Mkdir(many, 0o755); err != nil {
+		t.Fatal(err)
+	}
+	for i := 0; i < 100_000; i++ {
+		f, err := os.Create(filepath.Join(many, "f"+itoa(i)))
+		if err != nil {
+			t.Fatal(err)
+		}
+		f.Close()
+	}
+	img := build(t, src)
+	tree, e, b := open(t, img, vfs.DefaultLimits)
+	root, err := e.Root()
+	if err != nil {
+		t.Fatal(err)
+	}
+	dir, err := e.Lookup(root, "many")
+	if err != nil {
+		t.Fatal(err)
+	}
+	blocks := dir.Size() / int64(e.Superblock().BlockSize)
+	// One lookup in a directory of n blocks reads about log2(n) of them.
+	before := b.Stats()
+	for _, name := range []string{"f0", "f99999", "f50000", "f77777"} {
+		if _, err := e.Lookup(dir, name); err != nil {
+			t.Fatalf("%s: %v", name, err)
+		}
+	}
+	if _, err := e.Lookup(dir, "f100000"); !errors.Is(err, fs.ErrNotExist) {
+		t.Fatalf("f100000: %v, want not-exist", err)
+	}
+	after := b.Stats()
+	perLookup := (after.BytesRead - before.BytesRead) / 5
+	t.Logf("%d directory blocks; %d bytes read and %d entries per lookup", blocks, perLookup, (after.Entries-before.Entries)/5)
+	if perLookup > 20*int64(e.Superblock().BlockSize) {
+		t.Errorf("a lookup read %d bytes in a %d-block directory, want about log2 blocks", perLookup, blocks)
+	}
+	ents, err := fs.ReadDir(tree, "many")
+	if err != nil || len(ents) != 100_000 {
+		t.Fatalf("%d entries, %v", len(ents), err)
+	}
+
+	// The same directory under a budget of 50,000 entries is refused as
+	// too much work, not as corrupt.
+	small, _, _ := open(t, img, vfs.Limits{Entries: 50_000})
+	if _, err := fs.ReadDir(small, "many"); !errors.Is(err, vfs.ErrBudget) {
+		t.Fatalf("ReadDir under a small budget: %v, want ErrBudget", err)
+	}
+}
+
+func TestSymlinkLoopAndEscape(t *testing.T) {
+	src := t.TempDir()
+	os.Symlink("b", filepath.Join(src, "a"))
+	os.Symlink("a", filepath.Join(src, "b"))
+	os.Symlink("../../../../etc/shadow", filepath.Join(src, "escape"))
+	tree, _, _ := open(t, build(t, src), vfs.DefaultLimits)
+	if _, err := fs.ReadFile(tree, "a"); !errors.Is(err, vfs.ErrLoop) {
+		t.Errorf("loop: %v, want ErrLoop", err)
+	}
+	if _, err := fs.ReadFile(tree, "escape"); !errors.Is(err, fs.ErrNotExist) {
+		t.Errorf("escape: %v, want not-exist inside the image", err)
+	}
+}
+
+// TestDecompressionBudget reads a file that decompresses to more than the
+// budget allows: the read is refused as too much work.
+func TestDecompressionBudget(t *testing.T) {
+	src := t.TempDir()
+	if err := os.WriteFile(filepath.Join(src, "zeros"), make([]byte, 4<<20), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	tree, _, b := open(t, build(t, src, "-zlz4hc"), vfs.Limits{Decompressed: 1 << 20})
+	_, err := fs.ReadFile(tree, "zeros")
+	if !errors.Is(err, vfs.ErrBudget) {
+		t.Fatalf("reading 4 MiB under a 1 MiB budget: %v, want ErrBudget", err)
+	}
+	if st := b.Stats(); st.Decompressed > 1<<20+pclusterMaxDSize {
+		t.Errorf("decompressed %d bytes under a 1 MiB budget", st.Decompressed)
+	}
+}
