@@ -5,7 +5,10 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"strings"
+	"syscall"
 	"testing"
+	"time"
 )
 
 // BenchmarkGenerate measures a whole run (scan, dissect, plan, write) over
@@ -34,6 +37,37 @@ func BenchmarkGenerate(b *testing.B) {
 			b.ReportMetric(float64(b.Elapsed().Microseconds())/float64(b.N)/100, "µs/image")
 		})
 	}
+}
+
+// BenchmarkGenerateRoot measures whole runs over a tree made elsewhere,
+// for profiling on the images of `just bench`: PG_BENCH_ROOT=DIR names a
+// --root (PG_BENCH_KEEP=DIR just bench keeps its sets; move one to
+// DIR/var/lib/portables).
+func BenchmarkGenerateRoot(b *testing.B) {
+	root := os.Getenv("PG_BENCH_ROOT")
+	if root == "" {
+		b.Skip("set PG_BENCH_ROOT to a --root holding images")
+	}
+	start := cpuTime()
+	for i := 0; i < b.N; i++ {
+		out, _, err := Generate(Config{Root: root})
+		if err != nil {
+			b.Fatal(err)
+		}
+		dir := filepath.Join(tmpfsDir(b), "normal")
+		if err := Write(dir, out.Files); err != nil {
+			b.Fatal(err)
+		}
+	}
+	b.ReportMetric(float64(cpuTime()-start)/float64(time.Millisecond)/float64(b.N), "cpu-ms/op")
+}
+
+// cpuTime is the process's CPU time so far. The machines are shared: CPU
+// time says more than wall time.
+func cpuTime() time.Duration {
+	var ru syscall.Rusage
+	syscall.Getrusage(syscall.RUSAGE_SELF, &ru)
+	return time.Duration(ru.Utime.Nano() + ru.Stime.Nano())
 }
 
 // benchRoot builds a --root with n images of one kind in /var/lib/portables.
@@ -91,4 +125,38 @@ func tmpfsDir(b *testing.B) string {
 	}
 	b.Cleanup(func() { os.RemoveAll(d) })
 	return d
+}
+
+// BenchmarkWrite measures output creation alone: a thousand images of
+// three services, a socket and a timer (18 inodes each) into a tmpfs.
+func BenchmarkWrite(b *testing.B) {
+	profile := []byte(strings.Repeat("# a profile line of typical length, for size\n", 60))
+	var files []File
+	for i := 0; i < 1000; i++ {
+		img := fmt.Sprintf("app%04d", i)
+		for _, u := range []string{img + ".service", img + "-api.service", img + "-worker.service", img + ".socket", img + "-worker.timer"} {
+			if strings.HasSuffix(u, ".service") {
+				files = append(files, File{Image: img, Path: u + ".d/10-profile.conf", Data: profile})
+			}
+			files = append(files, File{Image: img, Path: u + ".d/20-portable.conf", Data: profile[:400]})
+		}
+		for _, u := range []string{img + ".service", img + "-api.service", img + "-worker.service", img + ".socket", img + "-worker.timer"} {
+			files = append(files, File{Image: img, Path: u, Data: profile[:500]})
+		}
+	}
+	var cpu time.Duration
+	for i := 0; i < b.N; i++ {
+		b.StopTimer()
+		dir := filepath.Join(tmpfsDir(b), "normal")
+		start := cpuTime()
+		b.StartTimer()
+		if err := Write(dir, files); err != nil {
+			b.Fatal(err)
+		}
+		b.StopTimer()
+		cpu += cpuTime() - start
+		b.StartTimer()
+	}
+	b.ReportMetric(float64(b.Elapsed().Microseconds())/float64(b.N)/1000, "µs/image")
+	b.ReportMetric(float64(cpu.Microseconds())/float64(b.N)/1000, "cpu-µs/image")
 }

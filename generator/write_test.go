@@ -1,0 +1,117 @@
+package generator
+
+import (
+	"fmt"
+	"os"
+	"path/filepath"
+	"strings"
+	"syscall"
+	"testing"
+)
+
+func writeTestFiles(images int) []File {
+	var files []File
+	for i := 0; i < images; i++ {
+		img := fmt.Sprintf("img%d", i)
+		u := img + ".service"
+		files = append(files,
+			File{Image: img, Path: u + ".d/10-profile.conf", Data: []byte("[Service]\nDynamicUser=yes\n")},
+			File{Image: img, Path: u + ".d/20-portable.conf", Data: []byte("[Unit]\nSourcePath=/x\n")},
+			File{Image: img, Path: u, Data: []byte("[Service]\nExecStart=/bin/" + img + "\n")},
+			File{Image: img, Path: "multi-user.target.wants/" + u, Link: "../" + u},
+		)
+	}
+	return append(files, File{Path: "deep/er/own.conf", Data: []byte("x\n")})
+}
+
+// TestWrite: every file lands whole with mode 0644 whatever the umask,
+// symlinks are written as given, directories are shared by images, and no
+// temporary name is left behind.
+func TestWrite(t *testing.T) {
+	dir := filepath.Join(t.TempDir(), "normal") // Write makes it
+	old := syscall.Umask(0o077)
+	defer syscall.Umask(old)
+	files := writeTestFiles(50)
+	if err := Write(dir, files); err != nil {
+		t.Fatal(err)
+	}
+	for _, f := range files {
+		p := filepath.Join(dir, f.Path)
+		if f.Link != "" {
+			if got, err := os.Readlink(p); err != nil || got != f.Link {
+				t.Errorf("%s -> %q, %v; want -> %s", f.Path, got, err, f.Link)
+			}
+			continue
+		}
+		fi, err := os.Lstat(p)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if fi.Mode() != 0o644 {
+			t.Errorf("%s: mode %v, want 0644", f.Path, fi.Mode())
+		}
+		if b, _ := os.ReadFile(p); string(b) != string(f.Data) {
+			t.Errorf("%s: %q, want %q", f.Path, b, f.Data)
+		}
+	}
+	var n int
+	filepath.Walk(dir, func(p string, fi os.FileInfo, err error) error {
+		if strings.HasPrefix(filepath.Base(p), ".#") {
+			t.Errorf("temporary file left: %s", p)
+		}
+		n++
+		return nil
+	})
+	// 50 images: unit, drop-in dir, two drop-ins, link; plus the wants
+	// directory, deep, deep/er, own.conf and the output directory.
+	if want := 50*5 + 5; n != want {
+		t.Errorf("%d inodes, want %d", n, want)
+	}
+}
+
+// TestWriteReplaces: a second run over the same directory replaces every
+// file and link, and a temporary file a killed run of a process with the
+// same pid left is no obstacle.
+func TestWriteReplaces(t *testing.T) {
+	dir := t.TempDir()
+	files := writeTestFiles(3)
+	if err := Write(dir, files); err != nil {
+		t.Fatal(err)
+	}
+	stale := filepath.Join(dir, "img0.service.d", fmt.Sprintf(".#10-profile.conf.%d", os.Getpid()))
+	if err := os.WriteFile(stale, []byte("half"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	for i := range files {
+		if files[i].Link == "" {
+			files[i].Data = append([]byte("v2 "), files[i].Data...)
+		} else {
+			files[i].Link += ".v2"
+		}
+	}
+	if err := Write(dir, files); err != nil {
+		t.Fatal(err)
+	}
+	if b, _ := os.ReadFile(filepath.Join(dir, "img0.service.d/10-profile.conf")); !strings.HasPrefix(string(b), "v2 ") {
+		t.Errorf("not replaced: %q", b)
+	}
+	if l, _ := os.Readlink(filepath.Join(dir, "multi-user.target.wants/img2.service")); l != "../img2.service.v2" {
+		t.Errorf("link not replaced: %q", l)
+	}
+	if _, err := os.Lstat(stale); err == nil {
+		t.Error("the stale temporary file is still there")
+	}
+}
+
+// TestWriteError: an output path that cannot be a directory is an error
+// naming it, not a panic or a partial silence.
+func TestWriteError(t *testing.T) {
+	dir := t.TempDir()
+	if err := os.WriteFile(filepath.Join(dir, "img0.service.d"), nil, 0o644); err != nil {
+		t.Fatal(err)
+	}
+	err := Write(dir, writeTestFiles(2))
+	if err == nil || !strings.Contains(err.Error(), "img0.service.d") {
+		t.Fatalf("err = %v, want one naming img0.service.d", err)
+	}
+}
