@@ -11,6 +11,7 @@ apt_packages := "systemd-container squashfs-tools erofs-utils e2fsprogs fdisk db
 import? 'generator/generator.just'
 import? 'examples/examples.just'
 import? 'integration/integration.just'
+import? 'integration/bench.just'
 
 default:
     @just --list

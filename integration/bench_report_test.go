@@ -1,0 +1,221 @@
+//go:build integration
+
+package integration
+
+import (
+	"fmt"
+	"io"
+	"strings"
+	"text/tabwriter"
+)
+
+// benchResult is everything one `just bench` measured; it is also the JSON.
+type benchResult struct {
+	Machine   machineInfo `json:"machine"`
+	Mix       []string    `json:"mix"`
+	Images    imageSizes  `json:"images"`
+	NsenterMS float64     `json:"nsenter_ms"`
+	Rows      []benchRow  `json:"rows"`
+	Reload    []reloadRow `json:"daemon_reload"`
+	Slopes    slopes      `json:"slopes_ms_per_image"`
+}
+
+type machineInfo struct {
+	CPUs    int    `json:"cpus"`
+	Kernel  string `json:"kernel"`
+	Systemd string `json:"systemd"`
+}
+
+type imageSizes struct {
+	Count          int   `json:"count"`
+	ApparentBytes  int64 `json:"apparent_bytes"`
+	AllocatedBytes int64 `json:"allocated_bytes"`
+}
+
+func sizesOf(dir string, imgs []benchImage) imageSizes {
+	a, b := diskUsage(dir, imgs)
+	return imageSizes{Count: len(imgs), ApparentBytes: a, AllocatedBytes: b}
+}
+
+type benchRow struct {
+	N           int            `json:"n"`
+	Raw         int            `json:"raw_images"`
+	Attached    int            `json:"attached"`
+	Skipped     map[string]int `json:"skipped"`
+	Inodes      int            `json:"output_inodes"`
+	FloorMS     float64        `json:"output_floor_ms"` // cp -a of the output tree
+	OursWarm    runStats       `json:"ours_warm"`
+	OursCold    runStats       `json:"ours_cold"`
+	DissectWarm *toolStats     `json:"systemd_dissect_warm,omitempty"`
+	DissectCold *toolStats     `json:"systemd_dissect_cold,omitempty"`
+	AttachWarm  *toolStats     `json:"portablectl_attach_warm,omitempty"`
+	AttachCold  *toolStats     `json:"portablectl_attach_cold,omitempty"`
+	DetachWarm  *toolStats     `json:"portablectl_detach_warm,omitempty"`
+	DetachCold  *toolStats     `json:"portablectl_detach_cold,omitempty"`
+}
+
+// runStats is one generator run (the median of the repeated runs).
+type runStats struct {
+	WallMS          float64 `json:"wall_ms"`
+	CPUMS           float64 `json:"cpu_ms"`
+	MaxRSSMiB       float64 `json:"max_rss_mib"`
+	ReadKiBPerImage float64 `json:"read_kib_per_image"` // through read(2): rchar
+	DiskKiBPerImage float64 `json:"disk_kib_per_image"` // from storage: read_bytes
+}
+
+func runStatsOf(u usage, n int) runStats {
+	return runStats{WallMS: ms(u.Wall), CPUMS: ms(u.CPU), MaxRSSMiB: float64(u.MaxRSS) / (1 << 20),
+		ReadKiBPerImage: float64(u.RChar) / 1024 / float64(n), DiskKiBPerImage: float64(u.ReadBytes) / 1024 / float64(n)}
+}
+
+// toolStats is one pass of a reference tool over a set, one process per image.
+type toolStats struct {
+	Images          int     `json:"images"`
+	WallMS          float64 `json:"wall_ms"`
+	PerImageMS      float64 `json:"per_image_ms"`
+	CPUMS           float64 `json:"cpu_ms"`
+	ServiceCPUMS    float64 `json:"service_cpu_ms,omitempty"` // portabled's, for portablectl
+	MaxRSSMiB       float64 `json:"max_rss_mib"`
+	ReadKiBPerImage float64 `json:"read_kib_per_image"`
+}
+
+func toolStatsOf(u usage, n int) *toolStats {
+	return &toolStats{Images: n, WallMS: ms(u.Wall), PerImageMS: ms(u.Wall) / float64(n), CPUMS: ms(u.CPU),
+		MaxRSSMiB: float64(u.MaxRSS) / (1 << 20), ReadKiBPerImage: float64(u.RChar) / 1024 / float64(n)}
+}
+
+type reloadRow struct {
+	Images      int     `json:"images"`
+	TotalMS     float64 `json:"total_ms"`
+	GeneratorMS float64 `json:"generator_ms"` // the generator alone on the same tree
+	ManagerMS   float64 `json:"manager_ms"`   // the rest
+}
+
+// slopes are least-squares fits over N of each series: the cost of one
+// more image.
+type slopes struct {
+	OursWarm       float64 `json:"ours_warm"`
+	OursCold       float64 `json:"ours_cold"`
+	OursCPU        float64 `json:"ours_cpu"`
+	DissectWarm    float64 `json:"systemd_dissect_warm,omitempty"`
+	DissectCold    float64 `json:"systemd_dissect_cold,omitempty"`
+	AttachWarm     float64 `json:"portablectl_attach_warm,omitempty"`
+	AttachCold     float64 `json:"portablectl_attach_cold,omitempty"`
+	DissectRatio   float64 `json:"systemd_dissect_over_ours,omitempty"`
+	AttachRatio    float64 `json:"portablectl_attach_over_ours,omitempty"`
+	RSSKiBPerImage float64 `json:"ours_rss_kib_per_image"`
+}
+
+func (r *benchResult) fit() {
+	var n, raw, warm, cold, cpu, rss, dw, dc, aw, ac []float64
+	for _, row := range r.Rows {
+		n = append(n, float64(row.N))
+		raw = append(raw, float64(row.Raw))
+		warm = append(warm, row.OursWarm.WallMS)
+		cold = append(cold, row.OursCold.WallMS)
+		cpu = append(cpu, row.OursWarm.CPUMS)
+		rss = append(rss, row.OursWarm.MaxRSSMiB*1024)
+		if row.DissectWarm != nil {
+			dw = append(dw, row.DissectWarm.WallMS)
+			dc = append(dc, row.DissectCold.WallMS)
+			aw = append(aw, row.AttachWarm.WallMS)
+			ac = append(ac, row.AttachCold.WallMS)
+		}
+	}
+	s := &r.Slopes
+	s.OursWarm, s.OursCold, s.OursCPU = leastSquares(n, warm), leastSquares(n, cold), leastSquares(n, cpu)
+	s.RSSKiBPerImage = leastSquares(n, rss)
+	if len(dw) == len(n) {
+		s.DissectWarm, s.DissectCold = leastSquares(raw, dw), leastSquares(raw, dc)
+		s.AttachWarm, s.AttachCold = leastSquares(n, aw), leastSquares(n, ac)
+		if s.OursWarm > 0 {
+			s.DissectRatio, s.AttachRatio = s.DissectWarm/s.OursWarm, s.AttachWarm/s.OursWarm
+		}
+	}
+}
+
+func (r *benchResult) print(w io.Writer) {
+	fmt.Fprintf(w, "\nportable-generator bench: %d CPUs, Linux %s, %s\n", r.Machine.CPUs, r.Machine.Kernel, r.Machine.Systemd)
+	fmt.Fprintf(w, "images: %s dealt round-robin, 5 units each; %d images take %.1f MiB (%.1f MiB allocated)\n",
+		strings.Join(r.Mix, ", "), r.Images.Count, float64(r.Images.ApparentBytes)/(1<<20), float64(r.Images.AllocatedBytes)/(1<<20))
+	fmt.Fprintf(w, "ours: the generator as PID 1 runs it, in the container's mount namespace, output on tmpfs; median of the runs.\n")
+	fmt.Fprintf(w, "systemd-dissect --json=short per raw image (252 cannot open directories); portablectl attach/detach --runtime --no-reload\n")
+	fmt.Fprintf(w, "per image, via nsenter (%.1f ms each included).\n\n", r.NsenterMS)
+	tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', tabwriter.AlignRight)
+	header := "\t"
+	for _, row := range r.Rows {
+		header += fmt.Sprintf("N=%d\t", row.N)
+	}
+	fmt.Fprintln(tw, header+"slope/image\t")
+	line := func(label string, f func(benchRow) (float64, bool), format string, slope float64, slopeFormat string) {
+		s := label + "\t"
+		for _, row := range r.Rows {
+			if v, ok := f(row); ok {
+				s += fmt.Sprintf(format+"\t", v)
+			} else {
+				s += "-\t"
+			}
+		}
+		if slopeFormat != "" {
+			s += fmt.Sprintf(slopeFormat+"\t", slope)
+		} else {
+			s += "\t"
+		}
+		fmt.Fprintln(tw, s)
+	}
+	always := func(f func(benchRow) float64) func(benchRow) (float64, bool) {
+		return func(row benchRow) (float64, bool) { return f(row), true }
+	}
+	ref := func(f func(benchRow) *toolStats, g func(*toolStats) float64) func(benchRow) (float64, bool) {
+		return func(row benchRow) (float64, bool) {
+			if s := f(row); s != nil {
+				return g(s), true
+			}
+			return 0, false
+		}
+	}
+	s := r.Slopes
+	line("attached images", always(func(x benchRow) float64 { return float64(x.Attached) }), "%.0f", 0, "")
+	line("output inodes", always(func(x benchRow) float64 { return float64(x.Inodes) }), "%.0f", 0, "")
+	line("ours warm: wall ms", always(func(x benchRow) float64 { return x.OursWarm.WallMS }), "%.1f", s.OursWarm, "%.3f ms")
+	line("  CPU ms (user+sys)", always(func(x benchRow) float64 { return x.OursWarm.CPUMS }), "%.1f", s.OursCPU, "%.3f ms")
+	line("  max RSS MiB", always(func(x benchRow) float64 { return x.OursWarm.MaxRSSMiB }), "%.1f", s.RSSKiBPerImage, "%.1f KiB")
+	line("  read KiB/image", always(func(x benchRow) float64 { return x.OursWarm.ReadKiBPerImage }), "%.1f", 0, "")
+	line("ours cold: wall ms", always(func(x benchRow) float64 { return x.OursCold.WallMS }), "%.1f", s.OursCold, "%.3f ms")
+	line("  from disk KiB/image", always(func(x benchRow) float64 { return x.OursCold.DiskKiBPerImage }), "%.1f", 0, "")
+	line("output floor (cp -a) ms", always(func(x benchRow) float64 { return x.FloorMS }), "%.1f", 0, "")
+	line("systemd-dissect warm ms", ref(func(x benchRow) *toolStats { return x.DissectWarm }, func(t *toolStats) float64 { return t.WallMS }), "%.0f", s.DissectWarm, "%.1f ms")
+	line("  per raw image ms", ref(func(x benchRow) *toolStats { return x.DissectWarm }, func(t *toolStats) float64 { return t.PerImageMS }), "%.1f", 0, "")
+	line("  read KiB/image", ref(func(x benchRow) *toolStats { return x.DissectWarm }, func(t *toolStats) float64 { return t.ReadKiBPerImage }), "%.0f", 0, "")
+	line("systemd-dissect cold ms", ref(func(x benchRow) *toolStats { return x.DissectCold }, func(t *toolStats) float64 { return t.WallMS }), "%.0f", s.DissectCold, "%.1f ms")
+	line("portablectl attach warm ms", ref(func(x benchRow) *toolStats { return x.AttachWarm }, func(t *toolStats) float64 { return t.WallMS }), "%.0f", s.AttachWarm, "%.1f ms")
+	line("  portabled CPU ms", ref(func(x benchRow) *toolStats { return x.AttachWarm }, func(t *toolStats) float64 { return t.ServiceCPUMS }), "%.0f", 0, "")
+	line("portablectl attach cold ms", ref(func(x benchRow) *toolStats { return x.AttachCold }, func(t *toolStats) float64 { return t.WallMS }), "%.0f", s.AttachCold, "%.1f ms")
+	line("portablectl detach warm ms", ref(func(x benchRow) *toolStats { return x.DetachWarm }, func(t *toolStats) float64 { return t.WallMS }), "%.0f", 0, "")
+	ratio := func(f func(benchRow) *toolStats) func(benchRow) (float64, bool) {
+		return func(row benchRow) (float64, bool) {
+			t := f(row)
+			if t == nil || row.OursWarm.WallMS == 0 {
+				return 0, false
+			}
+			return t.PerImageMS / (row.OursWarm.WallMS / float64(row.N)), true
+		}
+	}
+	line("per image: dissect / ours", ratio(func(x benchRow) *toolStats { return x.DissectWarm }), "%.0fx", s.DissectRatio, "%.0fx")
+	line("per image: attach / ours", ratio(func(x benchRow) *toolStats { return x.AttachWarm }), "%.0fx", s.AttachRatio, "%.0fx")
+	tw.Flush()
+	if len(r.Reload) > 0 {
+		fmt.Fprintf(w, "\nsystemctl daemon-reload in the container (median of 3):\n")
+		tw = tabwriter.NewWriter(w, 0, 0, 2, ' ', tabwriter.AlignRight)
+		fmt.Fprintln(tw, "images\ttotal ms\tgenerator ms\tmanager ms\t")
+		for _, x := range r.Reload {
+			fmt.Fprintf(tw, "%d\t%.0f\t%.0f\t%.0f\t\n", x.Images, x.TotalMS, x.GeneratorMS, x.ManagerMS)
+		}
+		tw.Flush()
+	}
+	for _, row := range r.Rows {
+		if len(row.Skipped) > 0 {
+			fmt.Fprintf(w, "N=%d skipped: %v\n", row.N, row.Skipped)
+		}
+	}
+}
