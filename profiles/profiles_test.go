@@ -112,6 +112,54 @@ func TestProfilesLoadOnThisSystemd(t *testing.T) {
 	}
 }
 
+// The renderings for systemd 257 load without a warning on 257 itself: the
+// trixie tree's systemd-analyze verify (integration/trixie-tree.sh), run in
+// the tree with chroot, the probe bound at /mnt in a private mount
+// namespace. Skipped when the tree is not there.
+func TestProfilesLoadOnSystemd257(t *testing.T) {
+	tree := os.Getenv("PG_TRIXIE_TREE")
+	if tree == "" {
+		tree = "/var/cache/portable-generator/trixie"
+	}
+	if _, err := os.Stat(filepath.Join(tree, ".complete")); err != nil {
+		t.Skip("no trixie tree (integration/trixie-tree.sh builds it)")
+	}
+	if os.Getuid() != 0 {
+		t.Skip("needs root for chroot")
+	}
+	for _, name := range Names {
+		dir, err := os.MkdirTemp("", "pg-profile-257-")
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer os.RemoveAll(dir)
+		unit := filepath.Join(dir, "probe-"+name+".service")
+		if err := os.WriteFile(unit, []byte("[Service]\nExecStart=/usr/bin/probe-binary\n"), 0o644); err != nil {
+			t.Fatal(err)
+		}
+		os.Mkdir(unit+".d", 0o755)
+		b, _ := Builtin(name, 257)
+		if err := os.WriteFile(filepath.Join(unit+".d", "10-profile.conf"), b, 0o644); err != nil {
+			t.Fatal(err)
+		}
+		cmd := exec.Command("unshare", "-m", "sh", "-c",
+			`mount --make-rprivate / && mount --bind "$1" "$2/mnt" && exec chroot "$2" systemd-analyze verify --man=no "/mnt/$3"`,
+			"sh", dir, tree, filepath.Base(unit))
+		got, _ := cmd.CombinedOutput()
+		if !strings.Contains(string(got), "is not executable") {
+			// The one line every probe yields: if it is missing, verify
+			// did not judge the unit at all.
+			t.Fatalf("%s: systemd-analyze verify in %s did not run: %s", name, tree, got)
+		}
+		for _, line := range strings.Split(strings.TrimSpace(string(got)), "\n") {
+			if line == "" || strings.Contains(line, "is not executable") {
+				continue
+			}
+			t.Errorf("%s (systemd 257): %s", name, line)
+		}
+	}
+}
+
 func atoi(s string) int {
 	n := 0
 	for _, c := range []byte(s) {
