@@ -164,11 +164,17 @@ func selectDPS(parts []gptPartition, native string) ([]Partition, error) {
 	return out, nil
 }
 
-// openPartitioned builds an image from a GPT disk.
-func openPartitioned(img *Image, r io.ReaderAt, size int64, sector int, o Options, b *vfs.Budget) error {
+// openPartitioned builds an image from a GPT disk; side is the verity data
+// found beside the image file, nil if none.
+func openPartitioned(img *Image, r io.ReaderAt, size int64, sector int, side *Verity, o Options, b *vfs.Budget) error {
 	disk, gparts, err := readGPT(r, size, sector)
 	if err != nil {
 		return err
+	}
+	if side != nil {
+		if gparts, err = matchRootHash(gparts, side); err != nil {
+			return err
+		}
 	}
 	native := o.Architecture
 	if native == "" {
@@ -211,9 +217,51 @@ func openPartitioned(img *Image, r io.ReaderAt, size int64, sector int, o Option
 		}
 	}
 	img.Partitions = parts
-	img.Verity = guessVerity(parts)
+	if img.Verity, err = chooseVerity(r, parts, side); err != nil {
+		return err
+	}
+	if v := img.Verity; v != nil {
+		for i := range img.Partitions {
+			if img.Partitions[i].Designator == v.Designator {
+				img.Partitions[i].ReadOnly = true // dm-verity devices are read-only
+			}
+		}
+	}
 	img.tree = vfs.NewTree(rootFS, mounts, b)
 	return nil
+}
+
+// chooseVerity picks the image's verity data in systemd's order: the
+// sidecar (checked against the signature partition when there is one),
+// the signature partition, the guess from partition UUIDs.
+func chooseVerity(r io.ReaderAt, parts []Partition, side *Verity) (*Verity, error) {
+	has := map[Designator]Partition{}
+	for _, p := range parts {
+		has[p.Designator] = p
+	}
+	for _, d := range []Designator{"root", "usr"} {
+		sigPart, ok := has[d+"-verity-sig"]
+		if _, verity := has[d+"-verity"]; !ok || !verity {
+			continue
+		}
+		sig, err := signatureVerity(r, sigPart)
+		if err != nil {
+			return nil, err
+		}
+		if side == nil {
+			return sig, nil
+		}
+		if side.Designator == d && side.RootHash != sig.RootHash {
+			return nil, fmt.Errorf("the root hash beside the image (%s) differs from the one in its signature partition (%s)", side.RootHash, sig.RootHash)
+		}
+		if side.Designator == d && side.Signature == nil {
+			side.Signature = sig.Signature
+		}
+	}
+	if side != nil {
+		return side, nil
+	}
+	return guessVerity(parts), nil
 }
 
 // guessVerity derives the root hash from the partition UUIDs when a data

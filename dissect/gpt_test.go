@@ -17,7 +17,7 @@ import (
 // repartImage builds a GPT image with systemd-repart from definitions
 // (file name -> content; "TREE" is replaced by the image tree) and returns
 // its path and repart's JSON description.
-func repartImage(t *testing.T, defs map[string]string) (string, []map[string]any) {
+func repartImage(t *testing.T, defs map[string]string, args ...string) (string, []map[string]any) {
 	t.Helper()
 	need(t, "systemd-repart")
 	dir := t.TempDir()
@@ -30,8 +30,8 @@ func repartImage(t *testing.T, defs map[string]string) (string, []map[string]any
 		}
 	}
 	img := filepath.Join(dir, "raw_gpt.raw")
-	out, err := exec.Command("systemd-repart", "--empty=create", "--size=auto", "--definitions="+defDir,
-		"--dry-run=no", "--json=short", img).Output()
+	out, err := exec.Command("systemd-repart", append([]string{"--empty=create", "--size=auto", "--definitions=" + defDir,
+		"--dry-run=no", "--json=short", img}, args...)...).Output()
 	if err != nil {
 		t.Skipf("systemd-repart cannot build images here: %v", err)
 	}

@@ -119,7 +119,14 @@ func OpenOptions(path string, o Options) (*Image, error) {
 			return nil, fmt.Errorf("%s: %w", path, err)
 		}
 	}
-	img, err := newRaw(f, size, path, o, b)
+	var side *Verity
+	if fi.Mode().IsRegular() {
+		if side, err = sidecarVerity(path); err != nil {
+			f.Close()
+			return nil, err
+		}
+	}
+	img, err := newRaw(f, size, path, side, o, b)
 	if err != nil {
 		f.Close()
 		return nil, err
@@ -132,7 +139,7 @@ func OpenOptions(path string, o Options) (*Image, error) {
 // (.roothash, .verity, ...) are not looked for: there is no path.
 func New(r io.ReaderAt, size int64) (*Image, error) {
 	o := Options{}
-	return newRaw(r, size, "", o, newBudget(o))
+	return newRaw(r, size, "", nil, o, newBudget(o))
 }
 
 func newBudget(o Options) *vfs.Budget {

@@ -3,6 +3,7 @@ package dissect
 import (
 	"bytes"
 	"encoding/binary"
+	"fmt"
 	"io"
 	"os"
 
@@ -13,12 +14,16 @@ import (
 )
 
 // newRaw probes r for a GPT (512- to 4096-byte sectors), an MBR, or a
-// naked file system, and builds the image.
-func newRaw(r io.ReaderAt, size int64, path string, o Options, b *vfs.Budget) (*Image, error) {
+// naked file system, and builds the image. side is the verity data found
+// beside the image file, nil if none.
+func newRaw(r io.ReaderAt, size int64, path string, side *Verity, o Options, b *vfs.Budget) (*Image, error) {
 	cr := vfs.CountingReaderAt{R: r, B: b}
 	img := &Image{Path: path, Kind: KindRaw, Size: size, budget: b}
 	if sector := findGPT(cr); sector != 0 {
-		if err := openPartitioned(img, cr, size, sector, o, b); err != nil {
+		if side != nil && side.HashTree != "" {
+			return nil, errSidecarWithTable(side.HashTree)
+		}
+		if err := openPartitioned(img, cr, size, sector, side, o, b); err != nil {
 			return nil, err
 		}
 		return img, nil
@@ -28,18 +33,33 @@ func newRaw(r io.ReaderAt, size int64, path string, o Options, b *vfs.Budget) (*
 		if err != nil {
 			return nil, err
 		}
+		verity := side != nil && side.RootHash != "" && side.Designator == "root"
 		img.Partitions = []Partition{{Designator: "root", FSType: fstype, Size: size,
-			ReadOnly: fstype == "squashfs" || fstype == "erofs"}}
+			ReadOnly: fstype == "squashfs" || fstype == "erofs" || verity}}
+		if verity {
+			// A naked file system can only be verity-protected as the
+			// root, with its hash tree in the .verity sidecar.
+			img.Verity = side
+		}
 		img.tree = vfs.NewTree(fsys, nil, b)
 		return img, nil
 	}
 	if hasMBR(cr) {
+		if side != nil && side.HashTree != "" {
+			return nil, errSidecarWithTable(side.HashTree)
+		}
 		if err := openMBR(img, cr, size, b); err != nil {
 			return nil, err
 		}
 		return img, nil
 	}
 	return nil, vfs.Corruptf("image", 0, "no partition table or supported file system recognised (squashfs, erofs, ext4, GPT, MBR)")
+}
+
+// errSidecarWithTable is systemd's rule: a .verity hash tree file belongs
+// to a naked file system, never to a partitioned disk.
+func errSidecarWithTable(hashTree string) error {
+	return fmt.Errorf("%s: a .verity sidecar file can only protect an image without a partition table", hashTree)
 }
 
 // openFS opens the file system at the start of r by its magic.

@@ -68,7 +68,13 @@ func (img *Image) Report(name string) Report {
 			m.PartNo = ptr(p.Number)
 		}
 		if v := img.Verity; v != nil && string(p.Designator) == string(v.Designator) {
+			// systemd-dissect's words: a hash tree in a sidecar file is
+			// "external" (it outranks "signed" there too); otherwise
+			// "signed" or "yes". Where 252 cannot guess the hash from
+			// partition UUIDs it says "no"; we know it and say "yes".
 			switch {
+			case v.HashTree != "":
+				m.Verity = ptr("external")
 			case len(v.Signature) > 0:
 				m.Verity = ptr("signed")
 			case v.RootHash != "":
