@@ -2,6 +2,7 @@ package dissect
 
 import (
 	"errors"
+	"fmt"
 	"io/fs"
 	"os"
 	"path/filepath"
@@ -77,5 +78,48 @@ func TestDirectoryImage(t *testing.T) {
 	}
 	if err := fstest.TestFS(usr, "lib/os-release", "lib/systemd/system/foo.service"); err != nil {
 		t.Error(err)
+	}
+}
+
+// TestDirectoryImageKeepsFewDescriptors: the directories walked through
+// are kept open for speed, but no more than maxOpenDirs of them, and
+// Close releases every one.
+func TestDirectoryImageKeepsFewDescriptors(t *testing.T) {
+	d := t.TempDir()
+	var names []string
+	for i := 0; i < 3*maxOpenDirs; i++ {
+		p := filepath.Join(d, "usr/share", fmt.Sprintf("d%03d", i), "sub")
+		if err := os.MkdirAll(p, 0o755); err != nil {
+			t.Fatal(err)
+		}
+		if err := os.WriteFile(filepath.Join(p, "f"), []byte(fmt.Sprint(i)), 0o644); err != nil {
+			t.Fatal(err)
+		}
+		names = append(names, fmt.Sprintf("usr/share/d%03d/sub/f", i))
+	}
+	openFDs := func() int {
+		ents, err := os.ReadDir("/proc/self/fd")
+		if err != nil {
+			t.Skip("no /proc/self/fd")
+		}
+		return len(ents)
+	}
+	before := openFDs()
+	img, err := Open(d)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for i, n := range names {
+		b, err := fs.ReadFile(img.FS(), n)
+		if err != nil || string(b) != fmt.Sprint(i) {
+			t.Fatalf("%s: %q, %v", n, b, err)
+		}
+	}
+	if during := openFDs(); during > before+maxOpenDirs+2 {
+		t.Errorf("%d descriptors open while reading, %d before", during, before)
+	}
+	img.Close()
+	if after := openFDs(); after != before {
+		t.Errorf("%d descriptors open after Close, %d before", after, before)
 	}
 }
