@@ -55,7 +55,7 @@ func (img *Image) Report(name string) Report {
 		if p.ReadOnly {
 			m.RW = "ro"
 		}
-		if p.UUID != "" && img.PartitionTable != "" {
+		if p.UUID != "" && img.PartitionTable == "gpt" { // systemd-dissect names no MBR partition UUID
 			m.PartitionUUID = ptr(p.UUID)
 		}
 		if p.Label != "" {
