@@ -9,20 +9,61 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"regexp"
 	"strconv"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 )
 
-// container is one booted systemd in systemd-nspawn.
+// bootOptions say what a container boots.
+type bootOptions struct {
+	// tree is the OS booted: "/" for this machine's own, or a debootstrap
+	// tree. It is the lower layer of an overlay and never written.
+	tree string
+	// setup edits the container's root (a host path) before its first
+	// boot, after the harness made it a clean machine.
+	setup func(root string) error
+	// noPortables leaves /var/lib/portables to the container instead of
+	// binding the host directory the tests drop images into.
+	noPortables bool
+}
+
+// container is one systemd booted in systemd-nspawn. Its root is an overlay
+// of the OS tree with a tmpfs upper layer that lives as long as the
+// container, so /etc and /var survive a reboot (reboot) and vanish with it
+// (destroy).
 type container struct {
+	opts      bootOptions
+	generator string
 	dir       string // work directory on the host
 	merged    string // the container's root on the host
 	portables string // host directory bound at /var/lib/portables
 	nspawn    *exec.Cmd
-	leader    int
-	console   *bytes.Buffer
+	exited    chan struct{} // closed when nspawn has exited
+	leader    int           // the container's PID 1, as the host sees it
+	console   *syncBuffer
+	version   int // systemd version of the container's PID 1
+}
+
+// syncBuffer is the console log, written by nspawn's output copier while
+// the tests may read it.
+type syncBuffer struct {
+	mu sync.Mutex
+	b  bytes.Buffer
+}
+
+func (s *syncBuffer) Write(p []byte) (int, error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.b.Write(p)
+}
+
+func (s *syncBuffer) String() string {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.b.String()
 }
 
 func run(ctx context.Context, name string, args ...string) (string, error) {
@@ -33,52 +74,103 @@ func run(ctx context.Context, name string, args ...string) (string, error) {
 	return out.String(), err
 }
 
-// boot starts the host OS in a container with our generator installed.
-func boot(generator string) (*container, error) {
+// integInit is the container's first process. GPT images need the kernel's
+// partition nodes (/dev/loopNpM), and those appear only in a devtmpfs, so
+// it mounts the host's devtmpfs over nspawn's /dev, keeps nspawn's console,
+// pts, shm and mqueue, and execs systemd. The container has a private
+// network with a veth pair besides loopback, so a service's network
+// namespace can be told apart from the container's.
+const integInit = `#!/bin/sh
+set -e
+mount --make-rprivate /
+mkdir -p /run/integ-dev
+mount --bind /dev /run/integ-dev
+mount -t devtmpfs devtmpfs /dev
+for d in console pts shm mqueue; do
+	[ -e /run/integ-dev/$d ] || continue
+	if [ -d /run/integ-dev/$d ]; then mkdir -p /dev/$d; else touch /dev/$d; fi
+	mount --bind /run/integ-dev/$d /dev/$d
+done
+umount -l /run/integ-dev
+ip link add pg-veth0 type veth peer name pg-veth1 2>/dev/null || true
+exec /lib/systemd/systemd "$@"
+`
+
+// boot makes a container for the OS tree with our generator installed and
+// boots it.
+func boot(generator string, o bootOptions) (*container, error) {
 	dir, err := os.MkdirTemp("", "pg-integration-")
 	if err != nil {
 		return nil, err
 	}
-	c := &container{dir: dir, merged: filepath.Join(dir, "merged"), portables: filepath.Join(dir, "portables"), console: &bytes.Buffer{}}
+	c := &container{opts: o, generator: generator, dir: dir, merged: filepath.Join(dir, "merged"),
+		portables: filepath.Join(dir, "portables"), console: &syncBuffer{}}
+	if err := c.prepare(); err != nil {
+		c.destroy()
+		return nil, err
+	}
+	if err := c.start(); err != nil {
+		return c, err
+	}
+	return c, nil
+}
+
+// prepare mounts the overlay and makes the root a clean machine: its own
+// machine-id, no portable or attached state, no admin enablements from the
+// tree (so booting multi-user.target starts only the OS's static units and
+// what the tests enable), and the init above.
+func (c *container) prepare() error {
 	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
 	defer cancel()
-	ov := filepath.Join(dir, "ov")
+	ov := filepath.Join(c.dir, "ov")
 	for _, d := range []string{ov, c.merged, c.portables} {
 		if err := os.MkdirAll(d, 0o755); err != nil {
-			return nil, err
+			return err
 		}
 	}
 	if out, err := run(ctx, "mount", "-t", "tmpfs", "tmpfs", ov); err != nil {
-		return nil, fmt.Errorf("mount tmpfs: %v: %s", err, out)
+		return fmt.Errorf("mount tmpfs: %v: %s", err, out)
 	}
 	os.MkdirAll(filepath.Join(ov, "upper"), 0o755)
 	os.MkdirAll(filepath.Join(ov, "work"), 0o755)
 	if out, err := run(ctx, "mount", "-t", "overlay", "overlay", "-o",
-		"lowerdir=/,upperdir="+ov+"/upper,workdir="+ov+"/work", c.merged); err != nil {
-		return nil, fmt.Errorf("mount overlay: %v: %s", err, out)
+		"lowerdir="+c.opts.tree+",upperdir="+ov+"/upper,workdir="+ov+"/work", c.merged); err != nil {
+		return fmt.Errorf("mount overlay: %v: %s", err, out)
 	}
-	// A clean machine: its own machine-id, no attached or portable state
-	// from the host, and a target that starts only what the tests need.
-	os.WriteFile(filepath.Join(c.merged, "etc/machine-id"), nil, 0o444)
-	os.RemoveAll(filepath.Join(c.merged, "etc/systemd/system.attached"))
-	os.RemoveAll(filepath.Join(c.merged, "etc/portables"))
-	os.WriteFile(filepath.Join(c.merged, "etc/systemd/system/integ.target"),
-		[]byte("[Unit]\nDescription=portable-generator integration\nRequires=basic.target\nAfter=basic.target\nWants=dbus.socket systemd-journald.service\n"), 0o644)
-	// GPT images need the kernel's partition nodes (/dev/loopNpM), and
-	// those appear only in a devtmpfs, so
-	// the container's init mounts the host's devtmpfs over nspawn's /dev,
-	// keeps nspawn's console, pts, shm and mqueue, and execs systemd.
-	init := "#!/bin/sh\nset -e\nmount --make-rprivate /\nmkdir -p /run/integ-dev\nmount --bind /dev /run/integ-dev\nmount -t devtmpfs devtmpfs /dev\n" +
-		"for d in console pts shm mqueue; do [ -e /run/integ-dev/$d ] || continue; [ -d /run/integ-dev/$d ] && mkdir -p /dev/$d || touch /dev/$d; mount --bind /run/integ-dev/$d /dev/$d; done\n" +
-		"umount -l /run/integ-dev\nexec /lib/systemd/systemd \"$@\"\n"
-	if err := os.WriteFile(filepath.Join(c.merged, "usr/local/sbin/integ-init"), []byte(init), 0o755); err != nil {
-		return nil, err
+	root := c.merged
+	if err := os.WriteFile(filepath.Join(root, "etc/machine-id"), nil, 0o444); err != nil {
+		return err
 	}
-	args := []string{"-q", "-D", c.merged, "--register=no", "--keep-unit", "--console=passive",
+	for _, p := range []string{"etc/systemd/system.attached", "etc/portables", "etc/systemd/portable",
+		"etc/systemd/portable-generator.conf", "etc/systemd/portable-generator.conf.d",
+		"etc/systemd/system/multi-user.target.wants", "etc/systemd/system/timers.target.wants", "var/lib/portables"} {
+		if err := os.RemoveAll(filepath.Join(root, p)); err != nil {
+			return err
+		}
+	}
+	if err := os.MkdirAll(filepath.Join(root, "var/lib/portables"), 0o700); err != nil {
+		return err
+	}
+	if err := os.WriteFile(filepath.Join(root, "usr/local/sbin/integ-init"), []byte(integInit), 0o755); err != nil {
+		return err
+	}
+	if c.opts.setup != nil {
+		return c.opts.setup(root)
+	}
+	return nil
+}
+
+// start boots PID 1 and waits until it has reached multi-user.target.
+func (c *container) start() error {
+	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
+	defer cancel()
+	args := []string{"-q", "-D", c.merged, "--register=no", "--keep-unit", "--console=passive", "--private-network",
 		"--bind=/dev/loop-control",
-		"--bind-ro=" + generator + ":/usr/lib/systemd/system-generators/portable-generator",
-		"--bind-ro=" + generator + ":/usr/local/bin/portable-generator",
-		"--bind=" + c.portables + ":/var/lib/portables",
+		"--bind-ro=" + c.generator + ":/usr/lib/systemd/system-generators/portable-generator",
+		"--bind-ro=" + c.generator + ":/usr/local/bin/portable-generator",
+	}
+	if !c.opts.noPortables {
+		args = append(args, "--bind="+c.portables+":/var/lib/portables")
 	}
 	for i := 0; i < 16; i++ {
 		node := fmt.Sprintf("/dev/loop%d", i)
@@ -87,33 +179,51 @@ func boot(generator string) (*container, error) {
 		}
 		args = append(args, "--bind="+node)
 	}
-	args = append(args, "--kill-signal=SIGRTMIN+3", "/usr/local/sbin/integ-init", "systemd.unit=integ.target")
+	args = append(args, "--kill-signal=SIGRTMIN+3", "/usr/local/sbin/integ-init", "systemd.unit=multi-user.target")
 	c.nspawn = exec.Command("systemd-nspawn", args...)
 	c.nspawn.Stdout, c.nspawn.Stderr = c.console, c.console
+	c.leader = 0
 	if err := c.nspawn.Start(); err != nil {
-		return nil, err
+		return err
 	}
-	// The container's init is the nspawn child; drive it with nsenter.
-	for deadline := time.Now().Add(30 * time.Second); time.Now().Before(deadline); time.Sleep(50 * time.Millisecond) {
+	c.exited = make(chan struct{})
+	go func(cmd *exec.Cmd, exited chan struct{}) {
+		cmd.Wait()
+		close(exited)
+	}(c.nspawn, c.exited)
+	// The container's init is the nspawn child that is no longer nspawn
+	// (nspawn forks helpers of its own first); drive it with nsenter.
+	for deadline := time.Now().Add(30 * time.Second); time.Now().Before(deadline) && c.leader == 0; time.Sleep(50 * time.Millisecond) {
 		out, _ := run(ctx, "pgrep", "-P", strconv.Itoa(c.nspawn.Process.Pid))
-		if pid, err := strconv.Atoi(strings.TrimSpace(out)); err == nil {
-			c.leader = pid
-			break
+		for _, f := range strings.Fields(out) {
+			comm, _ := os.ReadFile("/proc/" + f + "/comm")
+			if name := strings.TrimSpace(string(comm)); name == "systemd" || name == "integ-init" {
+				c.leader, _ = strconv.Atoi(f)
+			}
 		}
 	}
 	if c.leader == 0 {
-		c.stop()
-		return nil, fmt.Errorf("container did not start: %s", c.console)
+		return fmt.Errorf("container did not start: %s", c.console)
 	}
 	// PID 1 needs a moment before its bus exists: retry until it answers.
 	var out string
+	var err error
 	for deadline := time.Now().Add(40 * time.Second); time.Now().Before(deadline); time.Sleep(100 * time.Millisecond) {
 		out, err = c.exec(ctx, "systemctl", "is-system-running", "--wait")
 		if err == nil || strings.Contains(out, "degraded") {
-			return c, nil
+			break
 		}
 	}
-	return c, fmt.Errorf("boot: %v: %s\nconsole:\n%s", err, out, c.console)
+	if err != nil && !strings.Contains(out, "degraded") {
+		return fmt.Errorf("boot: %v: %s\nconsole:\n%s", err, out, c.console)
+	}
+	v, _ := c.exec(ctx, "systemctl", "--version")
+	m := regexp.MustCompile(`^systemd (\d+)`).FindStringSubmatch(v)
+	if m == nil {
+		return fmt.Errorf("systemctl --version: %q", v)
+	}
+	c.version, _ = strconv.Atoi(m[1])
+	return nil
 }
 
 // exec runs a command inside the container.
@@ -121,23 +231,71 @@ func (c *container) exec(ctx context.Context, args ...string) (string, error) {
 	return run(ctx, "nsenter", append([]string{"-t", strconv.Itoa(c.leader), "-a", "--"}, args...)...)
 }
 
-func (c *container) stop() {
+// shutdown stops PID 1 in order and waits for nspawn; the root stays.
+func (c *container) shutdown() {
+	if c.nspawn == nil || c.exited == nil {
+		return
+	}
+	select {
+	case <-c.exited:
+		return
+	default:
+	}
 	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
 	defer cancel()
 	if c.leader != 0 {
 		c.exec(ctx, "systemctl", "exit", "0")
 	}
-	done := make(chan error, 1)
-	go func() { done <- c.nspawn.Wait() }()
 	select {
-	case <-done:
-	case <-time.After(20 * time.Second):
+	case <-c.exited:
+	case <-time.After(30 * time.Second):
 		c.nspawn.Process.Kill()
-		<-done
+		<-c.exited
 	}
+}
+
+// reboot shuts the container down and boots it again on the same root,
+// with the same portables directory.
+func (c *container) reboot(t *testing.T) {
+	t.Helper()
+	c.shutdown()
+	if err := c.start(); err != nil {
+		t.Fatalf("reboot: %v", err)
+	}
+}
+
+// destroy shuts the container down and removes its root.
+func (c *container) destroy() {
+	c.shutdown()
+	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+	defer cancel()
 	run(ctx, "umount", c.merged)
 	run(ctx, "umount", filepath.Join(c.dir, "ov"))
 	os.RemoveAll(c.dir)
+}
+
+func (c *container) must(t *testing.T, args ...string) string {
+	t.Helper()
+	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
+	defer cancel()
+	out, err := c.exec(ctx, args...)
+	if err != nil {
+		t.Fatalf("%s: %v\n%s", strings.Join(args, " "), err, out)
+	}
+	return strings.TrimSpace(out)
+}
+
+// sh runs a shell command line in the container, ignoring its status.
+func (c *container) sh(script string) string {
+	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
+	defer cancel()
+	out, _ := c.exec(ctx, "sh", "-c", script)
+	return strings.TrimSpace(out)
+}
+
+func (c *container) show(t *testing.T, unit, prop string) string {
+	t.Helper()
+	return c.must(t, "systemctl", "show", "-P", prop, unit)
 }
 
 // poll retries f until it succeeds or the time is up.

@@ -4,259 +4,301 @@ package integration
 
 import (
 	"context"
+	"encoding/json"
 	"fmt"
 	"os"
-	"os/exec"
 	"path/filepath"
+	"strconv"
 	"strings"
+	"syscall"
 	"testing"
 	"time"
+
+	"golang.org/x/sys/unix"
+
+	"github.com/portable-generator/portable-generator/examples/imagebuild"
 )
 
-var (
-	ct      *container
-	workDir string
-)
-
-func TestMain(m *testing.M) {
-	if os.Getuid() != 0 {
-		fmt.Println("integration tests need root: skipped")
-		os.Exit(0)
-	}
-	for _, tool := range []string{"systemd-nspawn", "nsenter", "mksquashfs", "mkfs.erofs"} {
-		if _, err := exec.LookPath(tool); err != nil {
-			fmt.Printf("integration tests need %s (just deps installs it)\n", tool)
-			os.Exit(1)
-		}
-	}
-	var err error
-	workDir, err = os.MkdirTemp("", "pg-integration-build-")
-	if err != nil {
-		panic(err)
-	}
-	code := func() int {
-		defer os.RemoveAll(workDir)
-		gen := filepath.Join(workDir, "portable-generator")
-		for _, b := range [][2]string{{gen, "../generator/cmd/portable-generator"}, {filepath.Join(workDir, "counter"), "../examples/counter"}} {
-			cmd := exec.Command("go", "build", "-trimpath", "-o", b[0], b[1])
-			cmd.Env = append(os.Environ(), "CGO_ENABLED=0")
-			if out, err := cmd.CombinedOutput(); err != nil {
-				fmt.Printf("go build %s: %v\n%s", b[1], err, out)
-				return 1
-			}
-		}
-		ct, err = boot(gen)
-		if err != nil {
-			fmt.Println("booting the container:", err)
-			if ct != nil {
-				ct.stop()
-			}
-			return 1
-		}
-		defer ct.stop()
-		return m.Run()
-	}()
-	os.Exit(code)
+// imageKind is one row of the workflow: an image format and the oldest
+// systemd that can run it.
+type imageKind struct {
+	kind       imagebuild.Kind
+	minVersion int
+	why        string // why older systemd cannot
 }
 
-// counterTree writes the counter example's image tree: the binary, its
-// unit, an os-release with a marker, and the mount points a read-only image
-// must carry.
-func counterTree(t *testing.T, version, marker string) string {
-	t.Helper()
-	d := filepath.Join(t.TempDir(), "tree")
-	for _, dir := range []string{"usr/bin", "usr/lib/systemd/system", "etc", "proc", "sys", "dev", "run", "tmp", "var/tmp", "var/lib/counter"} {
-		if err := os.MkdirAll(filepath.Join(d, dir), 0o755); err != nil {
-			t.Fatal(err)
-		}
-	}
-	bin, err := os.ReadFile(filepath.Join(workDir, "counter"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	unit, err := os.ReadFile("../examples/counter/counter.service")
-	if err != nil {
-		t.Fatal(err)
-	}
-	files := map[string][]byte{
-		"usr/bin/counter":                        bin,
-		"usr/lib/systemd/system/counter.service": unit,
-		"usr/lib/os-release":                     []byte(fmt.Sprintf("ID=counter\nVERSION_ID=%s\nPORTABLE_PREFIXES=counter\nCOUNTER_MARKER=%s\n", version, marker)),
-		"etc/resolv.conf":                        nil,
-		"etc/machine-id":                         nil,
-	}
-	for p, b := range files {
-		mode := os.FileMode(0o644)
-		if strings.HasPrefix(p, "usr/bin/") {
-			mode = 0o755
-		}
-		if err := os.WriteFile(filepath.Join(d, p), b, mode); err != nil {
-			t.Fatal(err)
-		}
-	}
-	if err := os.Symlink("../usr/lib/os-release", filepath.Join(d, "etc/os-release")); err != nil {
-		t.Fatal(err)
-	}
-	return d
+var workflowKinds = []imageKind{
+	{kind: imagebuild.Directory},
+	{kind: imagebuild.Squashfs},
+	{kind: imagebuild.Erofs},
+	{kind: imagebuild.GPT},
+	{kind: imagebuild.GPTVerity},
+	{kind: imagebuild.MBR},
+	{kind: imagebuild.GPT4K, minVersion: 257, why: "systemd 252 cannot dissect 4096-byte-sector images (\"Couldn't identify a suitable partition table\")"},
+	{kind: imagebuild.GPTSigned, minVersion: 257, why: "systemd 252 verifies verity signatures only against the kernel keyring, which a test container cannot fill"},
 }
 
-// makeImage packs a tree into portables/<name> in one format.
-func makeImage(t *testing.T, tree, kind, name string) string {
-	t.Helper()
-	dst := filepath.Join(ct.portables, name)
-	var cmd *exec.Cmd
-	switch kind {
-	case "directory":
-		cmd = exec.Command("cp", "-a", tree, dst)
-	case "squashfs":
-		cmd = exec.Command("mksquashfs", tree, dst, "-quiet", "-noappend", "-all-root", "-comp", "zstd")
-	case "erofs":
-		cmd = exec.Command("mkfs.erofs", "--all-root", dst, tree)
-	case "gpt":
-		// A DPS image: one root partition for this architecture. (No verity
-		// partition: this machine's kernel has no device-mapper.)
-		defs := filepath.Join(t.TempDir(), "defs")
-		os.Mkdir(defs, 0o755)
-		os.WriteFile(filepath.Join(defs, "10-root.conf"), []byte("[Partition]\nType=root\nFormat=squashfs\nCopyFiles="+tree+":/\n"), 0o644)
-		cmd = exec.Command("systemd-repart", "--empty=create", "--size=auto", "--definitions="+defs, "--dry-run=no", dst)
-	case "mbr":
-		sq := filepath.Join(t.TempDir(), "root.sq")
-		if out, err := exec.Command("mksquashfs", tree, sq, "-quiet", "-noappend", "-all-root").CombinedOutput(); err != nil {
-			t.Fatalf("mksquashfs: %v %s", err, out)
-		}
-		script := "truncate -s 16M " + dst + " && printf 'label: dos\\n,12M,83,*\\n' | sfdisk -q " + dst +
-			" && dd if=" + sq + " of=" + dst + " bs=512 seek=2048 conv=notrunc status=none"
-		cmd = exec.Command("sh", "-c", script)
-	default:
-		t.Fatalf("unknown kind %s", kind)
-	}
-	if out, err := cmd.CombinedOutput(); err != nil {
-		t.Fatalf("%v: %v\n%s", cmd.Args, err, out)
-	}
-	return dst
-}
-
-func (c *container) must(t *testing.T, args ...string) string {
-	t.Helper()
-	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
-	defer cancel()
-	out, err := c.exec(ctx, args...)
-	if err != nil {
-		t.Fatalf("%s: %v\n%s", strings.Join(args, " "), err, out)
-	}
-	return strings.TrimSpace(out)
-}
-
-func (c *container) show(t *testing.T, unit, prop string) string {
-	t.Helper()
-	return c.must(t, "systemctl", "show", "-P", prop, unit)
+// hasDeviceMapper reports whether this kernel can set up dm-verity.
+func hasDeviceMapper() bool {
+	b, err := os.ReadFile("/proc/misc")
+	return err == nil && strings.Contains(string(b), "device-mapper")
 }
 
 // TestWorkflow is the user's whole workflow for each image kind: drop the
 // image in, reload, start, see it run from the image in its sandbox with
 // its journal field, stop, remove, reload, and find nothing left.
 func TestWorkflow(t *testing.T) {
-	for _, kind := range []string{"directory", "squashfs", "erofs", "gpt", "mbr"} {
-		t.Run(kind, func(t *testing.T) {
-			marker := "kind-" + kind
-			name := "counter"
-			if kind != "directory" {
-				name = "counter_1.raw"
+	for _, k := range workflowKinds {
+		t.Run(string(k.kind), func(t *testing.T) {
+			if ct.version < k.minVersion {
+				t.Skipf("on systemd %d: %s", ct.version, k.why)
 			}
-			img := makeImage(t, counterTree(t, "1", marker), kind, name)
-			t.Cleanup(func() {
-				// Leave a clean container for the next test even on failure.
-				ctx := context.Background()
-				ct.exec(ctx, "systemctl", "stop", "counter.service")
-				os.RemoveAll(img)
-				ct.exec(ctx, "systemctl", "daemon-reload")
-			})
+			fresh(t)
+			build := "kind-" + string(k.kind)
+			img := dropImage(t, "counter", k.kind, "1", build)
 			ct.must(t, "systemctl", "daemon-reload")
 			if got := ct.show(t, "counter.service", "FragmentPath"); got != "/run/systemd/generator/counter.service" {
-				ct.must(t, "portable-generator", "list")
-				t.Fatalf("FragmentPath = %q; list: %s", got, ct.must(t, "portable-generator", "list"))
+				t.Fatalf("FragmentPath = %q; list:\n%s", got, ct.sh("portable-generator list"))
+			}
+			backing := backingFile(t, img.Path)
+			if img.RootHash != "" {
+				checkVerity(t, img)
+				if !hasDeviceMapper() {
+					// PID 1 would need dm-verity to open the image: the
+					// service would fail with 226/NAMESPACE for want of
+					// /dev/mapper/control, which says nothing about us.
+					t.Log("start not attempted: this kernel has no device-mapper, so PID 1 cannot activate dm-verity; checked what the generator wrote and what PID 1 loaded")
+					removeAndCheckGone(t, img, backing, "counter.service")
+					return
+				}
 			}
 			ct.must(t, "systemctl", "start", "counter.service")
-			var pid string
-			poll(t, "counter running", 10*time.Second, func() error {
-				pid = ct.show(t, "counter.service", "MainPID")
-				if pid == "0" || pid == "" {
-					return fmt.Errorf("MainPID %q, state %s", pid, ct.show(t, "counter.service", "ActiveState"))
-				}
-				return nil
-			})
-			// It runs from the image: its root has the binary, the container does not.
-			if _, err := os.Stat(filepath.Join(ct.merged, "usr/bin/counter")); err == nil {
-				t.Fatal("the container itself has /usr/bin/counter: the test proves nothing")
-			}
-			// MainPID exists from fork on; PID 1 sets up the namespace, then
-			// seccomp and no-new-privs, then execs: wait for the exec (the
-			// command name turns from "(counter)" into "counter").
-			poll(t, "the process runs from the image", 10*time.Second, func() error {
-				if comm, _ := ct.exec(context.Background(), "cat", "/proc/"+pid+"/comm"); strings.TrimSpace(comm) != "counter" {
-					return fmt.Errorf("not exec'd yet: comm %q", strings.TrimSpace(comm))
-				}
-				out, err := ct.exec(context.Background(), "stat", "-c", "%F", "/proc/"+pid+"/root/usr/bin/counter")
-				if err != nil || strings.TrimSpace(out) != "regular file" {
-					status, _ := ct.exec(context.Background(), "sh", "-c", "systemctl status --no-pager counter.service | tail -5; findmnt /dev; ls /dev/loop* | head; cat /proc/1/cmdline | tr \"\\0\" \" \"")
-					return fmt.Errorf("%v: %s\n%s", err, out, status)
-				}
-				return nil
-			})
-			status := ct.must(t, "cat", "/proc/"+pid+"/status")
-			for _, want := range []string{"Seccomp:\t2", "NoNewPrivs:\t1"} {
-				if !strings.Contains(status, want) {
-					t.Errorf("sandbox: /proc/%s/status lacks %q", pid, want)
-				}
-			}
-			// A user namespace maps a few ids; the host's identity map spans them all.
-			if uidMap := ct.must(t, "cat", "/proc/"+pid+"/uid_map"); strings.Contains(uidMap, "4294967295") {
-				t.Errorf("no user namespace: uid_map %q", uidMap)
-			}
+			pid := mainPID(t, "counter.service", "counter")
+			runsFromImage(t, pid, "counter")
+			checkSandbox(t, pid)
 			var line string
-			poll(t, "journal has PORTABLE="+filepath.Base(img), 10*time.Second, func() error {
-				line = ct.must(t, "journalctl", "-q", "-o", "cat", "PORTABLE="+filepath.Base(img))
-				if !strings.Contains(line, "marker="+marker) {
-					dbg, _ := ct.exec(context.Background(), "sh", "-c", "systemctl status counter.service; journalctl -u counter.service -o verbose | grep -e PORTABLE -e MESSAGE= | tail")
-					return fmt.Errorf("journal: %q\n%s", line, dbg)
+			poll(t, "journal has PORTABLE="+filepath.Base(img.Path), 10*time.Second, func() error {
+				journal := ct.sh("journalctl -q -o cat PORTABLE=" + filepath.Base(img.Path))
+				for _, l := range strings.Split(journal, "\n") {
+					if strings.Contains(l, " build="+build+" ") {
+						line = l
+						return nil
+					}
 				}
-				return nil
+				return fmt.Errorf("journal: %q\n%s", journal, ct.sh("systemctl status --no-pager counter.service"))
 			})
 			if strings.Contains(line, " uid=0") {
 				t.Errorf("runs as root: %s", line)
 			}
 			ct.must(t, "systemctl", "stop", "counter.service")
-			if err := os.RemoveAll(img); err != nil {
-				t.Fatal(err)
-			}
-			ct.must(t, "systemctl", "daemon-reload")
-			if got := ct.show(t, "counter.service", "LoadState"); got != "not-found" {
-				t.Errorf("after removal LoadState = %q", got)
-			}
-			if out := ct.must(t, "losetup", "-a"); out != "" {
-				t.Errorf("loop devices left: %s", out)
-			}
-			if out := ct.must(t, "ls", "/run/systemd/generator"); strings.Contains(out, "counter") {
-				t.Errorf("files left in the generator directory: %s", out)
-			}
+			removeAndCheckGone(t, img, backing, "counter.service")
 		})
+	}
+}
+
+// checkSandbox checks what the default profile promises of a process:
+// seccomp, no new privileges, a user namespace.
+func checkSandbox(t *testing.T, pid string) {
+	t.Helper()
+	status := ct.must(t, "cat", "/proc/"+pid+"/status")
+	if !strings.Contains(status, "NoNewPrivs:\t1") {
+		t.Errorf("sandbox: /proc/%s/status lacks NoNewPrivs: 1", pid)
+	}
+	if n, base := seccompFilters(t, pid), seccompFilters(t, "1"); n <= base {
+		t.Errorf("sandbox: no system call filter of its own: %d filters, as many as PID 1's %d", n, base)
+	}
+	// A user namespace maps a few ids; the initial one spans them all.
+	if uidMap := ct.must(t, "cat", "/proc/"+pid+"/uid_map"); strings.Contains(uidMap, "4294967295") {
+		t.Errorf("no user namespace: uid_map %q", uidMap)
+	}
+}
+
+// seccompFilters counts the seccomp filters on a process. Every process in
+// the container has nspawn's, so a service's own come on top of PID 1's.
+func seccompFilters(t *testing.T, pid string) int {
+	t.Helper()
+	out := ct.sh("sed -n 's/^Seccomp_filters:[[:space:]]*//p' /proc/" + pid + "/status")
+	n, err := strconv.Atoi(out)
+	if err != nil {
+		t.Fatalf("Seccomp_filters of %s: %q", pid, out)
+	}
+	return n
+}
+
+// checkVerity checks the verity settings of a GPT image with a verity
+// partition: the generator writes the root hash systemd-repart computed
+// (derived from the partition UUIDs; systemd 252 cannot guess it), no
+// RootVerity= (the hash tree is a partition PID 1 finds itself), PID 1
+// loads it, and the hash really verifies the root partition against its
+// hash partition (veritysetup verify, in user space).
+func checkVerity(t *testing.T, img *imagebuild.Image) {
+	t.Helper()
+	dropIn := ct.must(t, "cat", "/run/systemd/generator/counter.service.d/20-portable.conf")
+	if !contains(strings.Split(dropIn, "\n"), "RootHash="+img.RootHash) {
+		t.Errorf("20-portable.conf lacks RootHash=%s:\n%s", img.RootHash, dropIn)
+	}
+	if strings.Contains(dropIn, "RootVerity=") {
+		t.Errorf("20-portable.conf names a RootVerity= file for a verity partition:\n%s", dropIn)
+	}
+	if got := ct.show(t, "counter.service", "RootHash"); got != img.RootHash {
+		t.Errorf("PID 1 loaded RootHash=%q, want %q", got, img.RootHash)
+	}
+	if got := ct.show(t, "counter.service", "RootVerity"); got != "" {
+		t.Errorf("PID 1 loaded RootVerity=%q", got)
+	}
+	parts := partitions(t, img.Path)
+	data, hash := parts["root"], parts["root-verity"]
+	if data == nil || hash == nil {
+		t.Fatalf("no root and root-verity partitions in %v", parts)
+	}
+	dir := t.TempDir()
+	for _, p := range []*partition{data, hash} {
+		p.file = filepath.Join(dir, p.role)
+		if err := extract(img.Path, p); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if out, err := run(context.Background(), "veritysetup", "verify", data.file, hash.file, img.RootHash); err != nil {
+		t.Errorf("veritysetup verify with the generator's root hash: %v\n%s", err, out)
+	}
+}
+
+type partition struct {
+	role          string
+	start, length int64 // bytes
+	file          string
+}
+
+// partitions reads an image's GPT with sfdisk, by DPS role.
+func partitions(t *testing.T, image string) map[string]*partition {
+	t.Helper()
+	out, err := run(context.Background(), "sfdisk", "--json", image)
+	if err != nil {
+		t.Fatalf("sfdisk --json: %v: %s", err, out)
+	}
+	var table struct {
+		PartitionTable struct {
+			SectorSize int64 `json:"sectorsize"`
+			Partitions []struct {
+				Start, Size int64
+				Name        string
+			}
+		}
+	}
+	if err := json.Unmarshal([]byte(out), &table); err != nil {
+		t.Fatal(err)
+	}
+	ss := table.PartitionTable.SectorSize
+	if ss == 0 {
+		ss = 512
+	}
+	parts := map[string]*partition{}
+	for _, p := range table.PartitionTable.Partitions {
+		// systemd-repart labels them root-x86-64, root-x86-64-verity, ...
+		role := "root"
+		switch {
+		case strings.HasSuffix(p.Name, "-verity"):
+			role = "root-verity"
+		case strings.HasSuffix(p.Name, "-verity-sig"):
+			role = "root-verity-sig"
+		}
+		parts[role] = &partition{role: role, start: p.Start * ss, length: p.Size * ss}
+	}
+	return parts
+}
+
+func extract(image string, p *partition) error {
+	f, err := os.Open(image)
+	if err != nil {
+		return err
+	}
+	defer f.Close()
+	b := make([]byte, p.length)
+	if _, err := f.ReadAt(b, p.start); err != nil {
+		return err
+	}
+	return os.WriteFile(p.file, b, 0o600)
+}
+
+// backingFile identifies a raw image file as losetup shows the file behind
+// a loop device (MAJ:MIN INODE), "" for a directory: teammates' containers
+// use loop devices at the same time, so only our image's count.
+func backingFile(t *testing.T, path string) string {
+	t.Helper()
+	var st syscall.Stat_t
+	if err := syscall.Stat(path, &st); err != nil {
+		t.Fatal(err)
+	}
+	if st.Mode&syscall.S_IFMT == syscall.S_IFDIR {
+		return ""
+	}
+	return fmt.Sprintf("%d:%d %d", unix.Major(st.Dev), unix.Minor(st.Dev), st.Ino)
+}
+
+// loopDevicesOf lists the host's loop devices backed by the file backing
+// names.
+func loopDevicesOf(t *testing.T, backing string) []string {
+	t.Helper()
+	if backing == "" {
+		return nil
+	}
+	out, err := run(context.Background(), "losetup", "--list", "--noheadings", "-O", "NAME,BACK-MAJ:MIN,BACK-INO")
+	if err != nil {
+		t.Fatalf("losetup --list: %v: %s", err, out)
+	}
+	var devs []string
+	for _, l := range strings.Split(out, "\n") {
+		if f := strings.Fields(l); len(f) == 3 && f[1]+" "+f[2] == backing {
+			devs = append(devs, f[0])
+		}
+	}
+	return devs
+}
+
+// removeAndCheckGone removes the image, reloads, and checks the units are
+// gone with nothing left: no loop device on the image, no mount of it, no
+// file in the generator directory.
+func removeAndCheckGone(t *testing.T, img *imagebuild.Image, backing string, units ...string) {
+	t.Helper()
+	if err := os.RemoveAll(img.Path); err != nil {
+		t.Fatal(err)
+	}
+	ct.must(t, "systemctl", "daemon-reload")
+	for _, u := range units {
+		if got := ct.show(t, u, "LoadState"); got != "not-found" {
+			t.Errorf("after removal %s LoadState = %q", u, got)
+		}
+	}
+	// PID 1 detaches its loop device when the service's mount namespace
+	// goes; give it a moment.
+	poll(t, "no loop device left on the image", 5*time.Second, func() error {
+		if devs := loopDevicesOf(t, backing); len(devs) > 0 {
+			return fmt.Errorf("loop devices left: %v", devs)
+		}
+		return nil
+	})
+	if m := ct.sh("grep -c " + filepath.Base(img.Path) + " /proc/1/mountinfo"); m != "0" {
+		t.Errorf("mounts of the image left in the container: %s", m)
+	}
+	prefix := strings.SplitN(filepath.Base(img.Path), "_", 2)[0]
+	if out := ct.must(t, "ls", "/run/systemd/generator"); strings.Contains(out, prefix) {
+		t.Errorf("files left in the generator directory: %s", out)
 	}
 }
 
 // TestCorruptImageBesideGoodOnes: the good image attaches, the bad one is
 // named with its reason by `portable-generator list` in the container.
 func TestCorruptImageBesideGoodOnes(t *testing.T) {
-	good := makeImage(t, counterTree(t, "1", "good"), "squashfs", "counter_1.raw")
-	bad := filepath.Join(ct.portables, "broken_1.raw")
-	if err := os.WriteFile(bad, make([]byte, 64<<10), 0o644); err != nil {
+	fresh(t)
+	dropImage(t, "counter", imagebuild.Squashfs, "1", "good")
+	if err := os.WriteFile(filepath.Join(ct.portables, "broken_1.raw"), make([]byte, 64<<10), 0o644); err != nil {
 		t.Fatal(err)
 	}
-	defer os.Remove(good)
-	defer os.Remove(bad)
 	ct.must(t, "systemctl", "daemon-reload")
 	if got := ct.show(t, "counter.service", "LoadState"); got != "loaded" {
 		t.Errorf("good image: LoadState %q", got)
 	}
+	startedLine(t, "start", 1)
 	list := ct.must(t, "portable-generator", "list")
 	var badLine string
 	for _, l := range strings.Split(list, "\n") {
@@ -267,5 +309,4 @@ func TestCorruptImageBesideGoodOnes(t *testing.T) {
 	if !strings.Contains(badLine, "skipped") || !strings.Contains(badLine, "corrupt image") {
 		t.Errorf("list does not name the corrupt image with its reason:\n%s", list)
 	}
-	defer ct.must(t, "systemctl", "daemon-reload")
 }

@@ -31,7 +31,7 @@ func main() {
 		fmt.Fprintln(os.Stderr, "counter:", err)
 		os.Exit(1)
 	}
-	line := fmt.Sprintf("counter version=%s marker=%s start=%d uid=%d", osRelease("VERSION_ID"), osRelease("COUNTER_MARKER"), n, os.Getuid())
+	line := fmt.Sprintf("counter version=%s build=%s start=%d uid=%d", osRelease("VERSION_ID"), osRelease("BUILD_ID"), n, os.Getuid())
 	fmt.Println(line)
 	os.WriteFile(filepath.Join(dir, "started"), []byte(line+"\n"), 0o600)
 	if len(os.Args) > 1 && os.Args[1] == "--oneshot" {
