@@ -97,7 +97,7 @@ func census(t testing.TB, e *FS) map[string]int {
 			case extentFragment:
 				seen["fragment"]++
 			}
-			if x.kind == extentEncoded && x.alg != z.algs[0] {
+			if x.kind != extentFragment && x.headType == lclusterHead2 {
 				seen["head2"]++
 			}
 			if x.inline {

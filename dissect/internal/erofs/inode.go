@@ -145,15 +145,16 @@ func (f *FS) checkLayout(ino *Inode, raw uint32) error {
 	case layoutFlatPlain, layoutFlatInline:
 		ino.startBlk = raw
 		blocks := (ino.size + bs - 1) / bs
+		tail := uint64(0)
 		if ino.layout == layoutFlatInline && blocks > 0 {
 			blocks-- // the tail lives after the inode
-			tail := ino.size - blocks*bs
-			if ino.dataPos%bs+tail > bs || ino.dataPos+tail > f.fsSize {
-				return corrupt(int64(ino.pos), "inode %d: inline tail of %d bytes crosses its block", ino.nid, tail)
-			}
+			tail = ino.size - blocks*bs
 		}
 		if blocks > 0 && raw != nullAddr && uint64(raw)+blocks > f.sb.Blocks {
 			return corrupt(int64(ino.pos), "inode %d: %d data blocks from block %d beyond the %d of the image", ino.nid, blocks, raw, f.sb.Blocks)
+		}
+		if tail > 0 && (ino.dataPos%bs+tail > bs || ino.dataPos+tail > f.fsSize) {
+			return corrupt(int64(ino.pos), "inode %d: inline tail of %d bytes crosses its block", ino.nid, tail)
 		}
 	case layoutChunkBased:
 		format := uint16(raw)

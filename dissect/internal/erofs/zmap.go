@@ -72,7 +72,8 @@ type extent struct {
 	pa, plen   uint64 // physical start and length of the pcluster
 	kind       extentKind
 	alg        uint8
-	inline     bool // the pcluster is the inline tail, in a metadata block
+	headType   uint8 // the lcluster type of the extent's head
+	inline     bool  // the pcluster is the inline tail, in a metadata block
 	partialRef bool
 }
 
@@ -481,7 +482,7 @@ func (f *FS) mapAt(ino *Inode, z *zInfo, off uint64) (extent, error) {
 	if err := m.head(off); err != nil {
 		return extent{}, err
 	}
-	e := extent{la: m.la, partialRef: m.partialRef}
+	e := extent{la: m.la, partialRef: m.partialRef, headType: m.headType}
 	isTail := m.lcn == z.tailHeadLcn
 	switch {
 	case z.idataSize != 0 && isTail:

@@ -1,0 +1,133 @@
+package erofs
+
+import (
+	"bytes"
+	"encoding/binary"
+	"hash/crc32"
+	"fmt"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strings"
+	"testing"
+
+	"github.com/portable-generator/portable-generator/dissect/internal/fstest"
+	"github.com/portable-generator/portable-generator/dissect/internal/vfs"
+)
+
+// fuzzLimits keep one input cheap; exceeding them is a clean error.
+var fuzzLimits = vfs.Limits{BytesRead: 8 << 20, Decompressed: 32 << 20, Entries: 20_000, Hops: 40}
+
+// fuzzSource is a small tree with a bit of everything: mutations should
+// reach the inode, directory and index parsers, not wade through data.
+func fuzzSource(f *testing.F) string {
+	src := f.TempDir()
+	write := func(name string, data []byte) {
+		p := filepath.Join(src, name)
+		os.MkdirAll(filepath.Dir(p), 0o755)
+		os.WriteFile(p, data, 0o644)
+	}
+	write("usr/lib/os-release", []byte("ID=seed\n"))
+	write("usr/lib/systemd/system/seed.service", bytes.Repeat([]byte("[Service]\n"), 500))
+	var text strings.Builder
+	for i := 0; text.Len() < 24<<10; i++ {
+		fmt.Fprintf(&text, "%d %x\n", i*i, i*7919)
+	}
+	write("usr/share/text", []byte(text.String()))
+	for i := 0; i < 40; i++ {
+		write(fmt.Sprintf("usr/share/many/e%02d", i), []byte{byte(i)})
+	}
+	os.Symlink("../usr/lib/os-release", filepath.Join(src, "os-release"))
+	os.Symlink(strings.Repeat("y/", 100), filepath.Join(src, "slow"))
+	return src
+}
+
+// FuzzErofs opens mutated images and walks everything they offer. Seeds are
+// small real images: plain, chunked, and compressed with each layout
+// mkfs.erofs 1.5 writes, plus 1.8's algorithms and fragments when the
+// trixie tree is there.
+func FuzzErofs(f *testing.F) {
+	if _, err := exec.LookPath("mkfs.erofs"); err == nil {
+		src := fuzzSource(f)
+		for _, args := range [][]string{
+			nil,
+			{"--chunksize=8192"},
+			{"-zlz4"},
+			{"-zlz4hc", "-Elegacy-compress"},
+			{"-zlz4hc", "-C16384"},
+			{"-zlz4hc", "-Eztailpacking"},
+		} {
+			img := filepath.Join(f.TempDir(), "seed.raw")
+			out, err := exec.Command("mkfs.erofs", append(append([]string{"--quiet"}, args...), img, src)...).CombinedOutput()
+			if err != nil {
+				f.Fatalf("mkfs.erofs %v: %v\n%s", args, err, out)
+			}
+			addSeed(f, img)
+		}
+		if trixieAvailable() {
+			tb := newTrixieBuilder(f, src)
+			for i, args := range [][]string{
+				{"-zlzma"},
+				{"-zdeflate", "-Eztailpacking"},
+				{"-zzstd"},
+				{"-zlz4hc", "-Efragments"},
+				{"-zlz4hc", "-Ededupe"},
+			} {
+				addSeed(f, tb.build(f, fmt.Sprint("seed", i), args...))
+			}
+		}
+	}
+	f.Fuzz(func(t *testing.T, data []byte) {
+		fixChecksum(data)
+		b := vfs.NewBudget(fuzzLimits)
+		e, err := Open(vfs.CountingReaderAt{R: bytes.NewReader(data), B: b}, int64(len(data)), b)
+		if err != nil {
+			return
+		}
+		fstest.WalkAll(vfs.NewTree(e, nil, b))
+		if st := b.Stats(); st.BytesRead > 2*fuzzLimits.BytesRead || st.Decompressed > fuzzLimits.Decompressed+pclusterMaxDSize {
+			t.Fatalf("budget overrun: %+v", st)
+		}
+	})
+}
+
+// fixChecksum recomputes a mutated image's superblock checksum, so that
+// mutations of the first block (where small images keep their inodes and
+// root directory) reach the parsers instead of failing the checksum.
+func fixChecksum(data []byte) {
+	if len(data) < superblockOffset+superblockSize || binary.LittleEndian.Uint32(data[superblockOffset:]) != Magic {
+		return
+	}
+	bits := data[superblockOffset+12]
+	if bits < 9 || bits > 16 {
+		return
+	}
+	n := 1 << bits
+	if n > superblockOffset {
+		n -= superblockOffset
+	}
+	if len(data) < superblockOffset+n {
+		return
+	}
+	blk := bytes.Clone(data[superblockOffset : superblockOffset+n])
+	clear(blk[4:8])
+	binary.LittleEndian.PutUint32(data[superblockOffset+4:], ^crc32.Update(0, castagnoli, blk))
+}
+
+func addSeed(f *testing.F, img string) {
+	b, err := os.ReadFile(img)
+	if err != nil {
+		f.Fatal(err)
+	}
+	f.Add(b)
+}
+
+// trixieAvailable says whether trixieTree would not skip.
+func trixieAvailable() bool {
+	tree := os.Getenv("PG_TRIXIE_TREE")
+	if tree == "" {
+		tree = "/var/cache/portable-generator/trixie"
+	}
+	_, err := os.Stat(filepath.Join(tree, ".complete"))
+	return err == nil && os.Geteuid() == 0
+}
