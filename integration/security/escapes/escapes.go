@@ -165,8 +165,8 @@ var (
 var Cases = []Case{
 	// Commands outside the sandbox. The dump prints no Exec flags:
 	// `systemctl show -p ExecStartPreEx` does.
-	{Name: "exec-plus", Attempt: "ExecStartPre=+ runs a command with full privileges on the host",
-		Units: svc("", "ExecStartPre=+/bin/touch /etc/escape-exec-plus\n"), Directive: "ExecStartPre", Refused: all,
+	{Name: "exec-plus", Attempt: "ExecStartPre=+ runs a command as root without the sandbox's namespaces",
+		Units: svc("", "ExecStartPre=+/usr/bin/@N@-daemon --oneshot\n"), Directive: "ExecStartPre", Refused: all,
 		Dump: []string{"ExecStartPre"}, Show: []string{"ExecStartPreEx"}, Widens: true},
 	{Name: "exec-bang", Attempt: "ExecStartPost=! skips the user switch",
 		Units: svc("", "ExecStartPost=!/bin/true\n"), Directive: "ExecStartPost", Refused: all,
@@ -243,7 +243,7 @@ var Cases = []Case{
 		Dump: []string{"SystemCallArchitectures"}, Widens: true},
 	{Name: "ambient-caps", Attempt: "AmbientCapabilities=CAP_SYS_ADMIN",
 		Units: svc("", "AmbientCapabilities=CAP_SYS_ADMIN\n"), Directive: "AmbientCapabilities", Refused: all,
-		Show: []string{"AmbientCapabilities"}, Widens: true},
+		Show: []string{"AmbientCapabilities"}, Widens: true, WidensUnder: []string{"default", "nonetwork"}}, // strict's empty line resets
 
 	// Host objects PID 1 opens, binds, creates or joins for the service.
 	{Name: "root-image", Attempt: "RootImage= another image", Units: svc("", "RootImage=/var/lib/machines/host.raw\n"),
@@ -259,7 +259,7 @@ var Cases = []Case{
 	{Name: "load-credential", Attempt: "LoadCredential= the host's /etc/shadow", Units: svc("", "LoadCredential=shadow:/etc/shadow\n"),
 		Directive: "LoadCredential", Refused: all, Show: []string{"LoadCredential"}, Widens: true},
 	{Name: "set-credential-encrypted", Attempt: "SetCredentialEncrypted= decrypted with the host's key",
-		Units:     svc("", "SetCredentialEncrypted=k: Whxqht+dQJax1aZeCGLxmiAAAAABAAAADAAAABAAAAC1lFmbWAqWZ8dCCQkAAAAAgAAAAAAAAAA\n"),
+		Units:     svc("", "SetCredentialEncrypted=k:AAECAwQFBgcICQoLDA0ODxAREhMUFRYXGBkaGxwdHh8gISIjJCUmJygpKissLS4vMDEyMzQ1Njc4OTo7PD0+P0BBQkNERUZHSElKS0xNTk9QUVJTVFVWV1hZWltcXV5f\n"),
 		Directive: "SetCredentialEncrypted", Refused: all, Show: []string{"SetCredentialEncrypted"}, Widens: true},
 	{Name: "environment-file", Attempt: "EnvironmentFile=/etc/shadow", Units: svc("", "EnvironmentFile=/etc/shadow\n"),
 		Directive: "EnvironmentFile", Refused: all, Dump: []string{"EnvironmentFile"}, Widens: true},
@@ -347,8 +347,8 @@ var Cases = []Case{
 		Units: sock("ListenStream=/etc/escape.sock\n"), Directive: "ListenStream", Refused: all, Dump: []string{"ListenStream"}, Widens: true},
 	{Name: "socket-fifo", Attempt: "ListenFIFO= a FIFO in /etc/profile.d, read by every login shell",
 		Units: sock("ListenFIFO=/etc/profile.d/zz-escape.sh\n"), Directive: "ListenFIFO", Refused: all, Dump: []string{"ListenFIFO"}, Widens: true},
-	{Name: "socket-special", Attempt: "ListenSpecial=/etc/shadow: PID 1 opens it for the service",
-		Units: sock("ListenSpecial=/etc/shadow\n"), Directive: "ListenSpecial", Refused: all, Dump: []string{"ListenSpecial"}, Widens: true},
+	{Name: "socket-special", Attempt: "ListenSpecial= the host's console: PID 1 opens it for the service",
+		Units: sock("ListenSpecial=/dev/console\n"), Directive: "ListenSpecial", Refused: all, Dump: []string{"ListenSpecial"}, Widens: true},
 	{Name: "socket-netlink", Attempt: "ListenNetlink= a host netlink socket", Units: sock("ListenNetlink=kobject-uevent 1\n"),
 		Directive: "ListenNetlink", Refused: all, Dump: []string{"ListenNetlink"}, Widens: true},
 	{Name: "socket-mqueue", Attempt: "ListenMessageQueue= a host message queue", Units: sock("ListenMessageQueue=/socket-mqueue\n"),
