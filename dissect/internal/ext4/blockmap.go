@@ -2,6 +2,7 @@ package ext4
 
 import (
 	"encoding/binary"
+	"fmt"
 	"sort"
 )
 
@@ -59,14 +60,11 @@ func (f *FS) mapExtent(ino *Inode, lblk uint64) (run, error) {
 		}
 		e := entry(i)
 		child := uint64(binary.LittleEndian.Uint32(e[4:])) | uint64(binary.LittleEndian.Uint16(e[8:]))<<32
-		if child >= f.sb.BlocksCount {
-			return run{}, corrupt(where, "inode %d: extent node at block %d of %d", ino.num, child, f.sb.BlocksCount)
+		buf, err := f.block(child, fmt.Sprintf("inode %d: extent node", ino.num))
+		if err != nil {
+			return run{}, err
 		}
 		where = int64(child) * int64(f.sb.BlockSize)
-		buf := make([]byte, f.sb.BlockSize)
-		if _, err := f.r.ReadAt(buf, where); err != nil {
-			return run{}, corrupt(where, "inode %d: extent node: %v", ino.num, err)
-		}
 		node, wantDepth = buf, depth-1
 	}
 }

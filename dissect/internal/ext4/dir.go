@@ -39,7 +39,6 @@ func (f *FS) walkDir(d *Inode, fn func(dirent) bool) error {
 	}
 	bs := uint64(f.sb.BlockSize)
 	blocks := (d.size + bs - 1) / bs
-	buf := make([]byte, bs)
 	for lblk := uint64(0); lblk < blocks; {
 		rn, err := f.mapBlock(d, lblk)
 		if err != nil {
@@ -55,9 +54,9 @@ func (f *FS) walkDir(d *Inode, fn func(dirent) bool) error {
 			continue
 		}
 		for i := uint64(0); i < rn.count && lblk < blocks; i, lblk = i+1, lblk+1 {
-			off := int64((rn.phys + i) * bs)
-			if _, err := f.r.ReadAt(buf, off); err != nil {
-				return corrupt(off, "directory inode %d: %v", d.num, err)
+			buf, err := f.block(rn.phys+i, "directory block")
+			if err != nil {
+				return err
 			}
 			more, err := f.parseEntries(d, buf, fn)
 			if err != nil || !more {
@@ -68,22 +67,18 @@ func (f *FS) walkDir(d *Inode, fn func(dirent) bool) error {
 	return nil
 }
 
-// readDirBlock reads logical block lblk of directory d into buf (one block
-// long). ok is false when the block is a hole or beyond the directory.
-func (f *FS) readDirBlock(d *Inode, lblk uint64, buf []byte) (ok bool, err error) {
+// readDirBlock returns logical block lblk of directory d (shared: not to
+// be modified); nil when the block is a hole or beyond the directory.
+func (f *FS) readDirBlock(d *Inode, lblk uint64) ([]byte, error) {
 	bs := uint64(f.sb.BlockSize)
 	if lblk >= (d.size+bs-1)/bs {
-		return false, nil
+		return nil, nil
 	}
 	rn, err := f.mapBlock(d, lblk)
 	if err != nil || rn.hole {
-		return false, err
+		return nil, err
 	}
-	off := int64(rn.phys * bs)
-	if _, err := f.r.ReadAt(buf, off); err != nil {
-		return false, corrupt(off, "directory inode %d: %v", d.num, err)
-	}
-	return true, nil
+	return f.block(rn.phys, "directory block")
 }
 
 // parseEntries reads the linked entries of one directory block (or inline

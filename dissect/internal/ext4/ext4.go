@@ -23,6 +23,8 @@ type FS struct {
 	// looks up several names in one unit directory, and a listing read
 	// once costs its entries once.
 	names map[uint32]map[string]uint32
+	// blocks caches metadata blocks by number (see block).
+	blocks map[uint64][]byte
 }
 
 // Bounds of the listing cache: a handful of directories, each at most
@@ -46,7 +48,7 @@ func Open(r io.ReaderAt, size int64, b *vfs.Budget) (*FS, error) {
 		return nil, corrupt(superblockOffset+0x64, "superblock: %v", err)
 	}
 	return &FS{r: r, sb: sb, budget: b, sparseSuper: ro[0]&1 != 0,
-		inodeTables: map[uint64]uint64{}, names: map[uint32]map[string]uint32{}}, nil
+		inodeTables: map[uint64]uint64{}, names: map[uint32]map[string]uint32{}, blocks: map[uint64][]byte{}}, nil
 }
 
 // Superblock returns the file system's superblock.

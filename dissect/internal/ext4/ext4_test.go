@@ -168,8 +168,10 @@ func TestHtreeLookup(t *testing.T) {
 			if d.flags&flagIndex == 0 {
 				t.Fatal("e2fsck left usr/share/many without an index")
 			}
-			root := make([]byte, fsys.sb.BlockSize)
-			fsys.readDirBlock(d, 0, root)
+			root, err := fsys.readDirBlock(d, 0)
+			if err != nil || root == nil {
+				t.Fatalf("index root: %v", err)
+			}
 			if got := int(root[24+6]); got != c.levels {
 				t.Fatalf("index has %d interior levels, want %d", got, c.levels)
 			}

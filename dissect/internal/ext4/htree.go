@@ -44,8 +44,8 @@ func (f *FS) lookupIndexed(d *Inode, name string) (num uint32, indexed bool, err
 	}
 	bs := int(f.sb.BlockSize)
 	nblocks := (d.size + uint64(bs) - 1) / uint64(bs)
-	root := make([]byte, bs)
-	if ok, err := f.readDirBlock(d, 0, root); !ok || err != nil {
+	root, err := f.readDirBlock(d, 0)
+	if root == nil || err != nil {
 		return 0, false, err
 	}
 	le16 := func(b []byte, o int) int { return int(binary.LittleEndian.Uint16(b[o:])) }
@@ -92,12 +92,12 @@ func (f *FS) lookupIndexed(d *Inode, name string) (num uint32, indexed bool, err
 	}
 	frames = append(frames, fr)
 	for len(frames) <= levels {
-		node := make([]byte, bs)
 		if err := f.budget.Entries(1); err != nil {
 			return 0, true, err
 		}
 		top := &frames[len(frames)-1]
-		if ok, err := f.readDirBlock(d, top.block(top.at), node); !ok || err != nil {
+		node, err := f.readDirBlock(d, top.block(top.at))
+		if node == nil || err != nil {
 			return 0, false, err
 		}
 		// An interior node starts with one empty entry spanning the block.
@@ -110,10 +110,10 @@ func (f *FS) lookupIndexed(d *Inode, name string) (num uint32, indexed bool, err
 		}
 		frames = append(frames, fr)
 	}
-	leaf := make([]byte, bs)
 	for {
 		bottom := &frames[len(frames)-1]
-		if ok, err := f.readDirBlock(d, bottom.block(bottom.at), leaf); !ok || err != nil {
+		leaf, err := f.readDirBlock(d, bottom.block(bottom.at))
+		if leaf == nil || err != nil {
 			return 0, false, err
 		}
 		var found uint32

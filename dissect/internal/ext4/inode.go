@@ -143,11 +143,16 @@ func (f *FS) inode(num uint32) (*Inode, error) {
 	if err != nil {
 		return nil, err
 	}
-	off := int64(tbl*uint64(f.sb.BlockSize) + index*uint64(f.sb.InodeSize))
-	raw := make([]byte, f.sb.InodeSize)
-	if _, err := f.r.ReadAt(raw, off); err != nil {
-		return nil, corrupt(off, "inode %d: %v", num, err)
+	// An inode never straddles blocks: inode sizes are powers of two no
+	// larger than a block.
+	byteInTable := index * uint64(f.sb.InodeSize)
+	blk, err := f.block(tbl+byteInTable/uint64(f.sb.BlockSize), "inode table")
+	if err != nil {
+		return nil, err
 	}
+	within := byteInTable % uint64(f.sb.BlockSize)
+	raw := blk[within : within+uint64(f.sb.InodeSize)]
+	off := int64(tbl*uint64(f.sb.BlockSize) + byteInTable)
 	le16 := func(o int) uint16 { return binary.LittleEndian.Uint16(raw[o:]) }
 	le32 := func(o int) uint32 { return binary.LittleEndian.Uint32(raw[o:]) }
 	mode, ok := modeOf(le16(0x0))
