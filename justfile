@@ -8,6 +8,7 @@ export GOFLAGS := "-buildvcs=false"
 apt_packages := "systemd-container squashfs-tools erofs-utils e2fsprogs fdisk dbus debootstrap btrfs-progs xfsprogs dosfstools f2fs-tools cryptsetup-bin util-linux"
 
 # Recipes kept beside the code they drive.
+import? 'dissect/dissect.just'
 import? 'generator/generator.just'
 import? 'examples/examples.just'
 import? 'integration/integration.just'
