@@ -81,8 +81,9 @@ func NativeArchitecture() string {
 	return runtime.GOARCH
 }
 
-// secondaryArchitecture is the one a native machine also runs.
-func secondaryArchitecture(native string) string {
+// SecondaryArchitecture is the one a native machine also runs ("x86" on
+// "x86-64"), "" if none: systemd takes its partitions after native ones.
+func SecondaryArchitecture(native string) string {
 	if native == "x86-64" {
 		return "x86"
 	}
@@ -99,7 +100,7 @@ func selectDPS(parts []gptPartition, native string) ([]Partition, error) {
 		switch arch {
 		case native:
 			return 0
-		case secondaryArchitecture(native):
+		case SecondaryArchitecture(native):
 			return 1
 		}
 		return 2

@@ -34,8 +34,9 @@ type planned struct {
 // reports of entries Select set aside; they are merged into the result.
 func Plan(images []Image, lost []Report, host Host) Output {
 	var ps []*planned
+	profiles := profileParses{}
 	for i := range images {
-		ps = append(ps, planImage(&images[i], host))
+		ps = append(ps, planImage(&images[i], host, profiles))
 	}
 	settleConflicts(ps)
 	var out Output
@@ -69,7 +70,25 @@ func skip(p *planned, format string, args ...any) *planned {
 	return p
 }
 
-func planImage(img *Image, host Host) *planned {
+// profileParses parses each distinct profile once per run: a thousand
+// images under one profile share one parse (the policy only reads it).
+type profileParses map[string]profileParse
+
+type profileParse struct {
+	file *unitfile.File
+	err  error
+}
+
+func (m profileParses) parse(conf []byte) (*unitfile.File, error) {
+	if p, ok := m[string(conf)]; ok {
+		return p.file, p.err
+	}
+	f, err := unitfile.Parse(conf)
+	m[string(conf)] = profileParse{f, err}
+	return f, err
+}
+
+func planImage(img *Image, host Host, profiles profileParses) *planned {
 	profile := img.Settings.Profile
 	if profile == "" {
 		profile = "default"
@@ -103,7 +122,7 @@ func planImage(img *Image, host Host) *planned {
 	default:
 		return skip(p, "os-release has an invalid PORTABLE_SCOPE=%s", scope)
 	}
-	if len(img.Architectures) > 0 && !contains(img.Architectures, host.Architecture) {
+	if len(img.Architectures) > 0 && !runsOn(img.Architectures, host.Architecture) {
 		return skip(p, "the image is built for %s, this machine is %s", strings.Join(img.Architectures, ", "), host.Architecture)
 	}
 	prefixes := Prefixes(img)
@@ -118,7 +137,7 @@ func planImage(img *Image, host Host) *planned {
 		return skip(p, "no unit files matching %s in the image (looked for %s units in the image's unit directories)",
 			strings.Join(quoteAll(prefixes), " "), strings.Join(unitTypes, " "))
 	}
-	parsedProfile, err := unitfile.Parse(img.Profile)
+	parsedProfile, err := profiles.parse(img.Profile)
 	if err != nil {
 		return skip(p, "profile %s cannot be parsed: %v", profile, err)
 	}
@@ -140,7 +159,7 @@ func planImage(img *Image, host Host) *planned {
 		p.prefix[u.Name] = bestMatch(u.Name, prefixes)
 		p.report.Units = append(p.report.Units, u.Name)
 		if unitType(u.Name) == ".service" {
-			dropins = append(dropins, File{Path: u.Name + ".d/10-profile.conf", Data: append(append([]byte(nil), img.Profile...), narrow...)})
+			dropins = append(dropins, File{Path: u.Name + ".d/10-profile.conf", Data: profileDropIn(img.Profile, narrow)})
 		}
 		dropins = append(dropins, File{Path: u.Name + ".d/20-portable.conf", Data: portableDropIn(img, u.Name, host)})
 		units = append(units, File{Path: u.Name, Data: u.Content})
@@ -173,6 +192,16 @@ func planImage(img *Image, host Host) *planned {
 		p.files[i].Image = img.Name
 	}
 	return p
+}
+
+// profileDropIn is the profile with the unit's narrowed lists appended.
+// Most units narrow nothing: they then share the profile's bytes (capped,
+// so that no append can write into them) instead of a copy each.
+func profileDropIn(profile, narrow []byte) []byte {
+	if len(narrow) == 0 {
+		return profile[:len(profile):len(profile)]
+	}
+	return append(append(make([]byte, 0, len(profile)+len(narrow)), profile...), narrow...)
 }
 
 // settleConflicts skips images that would put the same unit name into the
