@@ -4,6 +4,7 @@ package integration
 
 import (
 	"context"
+	"encoding/json"
 	"fmt"
 	"os"
 	"os/exec"
@@ -230,6 +231,30 @@ func httpGet(t *testing.T, url string) (string, error) {
 	defer cancel()
 	out, err := run(ctx, "nsenter", "-t", fmt.Sprint(ct.leader), "-n", "--", bins["greeter"], "check", url)
 	return strings.TrimSpace(out), err
+}
+
+// journal returns the journal entries matching one FIELD=VALUE,
+// each field as a string. (A service's lines under DynamicUser= go to a
+// journal file of their own, where journalctl 252 loses --after-cursor:
+// callers match an invocation instead.)
+func (c *container) journal(t *testing.T, match string) []map[string]string {
+	t.Helper()
+	out := c.must(t, "journalctl", "-q", "-o", "json", match)
+	var entries []map[string]string
+	for _, line := range strings.Split(out, "\n") {
+		var raw map[string]any
+		if json.Unmarshal([]byte(line), &raw) != nil {
+			continue
+		}
+		e := map[string]string{}
+		for k, v := range raw {
+			if s, ok := v.(string); ok {
+				e[k] = s
+			}
+		}
+		entries = append(entries, e)
+	}
+	return entries
 }
 
 // journalCursor is the position after which the next journal lines come.
