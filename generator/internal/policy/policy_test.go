@@ -99,6 +99,15 @@ func TestRefusals(t *testing.T) {
 		{"shuts down on failure", "app.service", "[Unit]\nOnFailure=shutdown.target", "OnFailure", nil},
 		{"before a host unit", "app.service", "[Unit]\nBefore=sshd.service", "Before", nil},
 		{"before an early target", "app.service", "[Unit]\nDefaultDependencies=no\nBefore=sysinit.target", "Before", nil},
+		{"isolates on failure", "app.service", "[Unit]\nOnFailure=app-helper.service\nOnFailureJobMode=isolate", "OnFailureJobMode", nil},
+		{"flushes the host's jobs", "app.service", "[Unit]\nOnSuccess=app-helper.service\nOnSuccessJobMode=flush", "OnSuccessJobMode", nil},
+		{"refuses a manual stop", "app.service", "[Unit]\nRefuseManualStop=yes", "RefuseManualStop", nil},
+		{"survives isolation", "app.service", "[Unit]\nIgnoreOnIsolate=true", "IgnoreOnIsolate", nil},
+		{"survives shutdown", "app.service", "[Unit]\nSurviveFinalKillSignal=yes", "SurviveFinalKillSignal", nil},
+		{"kill mode none", "app.service", "[Service]\nKillMode=none", "KillMode", nil},
+		{"no SIGKILL", "app.service", "[Service]\nSendSIGKILL=no", "SendSIGKILL", nil},
+		{"host firewall set", "app.service", "[Service]\nNFTSet=cgroup:inet:filter:allowed", "NFTSet", nil},
+		{"oomd shield", "app.service", "[Service]\nManagedOOMPreference=avoid", "ManagedOOMPreference", nil},
 		{"stops a host unit", "app.service", "[Unit]\nPropagatesStopTo=sshd.service", "PropagatesStopTo", nil},
 		{"required by a host unit", "app.service", "[Install]\nRequiredBy=sshd.service", "RequiredBy", nil},
 		// .socket Exec lines run on the host; listeners are made by PID 1.
@@ -116,6 +125,9 @@ func TestRefusals(t *testing.T) {
 		{"host message queue", "app.socket", "[Socket]\nListenMessageQueue=/app", "ListenMessageQueue", nil},
 		{"ip socket without network", "app.socket", "[Socket]\nListenStream=0.0.0.0:80", "ListenStream", []string{"nonetwork", "strict"}},
 		{"transparent socket", "app.socket", "[Socket]\nListenStream=8080\nTransparent=yes", "Transparent", []string{"default"}},
+		{"privileged port", "app.socket", "[Socket]\nListenStream=[::]:443", "ListenStream", []string{"default"}},
+		{"reuse port", "app.socket", "[Socket]\nListenStream=8080\nReusePort=yes", "ReusePort", []string{"default"}},
+		{"a newer Exec line on a socket", "app.socket", "[Socket]\nExecReloadPost=/bin/true", "ExecReloadPost", nil},
 		{"path makes directories", "app.path", "[Path]\nMakeDirectory=yes\nPathExists=/x", "MakeDirectory", nil},
 		{"timer starts host unit", "app.timer", "[Timer]\nUnit=reboot.target", "Unit", nil},
 		{"timer wakes the host", "app.timer", "[Timer]\nOnCalendar=daily\nWakeSystem=yes", "WakeSystem", nil},
@@ -181,7 +193,7 @@ func TestOrdinaryUnitsPass(t *testing.T) {
 		}
 	}
 	// Under default, a socket-activated service may listen on the network.
-	if _, err := Check("app.socket", parse(t, "[Socket]\nListenStream=0.0.0.0:80\nListenDatagram=[::]:53\n"), appImage, "default", profile(t, "default")); err != nil {
+	if _, err := Check("app.socket", parse(t, "[Socket]\nListenStream=0.0.0.0:8080\nListenDatagram=[::]:5353\nListenStream=vsock:2:80\n"), appImage, "default", profile(t, "default")); err != nil {
 		t.Error(err)
 	}
 }

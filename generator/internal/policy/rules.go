@@ -56,6 +56,7 @@ var forbidden = map[string]struct {
 	"USBFunctionDescriptors":  {why: "makes PID 1 read a host file"},
 	"USBFunctionStrings":      {why: "makes PID 1 read a host file"},
 	"AmbientCapabilities":     {why: "grants capabilities", when: func(v string) bool { return !strings.HasPrefix(v, "~") }},
+	"NFTSet":                  {why: "adds the service to a host firewall set"},
 }
 
 func forbiddenRule(c *unitCheck, a unitfile.Assignment) string {
@@ -69,22 +70,42 @@ func forbiddenRule(c *unitCheck, a unitfile.Assignment) string {
 // actions may stop, reboot or power off the host.
 var actions = []string{"FailureAction", "SuccessAction", "StartLimitAction", "JobTimeoutAction", "JobRunningTimeoutAction"}
 
+// jobModes are the modes an OnFailure=/OnSuccess= job may use: "isolate"
+// would stop every host unit the image's does not pull in, "flush" cancel
+// every queued host job.
+var jobModes = []string{"fail", "replace", "replace-irreversibly", "ignore-dependencies", "ignore-requirements"}
+
 func actionRule(c *unitCheck, a unitfile.Assignment) string {
 	switch {
 	case a.Section == "Unit" && slices.Contains(actions, a.Key) && a.Value != "none":
 		return "acts on the host (" + a.Value + ")"
 	case a.Key == "RebootArgument" && (a.Section == "Unit" || a.Section == "Service"):
 		return "sets the host's reboot argument"
+	case a.Section == "Unit" && (a.Key == "OnFailureJobMode" || a.Key == "OnSuccessJobMode") && !slices.Contains(jobModes, a.Value):
+		return "acts on the host's other units (job mode " + a.Value + ")"
+	case a.Section == "Unit" && a.Key == "RefuseManualStop" && isTrue(a.Value):
+		return "keeps the admin from stopping it"
+	case a.Section == "Unit" && a.Key == "IgnoreOnIsolate" && isTrue(a.Value):
+		return "keeps it running when the host isolates (rescue, emergency)"
+	case a.Section == "Unit" && a.Key == "SurviveFinalKillSignal" && isTrue(a.Value):
+		return "keeps its processes alive through the host's shutdown"
+	case a.Section == "Service" && a.Key == "KillMode" && a.Value == "none":
+		return "leaves its processes running when it is stopped"
+	case a.Section == "Service" && a.Key == "SendSIGKILL" && isFalse(a.Value):
+		return "lets its processes outlive a stop"
 	}
 	return ""
 }
 
-// execKeys are the command settings; in .socket units they run on the
-// host, outside the image, with no sandbox.
-var execKeys = []string{"ExecCondition", "ExecStartPre", "ExecStart", "ExecStartPost", "ExecReload", "ExecStop", "ExecStopPre", "ExecStopPost"}
+// isCommand reports whether a key is a command setting (ExecStart=,
+// ExecStopPre=, and whatever Exec*= lines newer systemd adds); in .socket
+// units these run on the host, outside the image, with no sandbox.
+func isCommand(key string) bool {
+	return strings.HasPrefix(key, "Exec") && key != "ExecPaths" && key != "ExecSearchPath"
+}
 
 func execRule(c *unitCheck, a unitfile.Assignment) string {
-	if !slices.Contains(execKeys, a.Key) {
+	if !isCommand(a.Key) {
 		return ""
 	}
 	switch {
@@ -220,6 +241,10 @@ func priorityRule(c *unitCheck, a unitfile.Assignment) string {
 	case "IOSchedulingClass":
 		if v == "realtime" || v == "1" {
 			return "gives the service real-time I/O priority"
+		}
+	case "ManagedOOMPreference":
+		if v == "avoid" || v == "omit" {
+			return "shields the service from systemd-oomd (" + a.Value + ")"
 		}
 	case "Nice", "OOMScoreAdjust":
 		// systemd reads numbers in any base ("-0x10"): the sign decides.

@@ -1,6 +1,7 @@
 package policy
 
 import (
+	"strconv"
 	"strings"
 
 	"github.com/portable-generator/portable-generator/generator/internal/unitfile"
@@ -45,6 +46,15 @@ func socketRule(c *unitCheck, a unitfile.Assignment) string {
 			if private, _ := c.profile.Last("Service", "PrivateNetwork"); isTrue(private) {
 				return "gives the service a socket on the host's network (" + v + "), which the profile keeps it off"
 			}
+			// PID 1 binds as root: at boot, sockets come before services,
+			// so the image would take a port a host daemon expects.
+			if port, ok := listenPort(v); ok && port < 1024 {
+				return "binds privileged port " + strconv.Itoa(port) + " (" + v + "), which the host keeps for its own services"
+			}
+		}
+	case "ReusePort":
+		if isTrue(v) {
+			return "shares its port with host services that set SO_REUSEPORT, taking part of their connections"
 		}
 	case "Transparent":
 		if isTrue(v) {
@@ -56,4 +66,19 @@ func socketRule(c *unitCheck, a unitfile.Assignment) string {
 		return "picks the host's security label for the socket"
 	}
 	return ""
+}
+
+// listenPort reads the port of an IP listener: "80", "0.0.0.0:80",
+// "[::]:80", "[fe80::1%eth0]:80"; ok is false for anything else (vsock
+// listeners, which have no host port, and what systemd refuses anyway).
+func listenPort(v string) (int, bool) {
+	if strings.HasPrefix(v, "vsock:") {
+		return 0, false
+	}
+	p := v
+	if i := strings.LastIndexByte(v, ':'); i >= 0 {
+		p = v[i+1:]
+	}
+	n, err := strconv.ParseUint(p, 10, 16)
+	return int(n), err == nil
 }

@@ -141,6 +141,12 @@ func sock(socket string) map[string]string {
 	return u
 }
 
+// withHelper adds the image's own @N@-helper.service.
+func withHelper(u map[string]string) map[string]string {
+	u["@N@-helper.service"] = "[Service]\nExecStart=/usr/bin/@N@-daemon\nStateDirectory=@N@\n"
+	return u
+}
+
 const timerBase = "[Timer]\nOnCalendar=daily\n"
 const pathBase = "[Path]\nPathExists=/run/@N@/trigger\n"
 
@@ -332,6 +338,23 @@ var Cases = []Case{
 		Directive: "Wants", Refused: all, Dump: []string{"Wants"}, Widens: true},
 	{Name: "onfailure-host", Attempt: "OnFailure=reboot.target", Units: svc("OnFailure=reboot.target\n", ""),
 		Directive: "OnFailure", Refused: all, Dump: []string{"OnFailure"}, Widens: true},
+	{Name: "isolate-on-failure", Attempt: "OnFailureJobMode=isolate: the image's failure stops every other host unit",
+		Units: withHelper(svc("OnFailure=@N@-helper.service\nOnFailureJobMode=isolate\n", "")), Directive: "OnFailureJobMode", Refused: all,
+		Dump: []string{"OnFailureJobMode"}, Widens: true},
+	{Name: "refuse-manual-stop", Attempt: "RefuseManualStop=yes: the admin cannot stop it", Units: svc("RefuseManualStop=yes\n", ""),
+		Directive: "RefuseManualStop", Refused: all, Dump: []string{"RefuseManualStop"}, Widens: true},
+	{Name: "ignore-on-isolate", Attempt: "IgnoreOnIsolate=yes: it keeps running in rescue mode", Units: svc("IgnoreOnIsolate=yes\n", ""),
+		Directive: "IgnoreOnIsolate", Refused: all, Dump: []string{"IgnoreOnIsolate"}, Widens: true},
+	{Name: "survive-final-kill", Attempt: "SurviveFinalKillSignal=yes: it outlives the host's shutdown", Units: svc("SurviveFinalKillSignal=yes\n", ""),
+		Directive: "SurviveFinalKillSignal", Refused: all, Dump: []string{"SurviveFinalKillSignal"}, Widens: true, Since: 255},
+	{Name: "kill-mode-none", Attempt: "KillMode=none: its processes outlive a stop", Units: svc("", "KillMode=none\n"),
+		Directive: "KillMode", Refused: all, Dump: []string{"KillMode"}, Widens: true},
+	{Name: "no-sigkill", Attempt: "SendSIGKILL=no: a process ignoring SIGTERM outlives a stop", Units: svc("", "SendSIGKILL=no\n"),
+		Directive: "SendSIGKILL", Refused: all, Dump: []string{"SendSIGKILL"}, Widens: true},
+	{Name: "nft-set", Attempt: "NFTSet= puts the service into a host firewall set", Units: svc("", "NFTSet=cgroup:inet:filter:allowed\n"),
+		Directive: "NFTSet", Refused: all, Show: []string{"NFTSet"}, Widens: true, Since: 254},
+	{Name: "oomd-avoid", Attempt: "ManagedOOMPreference=avoid shields it from systemd-oomd", Units: svc("", "ManagedOOMPreference=avoid\n"),
+		Directive: "ManagedOOMPreference", Refused: all, Dump: []string{"ManagedOOMPreference"}, Widens: true},
 	{Name: "stop-propagation", Attempt: "PropagatesStopTo= a host service", Units: svc("PropagatesStopTo=ssh.service\n", ""),
 		Directive: "PropagatesStopTo", Refused: all, Dump: []string{"PropagatesStopTo"}, Widens: true},
 
@@ -356,6 +379,11 @@ var Cases = []Case{
 	{Name: "socket-network", Attempt: "ListenStream= an IP port under a profile without network",
 		Units: sock("ListenStream=0.0.0.0:8080\n"), Directive: "ListenStream", Profiles: offline, Refused: offline,
 		Dump: []string{"ListenStream"}, Widens: true},
+	{Name: "socket-privileged-port", Attempt: "ListenStream=22: PID 1 binds it as root before the host's sshd starts",
+		Units: sock("ListenStream=22\n"), Directive: "ListenStream", Profiles: []string{"default"}, Refused: []string{"default"},
+		Dump: []string{"ListenStream"}, Widens: true},
+	{Name: "socket-reuse-port", Attempt: "ReusePort=yes shares a host daemon's SO_REUSEPORT port",
+		Units: sock("ReusePort=yes\n"), Directive: "ReusePort", Refused: all, Show: []string{"ReusePort"}, Widens: true},
 	{Name: "socket-host-service", Attempt: ".socket Service= a host service", Units: sock("Service=ssh.service\n"),
 		Directive: "Service", Refused: all, Dump: []string{"Triggers"}, Widens: true},
 	{Name: "socket-transparent", Attempt: "Transparent=yes (IP_TRANSPARENT needs CAP_NET_ADMIN)",
