@@ -3,18 +3,12 @@ module github.com/portable-generator/portable-generator
 go 1.26.8
 
 require (
-	github.com/diskfs/go-diskfs v1.9.4
-	github.com/erofs/go-erofs v0.3.1
+	github.com/anchore/go-lzo v0.1.0
 	github.com/google/go-cmp v0.7.0
+	github.com/klauspost/compress v1.20.4
+	github.com/pierrec/lz4/v4 v4.1.33
+	github.com/ulikunitz/xz v0.5.17
 	golang.org/x/sys v0.50.0
 	golang.org/x/tools v0.52.0
 	gopkg.in/ini.v1 v1.67.3
-)
-
-require (
-	github.com/anchore/go-lzo v0.1.0 // indirect
-	github.com/klauspost/compress v1.20.4 // indirect
-	github.com/pierrec/lz4/v4 v4.1.33 // indirect
-	github.com/pkg/xattr v0.4.12 // indirect
-	github.com/ulikunitz/xz v0.5.17 // indirect
 )

@@ -7,6 +7,7 @@ import (
 	"io"
 	"os"
 
+	"github.com/portable-generator/portable-generator/dissect/internal/erofs"
 	"github.com/portable-generator/portable-generator/dissect/internal/ext4"
 	"github.com/portable-generator/portable-generator/dissect/internal/squashfs"
 	"github.com/portable-generator/portable-generator/dissect/internal/vfs"
@@ -70,7 +71,7 @@ func openFS(r io.ReaderAt, size int64, b *vfs.Budget) (vfs.FS, string, error) {
 		fsys, err := squashfs.Open(r, size, b)
 		return fsys, fstype, err
 	case "erofs":
-		fsys, err := openErofs(r, b)
+		fsys, err := erofs.Open(r, size, b)
 		return fsys, fstype, err
 	case "ext4":
 		fsys, err := ext4.Open(r, size, b)
