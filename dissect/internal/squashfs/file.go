@@ -143,12 +143,11 @@ func (f *FS) readBlock(pos uint64, entry uint32, want int) ([]byte, error) {
 	if err := f.budget.Decompress(want); err != nil {
 		return nil, err
 	}
-	out := make([]byte, want)
-	n, err := f.sb.Compressor.decompress(out, raw)
+	out, err := f.sb.Compressor.decompressSized(raw, want)
 	if err != nil {
 		return nil, corrupt(int64(pos), "data block (%v): %v", f.sb.Compressor, err)
 	}
-	return out[:n], nil
+	return out, nil
 }
 
 // tail returns the end of the file kept in a fragment block.

@@ -66,12 +66,11 @@ func (f *FS) metaBlockAt(pos uint64) (*metaBlock, error) {
 		if err := f.budget.Decompress(metadataBlockSize); err != nil {
 			return nil, err
 		}
-		out := make([]byte, metadataBlockSize)
-		n, err := f.sb.Compressor.decompress(out, raw)
+		out, err := f.sb.Compressor.decompressSized(raw, metadataBlockSize)
 		if err != nil {
 			return nil, corrupt(int64(pos), "metadata block (%v): %v", f.sb.Compressor, err)
 		}
-		b.data = out[:n]
+		b.data = out
 	}
 	f.cache.put(pos, b)
 	return b, nil

@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"io"
 	"io/fs"
+	"sync"
 
 	"github.com/portable-generator/portable-generator/dissect/internal/vfs"
 )
@@ -15,7 +16,27 @@ type FS struct {
 	budget *vfs.Budget
 	cache  metaCache
 	frags  fragmentCache
+
+	// The resolver walks every path from the root (usr, usr/lib, ... once
+	// per unit file): the root inode and the answers of lookups are kept.
+	rootOnce sync.Once
+	root     *Inode
+	rootErr  error
+	mu       sync.Mutex
+	lookups  map[lookupKey]*Inode // nil: the name does not exist
 }
+
+// lookupKey names an entry by its directory's listing, which fully
+// decides the answer.
+type lookupKey struct {
+	dirBlock  uint32
+	dirOffset uint16
+	size      uint64
+	name      string
+}
+
+// maxLookups bounds the lookups remembered per image.
+const maxLookups = 512
 
 // Open reads the superblock of the image in r, size bytes long. Reads are
 // not charged to b by FS itself: wrap r in a vfs.CountingReaderAt for
@@ -33,14 +54,21 @@ func (f *FS) Superblock() Superblock { return f.sb }
 
 // Root returns the root directory.
 func (f *FS) Root() (vfs.Node, error) {
-	ino, err := f.inode(f.sb.RootInode)
-	if err != nil {
-		return nil, err
+	f.rootOnce.Do(func() {
+		ino, err := f.inode(f.sb.RootInode)
+		switch {
+		case err != nil:
+			f.rootErr = err
+		case !ino.mode.IsDir():
+			f.rootErr = corrupt(int64(f.sb.InodeTableStart), "root inode is not a directory")
+		default:
+			f.root = ino
+		}
+	})
+	if f.rootErr != nil {
+		return nil, f.rootErr
 	}
-	if !ino.mode.IsDir() {
-		return nil, corrupt(int64(f.sb.InodeTableStart), "root inode is not a directory")
-	}
-	return ino, nil
+	return f.root, nil
 }
 
 func asDir(n vfs.Node) (*Inode, error) {
@@ -57,6 +85,16 @@ func (f *FS) Lookup(dir vfs.Node, name string) (vfs.Node, error) {
 	if err != nil {
 		return nil, err
 	}
+	key := lookupKey{d.dirBlock, d.dirOffset, d.size, name}
+	f.mu.Lock()
+	seen, ok := f.lookups[key]
+	f.mu.Unlock()
+	if ok {
+		if seen == nil {
+			return nil, fs.ErrNotExist
+		}
+		return seen, nil
+	}
 	var ref uint64
 	found := false
 	err = f.walkDir(d, func(e dirent) bool {
@@ -70,9 +108,26 @@ func (f *FS) Lookup(dir vfs.Node, name string) (vfs.Node, error) {
 		return nil, err
 	}
 	if !found {
+		f.remember(key, nil)
 		return nil, fs.ErrNotExist
 	}
-	return f.inode(ref)
+	ino, err := f.inode(ref)
+	if err != nil {
+		return nil, err
+	}
+	f.remember(key, ino)
+	return ino, nil
+}
+
+func (f *FS) remember(key lookupKey, ino *Inode) {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	if f.lookups == nil {
+		f.lookups = map[lookupKey]*Inode{}
+	}
+	if len(f.lookups) < maxLookups {
+		f.lookups[key] = ino
+	}
 }
 
 // ReadDir lists dir.
