@@ -144,7 +144,7 @@ func (c *container) prepare() error {
 	for _, p := range []string{"etc/systemd/system.attached", "etc/portables", "etc/systemd/portable",
 		"etc/systemd/portable-generator.conf", "etc/systemd/portable-generator.conf.d",
 		"etc/systemd/system/multi-user.target.wants", "etc/systemd/system/timers.target.wants", "var/lib/portables",
-		"etc/systemd/system/getty.target.wants", "etc/systemd/system/getty.target"} {
+		"etc/systemd/system/getty.target.wants", "etc/systemd/system/getty.target", "etc/systemd/system/systemd-logind.service"} {
 		if err := os.RemoveAll(filepath.Join(root, p)); err != nil {
 			return err
 		}
@@ -153,9 +153,11 @@ func (c *container) prepare() error {
 		return err
 	}
 	// No logins: the gettys find no terminal in the container and restart
-	// in a loop.
-	if err := os.Symlink("/dev/null", filepath.Join(root, "etc/systemd/system/getty.target")); err != nil {
-		return err
+	// in a loop, and logind only costs boot time.
+	for _, u := range []string{"getty.target", "systemd-logind.service"} {
+		if err := os.Symlink("/dev/null", filepath.Join(root, "etc/systemd/system", u)); err != nil {
+			return err
+		}
 	}
 	if err := os.WriteFile(filepath.Join(root, "usr/local/sbin/integ-init"), []byte(integInit), 0o755); err != nil {
 		return err
