@@ -238,16 +238,17 @@ func TestTrixieMkfs(t *testing.T) {
 // what the generator reads: os-release and the unit files.
 func TestReadsOnlyWhatItNeeds(t *testing.T) {
 	src := source(t, 1000, true)
-	for _, c := range []struct {
-		name string
-		args []string
-	}{
-		{"plain", nil},
-		{"lz4", []string{"-zlz4"}},
-		{"lz4hc-64k", []string{"-zlz4hc", "-C65536"}},
-		{"lz4hc-ztailpacking", []string{"-zlz4hc", "-Eztailpacking"}},
+	for _, c := range []mkfsCase{
+		{name: "plain", short: true},
+		{name: "lz4", args: []string{"-zlz4"}},
+		{name: "lz4hc-64k", args: []string{"-zlz4hc", "-C65536"}},
+		{name: "lz4hc-ztailpacking", args: []string{"-zlz4hc", "-Eztailpacking"}, short: true},
 	} {
 		t.Run(c.name, func(t *testing.T) {
+			if testing.Short() && !c.short {
+				t.Skip("-short")
+			}
+			t.Parallel()
 			tree, _, b := open(t, build(t, src, c.args...), vfs.DefaultLimits)
 			readUnits(t, tree)
 			st := b.Stats()
