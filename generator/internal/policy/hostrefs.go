@@ -21,7 +21,9 @@ var actingDeps = []string{"Conflicts", "PropagatesReloadTo", "PropagatesStopTo",
 // every host service.
 var pullableTargets = []string{"network.target", "network-online.target", "nss-lookup.target", "nss-user-lookup.target",
 	"time-sync.target", "time-set.target", "remote-fs.target", "local-fs.target", "sysinit.target", "basic.target",
-	"sockets.target", "timers.target", "paths.target", "multi-user.target", "default.target"}
+	"sockets.target", "timers.target", "paths.target", "multi-user.target", "default.target",
+	// The sockets the profiles bind into the service.
+	"dbus.socket", "systemd-journald.socket"}
 
 // beforeTargets are the well-known targets a service orders itself before.
 // Early-boot targets are missing: before them, a service (which comes after
@@ -90,9 +92,19 @@ func (c *unitCheck) hostUnit(val string, ok func(string) bool) string {
 		return val
 	}
 	for _, w := range words {
-		if !slices.Contains(c.img.Units, w) && !ok(w) {
+		if !c.imageUnit(w) && !ok(w) {
 			return w
 		}
 	}
 	return ""
+}
+
+// imageUnit reports whether a unit is the image's: one of its units, or an
+// instance of one of its templates.
+func (c *unitCheck) imageUnit(u string) bool {
+	if slices.Contains(c.img.Units, u) {
+		return true
+	}
+	at, dot := strings.IndexByte(u, '@'), strings.LastIndexByte(u, '.')
+	return at > 0 && dot > at+1 && slices.Contains(c.img.Units, u[:at+1]+u[dot:])
 }

@@ -27,7 +27,7 @@ func profile(t *testing.T, name string) *unitfile.File {
 	return parse(t, string(b))
 }
 
-var appImage = Image{Units: []string{"app.service", "app.socket", "app-helper.service"}, Prefixes: []string{"app"}}
+var appImage = Image{Units: []string{"app.service", "app.socket", "app-helper.service", "app@.service"}, Prefixes: []string{"app"}}
 
 func TestRefusals(t *testing.T) {
 	for _, tc := range []struct {
@@ -95,6 +95,7 @@ func TestRefusals(t *testing.T) {
 		{"conflicts with host unit", "app.service", "[Unit]\nConflicts=sshd.service", "Conflicts", nil},
 		{"conflicts with a target", "app.service", "[Unit]\nConflicts=multi-user.target", "Conflicts", nil},
 		{"wants host unit", "app.service", "[Unit]\nWants=getty@tty1.service", "Wants", nil},
+		{"wants an instance of a host template", "app.service", "[Unit]\nWants=app-other@1.service", "Wants", nil},
 		{"wants shutdown", "app.service", "[Unit]\nWants=shutdown.target", "Wants", nil},
 		{"shuts down on failure", "app.service", "[Unit]\nOnFailure=shutdown.target", "OnFailure", nil},
 		{"before a host unit", "app.service", "[Unit]\nBefore=sshd.service", "Before", nil},
@@ -182,7 +183,7 @@ func TestOrdinaryUnitsPass(t *testing.T) {
 				"ProtectSystem=strict\nPrivateNetwork=yes\nStateDirectory=app app-cache/sub %p-extra\nRuntimeDirectory=app\n" +
 				"PIDFile=/run/app/app.pid\nFailureAction=none\nNice=5\nSlice=system.slice\nSystemCallArchitectures=native\n" +
 				"[Install]\nWantedBy=multi-user.target\nAlias=app-alias.service\n",
-			"app-helper.service": "[Unit]\nPartOf=app.service\n[Service]\nExecStart=/usr/bin/helper\nSockets=app.socket\nPrivateUsers=yes\n",
+			"app-helper.service": "[Unit]\nPartOf=app.service\nWants=app@1.service dbus.socket\nAfter=dbus.socket\n[Service]\nExecStart=/usr/bin/helper\nSockets=app.socket\nPrivateUsers=yes\n",
 			"app.socket":         "[Unit]\nBefore=sockets.target\n[Socket]\nListenStream=/run/app/api.sock\nListenStream=@app-control\nListenFIFO=/run/app.fifo\nService=app.service\n",
 			"app.timer":          "[Timer]\nOnCalendar=daily\nUnit=app-helper.service\n",
 			"app@.service":       "[Service]\nExecStart=/usr/bin/app %i\nStateDirectory=%N\n",
