@@ -3,6 +3,7 @@
 package integration
 
 import (
+	"bytes"
 	"context"
 	"encoding/json"
 	"fmt"
@@ -31,6 +32,7 @@ var workflowKinds = []imageKind{
 	{kind: imagebuild.Directory},
 	{kind: imagebuild.Squashfs},
 	{kind: imagebuild.Erofs},
+	{kind: imagebuild.Ext4},
 	{kind: imagebuild.GPT},
 	{kind: imagebuild.GPTVerity},
 	{kind: imagebuild.MBR},
@@ -160,6 +162,47 @@ func checkVerity(t *testing.T, img *imagebuild.Image) {
 	}
 	if out, err := run(context.Background(), "veritysetup", "verify", data.file, hash.file, img.RootHash); err != nil {
 		t.Errorf("veritysetup verify with the generator's root hash: %v\n%s", err, out)
+	}
+	if img.Kind == imagebuild.GPTSigned {
+		checkSignature(t, img, parts["root-verity-sig"], dropIn)
+	}
+}
+
+// checkSignature checks a signed image: systemd-dissect finds it signed,
+// and the generator passes the signature partition's PKCS#7 signature on
+// as RootHashSignature=, which PID 1 loads.
+func checkSignature(t *testing.T, img *imagebuild.Image, sig *partition, dropIn string) {
+	t.Helper()
+	if sig == nil {
+		t.Fatal("no root-verity-sig partition")
+	}
+	sig.file = filepath.Join(t.TempDir(), "sig")
+	if err := extract(img.Path, sig); err != nil {
+		t.Fatal(err)
+	}
+	raw, err := os.ReadFile(sig.file)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var blob struct {
+		RootHash  string `json:"rootHash"`
+		Signature string `json:"signature"`
+	}
+	if err := json.Unmarshal(bytes.TrimRight(raw, "\x00"), &blob); err != nil || blob.Signature == "" {
+		t.Fatalf("signature partition: %v: %q", err, bytes.TrimRight(raw, "\x00"))
+	}
+	if blob.RootHash != img.RootHash {
+		t.Errorf("signature partition signs %s, repart said %s", blob.RootHash, img.RootHash)
+	}
+	if !contains(strings.Split(dropIn, "\n"), "RootHashSignature=base64:"+blob.Signature) {
+		t.Errorf("20-portable.conf does not pass the partition's signature on:\n%s", dropIn)
+	}
+	if got := ct.show(t, "counter.service", "RootHashSignature"); got != blob.Signature {
+		t.Errorf("PID 1 loaded RootHashSignature=%.40s…, want the partition's %.40s…", got, blob.Signature)
+	}
+	if out := ct.must(t, "systemd-dissect", "--json=short", containerPath(img)); !strings.Contains(out, `"designator":"root",`) ||
+		!strings.Contains(out, `"verity":"signed"`) {
+		t.Errorf("systemd-dissect does not find the image signed: %s", out)
 	}
 }
 
