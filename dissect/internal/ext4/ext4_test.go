@@ -8,6 +8,7 @@ import (
 	"os/exec"
 	"path/filepath"
 	"strconv"
+	"strings"
 	"testing"
 
 	"github.com/portable-generator/portable-generator/dissect/internal/fstest"
@@ -179,11 +180,18 @@ func TestHtreeLookup(t *testing.T) {
 		args    []string
 		levels  int
 	}{
-		{"4k-blocks", 3000, []string{"-t", "ext4"}, 0},
-		{"1k-blocks-two-levels", 8000, []string{"-t", "ext4", "-b", "1024"}, 1},
+		{"4k-blocks", 300, []string{"-t", "ext4"}, 0},
+		{"1k-blocks-two-levels", 600, []string{"-t", "ext4", "-b", "1024"}, 1},
 	} {
 		t.Run(c.name, func(t *testing.T) {
-			src := fstest.Source(t, c.entries)
+			// Long names fill many blocks with few entries (mke2fs -d
+			// takes time quadratic in a directory's entries): four to a
+			// 1 KiB block, so 600 need an interior index level.
+			src := fstest.Source(t, 0)
+			os.MkdirAll(filepath.Join(src, "usr/share/many"), 0o755)
+			for i := 0; i < c.entries; i++ {
+				os.WriteFile(filepath.Join(src, "usr/share/many", longName(i)), []byte(strconv.Itoa(i)), 0o644)
+			}
 			img := build(t, src, "64M", c.args...)
 			// -D rebuilds every directory, with an index where it has more
 			// than one block; exit status 1 means "file system modified".
@@ -209,7 +217,7 @@ func TestHtreeLookup(t *testing.T) {
 			}
 			before := b.Stats().Entries
 			for _, n := range []int{0, c.entries / 2, c.entries - 1} {
-				name := fmt.Sprintf("entry-%06d", n)
+				name := longName(n)
 				num, indexed, err := fsys.lookupIndexed(d, name)
 				if err != nil || !indexed || num == 0 {
 					t.Fatalf("%s: inode %d, indexed %v, %v", name, num, indexed, err)
@@ -227,6 +235,8 @@ func TestHtreeLookup(t *testing.T) {
 		})
 	}
 }
+
+func longName(i int) string { return fmt.Sprintf("entry-%06d-%s", i, strings.Repeat("x", 190)) }
 
 // lookupPath walks names from the root without the resolver.
 func lookupPath(f *FS, names ...string) (*Inode, error) {
