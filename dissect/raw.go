@@ -79,6 +79,10 @@ func openFS(r io.ReaderAt, size int64, b *vfs.Budget) (vfs.FS, string, error) {
 	case "":
 		return nil, "", vfs.Corruptf("file system", 0, "no file system recognised")
 	}
+	if fstype == "crypto_LUKS" {
+		// As systemd: a portable image is never decrypted.
+		return nil, fstype, vfs.Unsupportedf("LUKS-encrypted image (portable images are never decrypted)")
+	}
 	return nil, fstype, vfs.Unsupportedf("%s file system", fstype)
 }
 

@@ -6,6 +6,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"strings"
 	"testing"
 )
 
@@ -167,6 +168,21 @@ func TestUnsupportedFileSystems(t *testing.T) {
 				t.Errorf("feature %q, want %q", ue.Feature, want)
 			}
 		})
+	}
+}
+
+func TestLUKSIsUnsupported(t *testing.T) {
+	need(t, "cryptsetup")
+	f := filepath.Join(t.TempDir(), "secret.raw")
+	os.WriteFile(f, nil, 0o644)
+	os.Truncate(f, 32<<20)
+	key := filepath.Join(t.TempDir(), "key")
+	os.WriteFile(key, []byte("secret"), 0o600)
+	run(t, "cryptsetup", "luksFormat", "--batch-mode", "--pbkdf", "pbkdf2", "--pbkdf-force-iterations", "1000", f, key)
+	_, err := Open(f)
+	var ue *UnsupportedError
+	if !errors.As(err, &ue) || errors.Is(err, ErrCorrupt) || !strings.Contains(ue.Feature, "LUKS") {
+		t.Fatalf("err = %v, want an UnsupportedError naming LUKS", err)
 	}
 }
 
