@@ -20,9 +20,10 @@ import (
 //
 // Output creation is most of a large run (a thousand images are some
 // 18,000 inodes), so each file costs four system calls (open, write,
-// close, rename, all relative to one directory descriptor), every
-// directory is made once, and nothing is synced: the output lives on a
-// tmpfs and is made anew at every boot and reload.
+// close, rename, all relative to one directory descriptor), each worker
+// makes a directory once (a directory two images share, such as
+// multi-user.target.wants, is simply found made), and nothing is synced:
+// the output lives on a tmpfs and is made anew at every boot and reload.
 func Write(dir string, files []File) error {
 	if err := os.MkdirAll(dir, 0o755); err != nil {
 		return err
@@ -33,9 +34,6 @@ func Write(dir string, files []File) error {
 	}
 	defer unix.Close(dfd)
 	w := writer{dir: dir, fd: dfd, chmod: umaskStrips(0o644), suffix: "." + strconv.Itoa(os.Getpid())}
-	if err := w.mkdirs(files); err != nil {
-		return err
-	}
 	return w.parallel(imageRuns(files))
 }
 
@@ -67,8 +65,9 @@ func imageRuns(files []File) [][]File {
 func (w writer) parallel(runs [][]File) error {
 	workers := min(runtime.NumCPU(), 4, len(runs))
 	if workers <= 1 {
+		made := dirsMade{}
 		for _, r := range runs {
-			if err := w.run(r); err != nil {
+			if err := w.run(r, made); err != nil {
 				return err
 			}
 		}
@@ -84,8 +83,9 @@ func (w writer) parallel(runs [][]File) error {
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
+			made := dirsMade{}
 			for r := range next {
-				if err := w.run(r); err != nil {
+				if err := w.run(r, made); err != nil {
 					mu.Lock()
 					if firstErr == nil {
 						firstErr = err
@@ -109,8 +109,14 @@ func (w writer) parallel(runs [][]File) error {
 	return firstErr
 }
 
-func (w writer) run(files []File) error {
+// dirsMade are the directories one worker has made or found.
+type dirsMade map[string]bool
+
+func (w writer) run(files []File, made dirsMade) error {
 	for _, f := range files {
+		if err := w.mkdir(path.Dir(f.Path), made); err != nil {
+			return err
+		}
 		if err := w.one(f); err != nil {
 			return err
 		}
@@ -118,29 +124,18 @@ func (w writer) run(files []File) error {
 	return nil
 }
 
-// mkdirs makes every directory the files need, parents first, each once.
-func (w writer) mkdirs(files []File) error {
-	made := map[string]bool{".": true, "": true}
-	var mk func(d string) error
-	mk = func(d string) error {
-		if made[d] {
-			return nil
-		}
-		if err := mk(path.Dir(d)); err != nil {
-			return err
-		}
-		made[d] = true
-		err := unix.Mkdirat(w.fd, d, 0o755)
-		if err != nil && err != unix.EEXIST {
-			return w.pathError("mkdir", d, err)
-		}
+// mkdir makes directory d and its parents unless made already.
+func (w writer) mkdir(d string, made dirsMade) error {
+	if d == "." || made[d] {
 		return nil
 	}
-	for _, f := range files {
-		if err := mk(path.Dir(f.Path)); err != nil {
-			return err
-		}
+	if err := w.mkdir(path.Dir(d), made); err != nil {
+		return err
 	}
+	if err := unix.Mkdirat(w.fd, d, 0o755); err != nil && err != unix.EEXIST {
+		return w.pathError("mkdir", d, err)
+	}
+	made[d] = true
 	return nil
 }
 

@@ -76,10 +76,13 @@ func Parse(data []byte) (*File, error) {
 			}
 			continue
 		}
-		cont.WriteString(line)
-		logical := cont.String()
-		cont.Reset()
-		inCont = false
+		logical := line // most lines stand alone: no copy
+		if inCont {
+			cont.WriteString(line)
+			logical = cont.String()
+			cont.Reset()
+			inCont = false
+		}
 		if len(logical) > MaxLine {
 			return nil, fmt.Errorf("line %d: longer than %d bytes", contStart, MaxLine)
 		}
@@ -135,8 +138,9 @@ const bom = "\xef\xbb\xbf"
 // no byte repeats in it ("\r\n" and "\n\r" are one line end, "\n\n" two)
 // and no NUL came before. Reading "\r" as part of a line would let
 // "Description=x\rUser=root" hide a setting PID 1 sees.
-func splitLines(data []byte) []string {
-	var lines []string
+func splitLines(b []byte) []string {
+	data := string(b) // one copy; the lines are slices of it
+	lines := make([]string, 0, strings.Count(data, "\n")+1)
 	start := 0
 	for i := 0; i < len(data); {
 		c := data[i]
@@ -144,7 +148,7 @@ func splitLines(data []byte) []string {
 			i++
 			continue
 		}
-		lines = append(lines, string(data[start:i]))
+		lines = append(lines, data[start:i])
 		var seen uint8 // bits: 1 '\n', 2 '\r', 4 NUL
 		for i < len(data) && seen&4 == 0 {
 			bit := eolBit(data[i])
@@ -157,7 +161,7 @@ func splitLines(data []byte) []string {
 		start = i
 	}
 	if start < len(data) {
-		lines = append(lines, string(data[start:]))
+		lines = append(lines, data[start:])
 	}
 	return lines
 }
