@@ -34,7 +34,12 @@ type crafted struct {
 
 func craft(t testing.TB, src string, args ...string) *crafted {
 	t.Helper()
-	b, err := os.ReadFile(build(t, src, args...))
+	return craftFrom(t, build(t, src, args...))
+}
+
+func craftFrom(t testing.TB, img string) *crafted {
+	t.Helper()
+	b, err := os.ReadFile(img)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -486,5 +491,46 @@ func TestReadAtFarOffsets(t *testing.T) {
 	}
 	if _, err := r.ReadAt(make([]byte, 1), 1<<40); err != io.EOF {
 		t.Errorf("read at the end: %v, want EOF", err)
+	}
+}
+
+// TestHostileCompressionConfig changes the configuration records after the
+// superblock of 1.8's lzma, deflate and zstd images.
+func TestHostileCompressionConfig(t *testing.T) {
+	if testing.Short() {
+		t.Skip("-short: builds four images in the trixie tree")
+	}
+	src := hostileSource(t)
+	tb := newTrixieBuilder(t, src)
+	for _, c := range []struct {
+		alg   string
+		patch func(rec []byte) // the record: 2-byte length, then the body
+		kind  error
+		say   string
+	}{
+		{"lzma", func(rec []byte) { binary.LittleEndian.PutUint16(rec[2+4:], 1) }, vfs.ErrUnsupported, "lzma stream format 1"},
+		{"deflate", func(rec []byte) { rec[2] = 16 }, vfs.ErrUnsupported, "deflate window"},
+		{"zstd", func(rec []byte) { rec[2] = 2 }, vfs.ErrUnsupported, "zstd stream format 2"},
+		{"lzma", func(rec []byte) { binary.LittleEndian.PutUint16(rec, 0) }, vfs.ErrCorrupt, "config of 0 bytes"},
+	} {
+		t.Run(c.alg+" "+c.say, func(t *testing.T) {
+			cc := craftFrom(t, tb.build(t, c.alg+itoa(len(c.say)), "-z"+c.alg))
+			// One algorithm: its record starts right after the 128-byte
+			// superblock (no extension slots), length first.
+			if cc.e.sb.Algorithms&^(1<<algLZ4) == 0 || cc.b[superblockOffset+13] != 0 {
+				t.Fatalf("algorithms %#x, %d extension slots", cc.e.sb.Algorithms, cc.b[superblockOffset+13])
+			}
+			at := superblockOffset + superblockSize
+			if cc.e.sb.Algorithms&(1<<algLZ4) != 0 {
+				at += 2 + int(binary.LittleEndian.Uint16(cc.b[at:]))
+				at = (at + 3) &^ 3
+			}
+			c.patch(cc.b[at:])
+			_, _, _, err := cc.open(vfs.DefaultLimits)
+			wantKind(t, c.alg, err, c.kind)
+			if err != nil && !strings.Contains(err.Error(), c.say) {
+				t.Errorf("%v does not say %q", err, c.say)
+			}
+		})
 	}
 }

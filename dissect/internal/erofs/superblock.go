@@ -237,12 +237,29 @@ func readCompressionConfigs(r io.ReaderAt, sb *Superblock, u1 uint16, off int64)
 		if err := readFull(r, body, off+2, "compression config"); err != nil {
 			return err
 		}
-		if alg == algLZMA && n >= 4 {
-			sb.lzmaDictSize = binary.LittleEndian.Uint32(body)
+		if err := sb.applyConfig(alg, body); err != nil {
+			return err
 		}
 		off += 2 + int64(n)
 	}
 	sb.configsLength = int(off - start)
+	return nil
+}
+
+// applyConfig takes what reading needs from one algorithm's configuration
+// and refuses stream formats other than the one each algorithm has today.
+func (sb *Superblock) applyConfig(alg uint8, body []byte) error {
+	switch {
+	case alg == algLZMA && len(body) >= 6:
+		sb.lzmaDictSize = binary.LittleEndian.Uint32(body)
+		if format := binary.LittleEndian.Uint16(body[4:]); format != 0 {
+			return vfs.Unsupportedf("erofs lzma stream format %d", format)
+		}
+	case alg == algDeflate && len(body) >= 1 && body[0] > 15:
+		return vfs.Unsupportedf("erofs deflate window of 2^%d bytes", body[0])
+	case alg == algZstd && len(body) >= 1 && body[0] != 0:
+		return vfs.Unsupportedf("erofs zstd stream format %d", body[0])
+	}
 	return nil
 }
 
