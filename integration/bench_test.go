@@ -37,6 +37,7 @@ func TestBench(t *testing.T) {
 	fmt.Printf("bench: built %d images in %s\n", cfg.maxN(), time.Since(start).Round(time.Second))
 
 	res := benchResult{Machine: machine(), Mix: benchKinds, Images: b.imageSizes}
+	res.Machine.LoadBefore = loadAverage()
 	res.NsenterMS = ms(b.nsenterBaseline())
 	for _, n := range cfg.ns {
 		res.Rows = append(res.Rows, b.row(n))
@@ -46,6 +47,7 @@ func TestBench(t *testing.T) {
 			res.Reload = append(res.Reload, b.reload(n))
 		}
 	}
+	res.Machine.LoadAfter = loadAverage()
 	res.fit()
 	res.print(os.Stdout)
 	if cfg.json != "" {
@@ -116,8 +118,9 @@ type bench struct {
 }
 
 const (
-	generatorPath = "/usr/lib/systemd/system-generators/portable-generator"
-	benchOut      = "/run/pgbench"
+	generatorPath  = "/usr/lib/systemd/system-generators/portable-generator"
+	benchFloorPath = "/usr/local/bin/pg-benchfloor"
+	benchOut       = "/run/pgbench"
 )
 
 func (b *bench) set(n int) string { return fmt.Sprintf("set-%d", n) }
@@ -148,6 +151,13 @@ func (b *bench) build() {
 		}
 	}
 	b.imageSizes = sizesOf(largest, all)
+	// The floor program goes into the container's own root, which need
+	// not be this machine's.
+	cmd := exec.Command("go", "build", "-trimpath", "-o", filepath.Join(ct.merged, benchFloorPath), "./benchfloor")
+	cmd.Env = append(os.Environ(), "CGO_ENABLED=0")
+	if out, err := cmd.CombinedOutput(); err != nil {
+		t.Fatalf("go build benchfloor: %v\n%s", err, out)
+	}
 }
 
 // bind puts set n over /var/lib/portables in the container.
@@ -260,11 +270,7 @@ func (b *bench) row(n int) benchRow {
 		cold = append(cold, u)
 	}
 	r.OursWarm, r.OursCold = runStatsOf(median(warm), n), runStatsOf(median(cold), n)
-	floor, err := measure(inNamespace("cp", "-a", benchOut+"/normal", benchOut+"/floor"))
-	if err != nil {
-		b.t.Fatal(err)
-	}
-	r.FloorMS = ms(floor.Wall)
+	r.FloorMS, r.FloorCPUMS = b.floor()
 	b.unbind()
 	fmt.Printf("bench: N=%d ours warm %.1f ms, cold %.1f ms; %d attached, skipped %v\n", n, r.OursWarm.WallMS, r.OursCold.WallMS, r.Attached, r.Skipped)
 	if b.cfg.reference {
@@ -275,6 +281,25 @@ func (b *bench) row(n int) benchRow {
 		fmt.Printf("bench: N=%d systemd-dissect warm %.0f ms, portablectl attach warm %.0f ms\n", n, r.DissectWarm.WallMS, r.AttachWarm.WallMS)
 	}
 	return r
+}
+
+// floor times creating the last run's output tree alone, with the
+// generator's own writer (benchfloor), in the container: what any run
+// that writes these files pays.
+func (b *bench) floor() (wallMS, cpuMS float64) {
+	b.mustIn("rm", "-rf", benchOut+"/floor")
+	u, err := measure(inNamespace(benchFloorPath, benchOut+"/normal", benchOut+"/floor"))
+	if err != nil {
+		b.t.Fatal(err)
+	}
+	var got struct {
+		Wall int64 `json:"wall_ns"`
+		CPU  int64 `json:"cpu_ns"`
+	}
+	if err := json.Unmarshal([]byte(u.Output), &got); err != nil {
+		b.t.Fatalf("benchfloor: %v: %s", err, u.Output)
+	}
+	return ms(time.Duration(got.Wall)), ms(time.Duration(got.CPU))
 }
 
 // countLog counts the generator's attached lines and groups its skip
@@ -338,7 +363,8 @@ func (b *bench) dissectPass(imgs []benchImage, cold bool) *toolStats {
 // the work, so its CPU is read from its unit.
 func (b *bench) portablectlPass(n int, imgs []benchImage, cold bool) (attach, detach *toolStats) {
 	pass := func(verb string) *toolStats {
-		cpu0 := b.portabledCPU()
+		b.mustIn("busctl", "call", "org.freedesktop.portable1", "/org/freedesktop/portable1", "org.freedesktop.portable1.Manager", "ListImages")
+		cpu0, pid0 := b.portabledCPU()
 		var us []usage
 		for _, img := range imgs {
 			p := b.inContainer + "/" + b.set(n) + "/" + img.Entry
@@ -349,7 +375,7 @@ func (b *bench) portablectlPass(n int, imgs []benchImage, cold bool) (attach, de
 			us = append(us, u)
 		}
 		s := toolStatsOf(sum(us), len(us))
-		if cpu1 := b.portabledCPU(); cpu1 >= cpu0 && cpu0 >= 0 {
+		if cpu1, pid1 := b.portabledCPU(); pid1 == pid0 && cpu0 >= 0 {
 			s.ServiceCPUMS = ms(cpu1 - cpu0)
 		} else {
 			s.ServiceCPUMS = -1 // portabled restarted in between: unknown
@@ -369,14 +395,31 @@ func (b *bench) portablectlPass(n int, imgs []benchImage, cold bool) (attach, de
 	return attach, detach
 }
 
-// portabledCPU is portabled's CPU time so far, -1 if it is not running.
-func (b *bench) portabledCPU() time.Duration {
-	out, err := ct.exec(context.Background(), "systemctl", "show", "-P", "CPUUsageNSec", "systemd-portabled.service")
-	v, perr := strconv.ParseInt(strings.TrimSpace(out), 10, 64)
-	if err != nil || perr != nil {
-		return -1
+// portabledCPU is portabled's CPU time so far with the children it
+// waited for (it forks to mount and copy), and its pid; -1 if it is not
+// running. (This machine's cgroups are v1: no CPU accounting in the
+// container.)
+func (b *bench) portabledCPU() (time.Duration, string) {
+	pid := strings.TrimSpace(b.mustIn("systemctl", "show", "-P", "MainPID", "systemd-portabled.service"))
+	if pid == "" || pid == "0" {
+		return -1, ""
 	}
-	return time.Duration(v)
+	stat, err := ct.exec(context.Background(), "cat", "/proc/"+pid+"/stat")
+	if err != nil {
+		return -1, ""
+	}
+	// The fields after the command name, which is in parentheses: utime,
+	// stime, cutime and cstime are the 12th to 15th, in clock ticks.
+	f := strings.Fields(stat[strings.LastIndexByte(stat, ')')+1:])
+	if len(f) < 15 {
+		return -1, ""
+	}
+	var ticks int64
+	for _, v := range f[11:15] {
+		n, _ := strconv.ParseInt(v, 10, 64)
+		ticks += n
+	}
+	return time.Duration(ticks) * 10 * time.Millisecond, pid // USER_HZ is 100
 }
 
 // reload times systemctl daemon-reload with set n present, and the
@@ -407,6 +450,18 @@ func (b *bench) reload(n int) reloadRow {
 	r.ManagerMS = r.TotalMS - r.GeneratorMS
 	fmt.Printf("bench: daemon-reload with %d images: %.0f ms (generator alone %.0f ms)\n", n, r.TotalMS, r.GeneratorMS)
 	return r
+}
+
+// loadAverage is the one-minute load: the machines are shared, and wall
+// times mean little without it.
+func loadAverage() float64 {
+	b, _ := os.ReadFile("/proc/loadavg")
+	f := strings.Fields(string(b))
+	if len(f) == 0 {
+		return -1
+	}
+	v, _ := strconv.ParseFloat(f[0], 64)
+	return v
 }
 
 func ms(d time.Duration) float64 { return float64(d) / float64(time.Millisecond) }
