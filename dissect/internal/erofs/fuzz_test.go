@@ -75,6 +75,9 @@ func FuzzErofs(f *testing.F) {
 			} {
 				addSeed(f, tb.build(f, fmt.Sprint("seed", i), args...))
 			}
+			// Not left to Cleanup: a fuzz worker that is killed runs
+			// none, and the tree is shared.
+			os.RemoveAll(tb.dir)
 		}
 	}
 	f.Fuzz(func(t *testing.T, data []byte) {
