@@ -5,7 +5,7 @@ set shell := ["bash", "-euo", "pipefail", "-c"]
 export GOFLAGS := "-buildvcs=false"
 
 # The Debian packages the tests and the demo need (image tools, systemd-nspawn, debootstrap).
-apt_packages := "systemd-container squashfs-tools erofs-utils e2fsprogs fdisk dbus debootstrap btrfs-progs xfsprogs dosfstools f2fs-tools cryptsetup-bin util-linux"
+apt_packages := "systemd-container squashfs-tools erofs-utils e2fsprogs fdisk dbus debootstrap btrfs-progs xfsprogs dosfstools f2fs-tools cryptsetup-bin util-linux openssl iproute2"
 
 # Recipes kept beside the code they drive.
 import? 'dissect/dissect.just'
