@@ -37,9 +37,11 @@ type Inode struct {
 	number uint32
 	size   uint64 // file length, directory listing length, or target length
 
-	// Directories: where the listing starts in the directory table.
+	// Directories: where the listing starts in the directory table, and
+	// the inode number of the directory holding this one.
 	dirBlock  uint32
 	dirOffset uint16
+	parent    uint32
 
 	// Regular files: the data blocks, the tail in a fragment, and where
 	// the list of block sizes begins in the inode table.
@@ -113,12 +115,12 @@ func (f *FS) inode(ref uint64) (*Inode, error) {
 		e.u32(m) // link count
 		ino.size = uint64(e.u16(m))
 		ino.dirOffset = e.u16(m)
-		e.u32(m) // parent
+		ino.parent = e.u32(m)
 	case typeExtDir:
 		e.u32(m) // link count
 		ino.size = uint64(e.u32(m))
 		ino.dirBlock = e.u32(m)
-		e.u32(m) // parent
+		ino.parent = e.u32(m)
 		e.u16(m) // index count
 		ino.dirOffset = e.u16(m)
 		e.u32(m) // xattr

@@ -115,6 +115,14 @@ func (f *FS) Lookup(dir vfs.Node, name string) (vfs.Node, error) {
 	if err != nil {
 		return nil, err
 	}
+	// A directory names the directory that holds it (the kernel answers
+	// ".." with it). One found elsewhere is a cycle or a second link to a
+	// directory, which squashfs cannot have: without this check a walk
+	// of a 1 KiB image could descend forever, each step resolving a
+	// longer path.
+	if ino.mode.IsDir() && ino.parent != d.number {
+		return nil, corrupt(int64(f.sb.InodeTableStart), "directory inode %d found in directory inode %d, but its parent is inode %d", ino.number, d.number, ino.parent)
+	}
 	f.remember(key, ino)
 	return ino, nil
 }
