@@ -42,6 +42,11 @@ type Inode struct {
 	dirBlock  uint32
 	dirOffset uint16
 	parent    uint32
+	// Extended directories: how many index entries follow the inode,
+	// and where they start in the inode table.
+	indexCount uint16
+	indexPos   uint64
+	indexOff   int
 
 	// Regular files: the data blocks, the tail in a fragment, and where
 	// the list of block sizes begins in the inode table.
@@ -121,9 +126,10 @@ func (f *FS) inode(ref uint64) (*Inode, error) {
 		ino.size = uint64(e.u32(m))
 		ino.dirBlock = e.u32(m)
 		ino.parent = e.u32(m)
-		e.u16(m) // index count
+		ino.indexCount = e.u16(m)
 		ino.dirOffset = e.u16(m)
 		e.u32(m) // xattr
+		ino.indexPos, ino.indexOff = m.pos, m.off
 	case typeFile:
 		ino.blocksStart = uint64(e.u32(m))
 		ino.fragment = e.u32(m)

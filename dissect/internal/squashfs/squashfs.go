@@ -97,12 +97,16 @@ func (f *FS) Lookup(dir vfs.Node, name string) (vfs.Node, error) {
 	}
 	var ref uint64
 	found := false
-	err = f.walkDir(d, func(e dirent) bool {
+	at, err := f.indexPoint(d, name)
+	if err != nil {
+		return nil, err
+	}
+	// Listings are sorted by name: past it, the name is not there.
+	err = f.walkDirFrom(d, at, func(e dirent) bool {
 		if e.name == name {
 			ref, found = e.ref, true
-			return false
 		}
-		return true
+		return e.name < name
 	})
 	if err != nil {
 		return nil, err

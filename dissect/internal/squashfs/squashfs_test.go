@@ -115,10 +115,24 @@ func TestHundredThousandEntries(t *testing.T) {
 	if err != nil || len(ents) != 100_000 {
 		t.Fatalf("%d entries, %v", len(ents), err)
 	}
-	if _, err := fs.Stat(tree, "many/f99999"); err != nil {
-		t.Fatal(err)
+	// Lookups start at the block the directory index names, and stop
+	// past the name in the sorted listing: a few hundred entries, not
+	// 100,000 each.
+	before := b.Stats()
+	for _, name := range []string{"f0", "f50000", "f99999"} {
+		if _, err := fs.Stat(tree, "many/"+name); err != nil {
+			t.Fatal(err)
+		}
 	}
-	t.Logf("%+v", b.Stats())
+	if _, err := fs.Stat(tree, "many/f100000"); !errors.Is(err, fs.ErrNotExist) {
+		t.Fatalf("f100000: %v, want not-exist", err)
+	}
+	after := b.Stats()
+	if per := (after.Entries - before.Entries) / 4; per > 1000 {
+		t.Errorf("a lookup visits %d entries of 100,000: the directory index is not used", per)
+	}
+	t.Logf("listing and four lookups %+v; the lookups: %d entries, %d bytes read",
+		after, after.Entries-before.Entries, after.BytesRead-before.BytesRead)
 
 	// The same directory under a budget of 50,000 entries is refused as
 	// too much work, not as corrupt.
