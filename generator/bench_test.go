@@ -14,8 +14,9 @@ import (
 // BenchmarkGenerate measures a whole run (scan, dissect, plan, write) over
 // 100 images of five units each, as directories and as squashfs files. The
 // output goes to a fresh directory under TMPDIR each time; point TMPDIR at a
-// tmpfs to measure what /run/systemd/generator costs. integration/bench
-// measures the thousand-image target against systemd's own tools.
+// tmpfs to measure what /run/systemd/generator costs. `just bench`
+// (integration/bench_test.go) measures the thousand-image target against
+// systemd's own tools.
 func BenchmarkGenerate(b *testing.B) {
 	for _, kind := range []string{"directory", "squashfs"} {
 		b.Run(kind+"/100", func(b *testing.B) {

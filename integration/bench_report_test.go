@@ -18,6 +18,15 @@ type benchResult struct {
 	Rows      []benchRow  `json:"rows"`
 	Reload    []reloadRow `json:"daemon_reload"`
 	Slopes    slopes      `json:"slopes_ms_per_image"`
+	Targets   []target    `json:"targets"`
+}
+
+// target is one of issue 6's goals, judged on the largest set measured.
+type target struct {
+	What string `json:"what"`
+	Want string `json:"want"`
+	Got  string `json:"got"`
+	Met  bool   `json:"met"`
 }
 
 type machineInfo struct {
@@ -107,6 +116,9 @@ type slopes struct {
 	DissectRatio   float64 `json:"systemd_dissect_over_ours,omitempty"`
 	AttachRatio    float64 `json:"portablectl_attach_over_ours,omitempty"`
 	RSSKiBPerImage float64 `json:"ours_rss_kib_per_image"`
+	// OursCPUFit is r² of the straight line through our CPU times: near 1
+	// when the cost is linear in N.
+	OursCPUFit float64 `json:"ours_cpu_r2"`
 }
 
 func (r *benchResult) fit() {
@@ -128,12 +140,59 @@ func (r *benchResult) fit() {
 	s := &r.Slopes
 	s.OursWarm, s.OursCold, s.OursCPU = leastSquares(n, warm), leastSquares(n, cold), leastSquares(n, cpu)
 	s.RSSKiBPerImage = leastSquares(n, rss)
+	s.OursCPUFit = rSquared(n, cpu)
 	if len(dw) == len(n) {
 		s.DissectWarm, s.DissectCold = leastSquares(raw, dw), leastSquares(raw, dc)
 		s.AttachWarm, s.AttachCold = leastSquares(n, aw), leastSquares(n, ac)
 		if s.OursWarm > 0 {
 			s.DissectRatio, s.AttachRatio = s.DissectWarm/s.OursWarm, s.AttachWarm/s.OursWarm
 		}
+	}
+}
+
+// rSquared is the coefficient of determination of the least-squares line.
+func rSquared(xs, ys []float64) float64 {
+	if len(xs) < 3 {
+		return 0
+	}
+	b := leastSquares(xs, ys)
+	var mx, my float64
+	for i := range xs {
+		mx += xs[i]
+		my += ys[i]
+	}
+	mx, my = mx/float64(len(xs)), my/float64(len(xs))
+	a := my - b*mx
+	var res, tot float64
+	for i := range xs {
+		d := ys[i] - (a + b*xs[i])
+		res += d * d
+		tot += (ys[i] - my) * (ys[i] - my)
+	}
+	if tot == 0 {
+		return 0
+	}
+	return 1 - res/tot
+}
+
+// judge checks issue 6's targets on the largest set.
+func (r *benchResult) judge() {
+	if len(r.Rows) == 0 {
+		return
+	}
+	big := r.Rows[len(r.Rows)-1]
+	at := fmt.Sprintf(" (N=%d, load %.1f)", big.N, r.Machine.LoadBefore)
+	add := func(what, want, got string, met bool) {
+		r.Targets = append(r.Targets, target{What: what, Want: want, Got: got, Met: met})
+	}
+	add("full run, warm, wall"+at, "<= 500 ms for 1000 images", fmt.Sprintf("%.0f ms", big.OursWarm.WallMS), big.N >= 1000 && big.OursWarm.WallMS <= 500)
+	add("full run, warm, max RSS"+at, "<= 64 MiB", fmt.Sprintf("%.1f MiB", big.OursWarm.MaxRSSMiB), big.OursWarm.MaxRSSMiB <= 64)
+	add("read per image, warm"+at, "<= 256 KiB", fmt.Sprintf("%.1f KiB", big.OursWarm.ReadKiBPerImage), big.OursWarm.ReadKiBPerImage <= 256)
+	if r.Slopes.DissectRatio != 0 {
+		add("per image against systemd-dissect (slopes)", ">= 50x", fmt.Sprintf("%.0fx", r.Slopes.DissectRatio), r.Slopes.DissectRatio >= 50)
+	}
+	if r.Slopes.OursCPUFit != 0 {
+		add("CPU linear in N (r² of the fit)", ">= 0.99", fmt.Sprintf("%.4f", r.Slopes.OursCPUFit), r.Slopes.OursCPUFit >= 0.99)
 	}
 }
 
@@ -221,6 +280,16 @@ func (r *benchResult) print(w io.Writer) {
 	for _, row := range r.Rows {
 		if len(row.Skipped) > 0 {
 			fmt.Fprintf(w, "N=%d skipped: %v\n", row.N, row.Skipped)
+		}
+	}
+	if len(r.Targets) > 0 {
+		fmt.Fprintf(w, "\ntargets:\n")
+		for _, t := range r.Targets {
+			mark := "MET"
+			if !t.Met {
+				mark = "not met"
+			}
+			fmt.Fprintf(w, "  %-52s want %-26s got %-10s %s\n", t.What, t.Want, t.Got, mark)
 		}
 	}
 }

@@ -49,6 +49,7 @@ func TestBench(t *testing.T) {
 	}
 	res.Machine.LoadAfter = loadAverage()
 	res.fit()
+	res.judge()
 	res.print(os.Stdout)
 	if cfg.json != "" {
 		js, _ := json.MarshalIndent(res, "", "  ")
@@ -363,14 +364,15 @@ func (b *bench) dissectPass(imgs []benchImage, cold bool) *toolStats {
 // the work, so its CPU is read from its unit.
 func (b *bench) portablectlPass(n int, imgs []benchImage, cold bool) (attach, detach *toolStats) {
 	pass := func(verb string) *toolStats {
-		b.mustIn("busctl", "call", "org.freedesktop.portable1", "/org/freedesktop/portable1", "org.freedesktop.portable1.Manager", "ListImages")
+		b.mustIn("systemctl", "start", "systemd-portabled.service")
 		cpu0, pid0 := b.portabledCPU()
 		var us []usage
 		for _, img := range imgs {
 			p := b.inContainer + "/" + b.set(n) + "/" + img.Entry
 			u, err := measure(inContainerFull("portablectl", verb, "--runtime", "--no-reload", p))
 			if err != nil {
-				b.t.Fatal(err)
+				journal, _ := ct.exec(context.Background(), "journalctl", "-q", "--no-pager", "-n", "30", "-u", "systemd-portabled.service")
+				b.t.Fatalf("%v\nportabled's journal:\n%s", err, journal)
 			}
 			us = append(us, u)
 		}
