@@ -109,6 +109,12 @@ func (t *Tree) resolve(name string, followLast bool) ([]loc, error) {
 			}
 			continue
 		}
+		// Each step costs, whatever the reader caches: a walk down a
+		// directory cycle grows its paths with every level, and must run
+		// out of budget rather than time.
+		if err := t.budget.Entries(1); err != nil {
+			return nil, err
+		}
 		next, err := t.child(stack, c)
 		if err != nil {
 			return nil, err

@@ -221,3 +221,38 @@ func TestErrorKinds(t *testing.T) {
 		t.Errorf("unsupported error kind wrong: %v", u)
 	}
 }
+
+// cycleFS has a directory that contains itself, as a hostile image can
+// claim; its reader charges nothing, as a reader with caches may not.
+type cycleFS struct{ memFS }
+
+func (c cycleFS) Lookup(dir Node, name string) (Node, error) {
+	if name == "again" {
+		return dir, nil
+	}
+	return c.memFS.Lookup(dir, name)
+}
+
+func (c cycleFS) ReadDir(dir Node) ([]DirEntry, error) {
+	ents, err := c.memFS.ReadDir(dir)
+	return append(ents, DirEntry{Name: "again", Type: fs.ModeDir}), err
+}
+
+// A walk down a directory cycle ends in the budget, not in time: every
+// path step is charged by the tree itself.
+func TestDirectoryCycleRunsOutOfBudget(t *testing.T) {
+	b := NewBudget(Limits{Entries: 5000})
+	tree := NewTree(cycleFS{newMemFS(map[string]string{"loop/file": "x"})}, nil, b)
+	names, budgetErrors := 0, 0
+	fs.WalkDir(tree, ".", func(p string, d fs.DirEntry, err error) error {
+		names++
+		if errors.Is(err, ErrBudget) {
+			budgetErrors++
+		}
+		return nil
+	})
+	if budgetErrors == 0 || names > 5000 {
+		t.Errorf("walked %d names, %d budget errors", names, budgetErrors)
+	}
+	t.Logf("walked %d names before the budget ran out: %+v", names, b.Stats())
+}
