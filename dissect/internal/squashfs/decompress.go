@@ -11,8 +11,9 @@ import (
 	"github.com/klauspost/compress/zlib"
 	"github.com/klauspost/compress/zstd"
 	"github.com/pierrec/lz4/v4"
-	"github.com/ulikunitz/xz"
 	"github.com/ulikunitz/xz/lzma"
+
+	"github.com/portable-generator/portable-generator/dissect/internal/vfs"
 )
 
 // decompress inflates src into dst, which is exactly as long as the most
@@ -28,17 +29,15 @@ func (c Compressor) decompress(dst, src []byte) (int, error) {
 		defer zr.Close()
 		return readAllInto(zr, dst)
 	case LZMA:
-		lr, err := lzma.NewReader(bytes.NewReader(src))
+		// The .lzma header names the dictionary to allocate: at most
+		// what a block can need (see maxDict).
+		lr, err := lzma.ReaderConfig{DictCap: maxDict}.NewReader(bytes.NewReader(src))
 		if err != nil {
 			return 0, err
 		}
 		return readAllInto(lr, dst)
 	case XZ:
-		xr, err := xz.NewReader(bytes.NewReader(src))
-		if err != nil {
-			return 0, err
-		}
-		return readAllInto(xr, dst)
+		return decodeXZ(dst, src)
 	case LZO:
 		return lzo.Decompress(src, dst)
 	case LZ4:
@@ -65,6 +64,15 @@ func (c Compressor) decompress(dst, src []byte) (int, error) {
 		return len(out), nil
 	}
 	return 0, fmt.Errorf("%v not supported", c)
+}
+
+// decodeError says why the block at pos did not decode: a stream feature we
+// do not read stays unsupported, anything else is corruption.
+func decodeError(pos uint64, what string, c Compressor, err error) error {
+	if errors.Is(err, vfs.ErrUnsupported) {
+		return err
+	}
+	return corrupt(int64(pos), "%s (%v): %v", what, c, err)
 }
 
 var errTooLong = errors.New("decompressed block longer than the format allows")

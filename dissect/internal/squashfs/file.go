@@ -145,7 +145,7 @@ func (f *FS) readBlock(pos uint64, entry uint32, want int) ([]byte, error) {
 	}
 	out, err := f.sb.Compressor.decompressSized(raw, want)
 	if err != nil {
-		return nil, corrupt(int64(pos), "data block (%v): %v", f.sb.Compressor, err)
+		return nil, decodeError(pos, "data block", f.sb.Compressor, err)
 	}
 	return out, nil
 }

@@ -68,7 +68,7 @@ func (f *FS) metaBlockAt(pos uint64) (*metaBlock, error) {
 		}
 		out, err := f.sb.Compressor.decompressSized(raw, metadataBlockSize)
 		if err != nil {
-			return nil, corrupt(int64(pos), "metadata block (%v): %v", f.sb.Compressor, err)
+			return nil, decodeError(pos, "metadata block", f.sb.Compressor, err)
 		}
 		b.data = out
 	}

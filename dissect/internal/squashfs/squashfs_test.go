@@ -48,6 +48,8 @@ func TestEveryCompressor(t *testing.T) {
 		{"lz4", []string{"-comp", "lz4"}},
 		{"lz4hc", []string{"-comp", "lz4", "-Xhc"}},
 		{"xz", []string{"-comp", "xz"}},
+		{"xz-1m-blocks", []string{"-comp", "xz", "-b", "1M"}},
+		{"lzma", []string{"-comp", "lzma"}},
 		{"zstd", []string{"-comp", "zstd"}},
 		{"zstd-4k-blocks", []string{"-comp", "zstd", "-b", "4096"}},
 		{"gzip-1m-blocks", []string{"-comp", "gzip", "-b", "1M"}},

@@ -1,0 +1,137 @@
+package squashfs
+
+import (
+	"bytes"
+	"encoding/binary"
+	"errors"
+	"fmt"
+	"hash/crc32"
+
+	"github.com/ulikunitz/xz/lzma"
+
+	"github.com/portable-generator/portable-generator/dissect/internal/vfs"
+)
+
+// maxDict bounds the LZMA dictionary a block may ask for. The decoder
+// allocates whatever a stream header names, up to 4 GiB, before it decodes
+// a byte; no SquashFS block decodes to more than the largest block size,
+// and mksquashfs sets the dictionary to the block size, so a larger one is
+// refused before anything is allocated (the kernel refuses it too).
+const maxDict = 1 << 20
+
+// decodeXZ decodes an xz stream as mksquashfs writes one per block: a
+// stream header, a single block of LZMA2 data, then the index and footer.
+// The container is read here rather than by the xz package, so that the
+// block header's dictionary is checked before an LZMA2 decoder exists.
+func decodeXZ(dst, src []byte) (int, error) {
+	const streamHeader = 12
+	if len(src) < streamHeader || !bytes.Equal(src[:6], []byte("\xfd7zXZ\x00")) {
+		return 0, errors.New("xz: no stream header")
+	}
+	flags := src[6:8]
+	if flags[0] != 0 || flags[1] > 0x0f || crc32.ChecksumIEEE(flags) != binary.LittleEndian.Uint32(src[8:]) {
+		return 0, errors.New("xz: bad stream flags")
+	}
+	block := src[streamHeader:]
+	if len(block) == 0 || block[0] == 0 {
+		return 0, errors.New("xz: stream without a block")
+	}
+	hdrLen := (int(block[0]) + 1) * 4
+	if hdrLen > len(block) {
+		return 0, errors.New("xz: block header beyond the stream")
+	}
+	hdr := block[:hdrLen]
+	if crc32.ChecksumIEEE(hdr[:hdrLen-4]) != binary.LittleEndian.Uint32(hdr[hdrLen-4:]) {
+		return 0, errors.New("xz: block header checksum mismatch")
+	}
+	dict, err := lzma2Dict(hdr[1 : hdrLen-4])
+	if err != nil {
+		return 0, err
+	}
+	r := bytes.NewReader(block[hdrLen:])
+	lr, err := lzma.Reader2Config{DictCap: max(int(dict), lzma.MinDictCap)}.NewReader2(r)
+	if err != nil {
+		return 0, fmt.Errorf("xz: %w", err)
+	}
+	n, err := readAllInto(lr, dst)
+	if err != nil {
+		return n, fmt.Errorf("xz: %w", err)
+	}
+	// The LZMA2 data is followed by padding to four bytes, the check of
+	// the decoded data, and the index, which starts with a zero byte
+	// where another block would start with its header size.
+	end := (len(block) - r.Len() + 3) &^ 3
+	checkLen := xzCheckLen(flags[1])
+	if end+checkLen >= len(block) {
+		return n, errors.New("xz: stream ends after its block")
+	}
+	if block[end+checkLen] != 0 {
+		return n, vfs.Unsupportedf("squashfs xz stream of more than one block")
+	}
+	if flags[1] == 1 && crc32.ChecksumIEEE(dst[:n]) != binary.LittleEndian.Uint32(block[end:]) {
+		return n, errors.New("xz: CRC32 of the decoded block mismatch")
+	}
+	return n, nil
+}
+
+// lzma2Dict reads the block flags and filter flags of an xz block header
+// and returns the dictionary size of its one LZMA2 filter.
+func lzma2Dict(h []byte) (uint64, error) {
+	flags := h[0]
+	if flags&0x3c != 0 {
+		return 0, errors.New("xz: reserved block flags set")
+	}
+	if filters := flags&3 + 1; filters != 1 {
+		return 0, vfs.Unsupportedf("squashfs xz blocks with a chain of %d filters (mksquashfs -Xbcj)", filters)
+	}
+	p := 1
+	varint := func() (uint64, bool) {
+		var v uint64
+		for i := 0; i < 9 && p < len(h); i++ {
+			b := h[p]
+			p++
+			v |= uint64(b&0x7f) << (7 * i)
+			if b&0x80 == 0 {
+				return v, true
+			}
+		}
+		return 0, false
+	}
+	// The compressed and uncompressed sizes, each there when its flag is.
+	for _, bit := range []byte{0x40, 0x80} {
+		if flags&bit == 0 {
+			continue
+		}
+		if _, ok := varint(); !ok {
+			return 0, errors.New("xz: bad size in block header")
+		}
+	}
+	id, ok1 := varint()
+	size, ok2 := varint()
+	if !ok1 || !ok2 || size != 1 || p >= len(h) {
+		return 0, errors.New("xz: bad filter flags")
+	}
+	if id != 0x21 {
+		return 0, vfs.Unsupportedf("squashfs xz filter %#x", id)
+	}
+	b := h[p]
+	if b > 40 {
+		return 0, fmt.Errorf("xz: dictionary size code %d", b)
+	}
+	dict := uint64(2|b&1) << (b/2 + 11)
+	if b == 40 {
+		dict = 1<<32 - 1
+	}
+	if dict > maxDict {
+		return 0, fmt.Errorf("xz: a dictionary of %d bytes, but no block needs more than %d", dict, maxDict)
+	}
+	return dict, nil
+}
+
+// xzCheckLen is the length of the check field for an xz check type.
+func xzCheckLen(t byte) int {
+	if t == 0 {
+		return 0
+	}
+	return 4 << ((t - 1) / 3)
+}
