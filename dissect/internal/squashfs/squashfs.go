@@ -26,9 +26,13 @@ type FS struct {
 	lookups  map[lookupKey]*Inode // nil: the name does not exist
 }
 
-// lookupKey names an entry by its directory's listing, which fully
-// decides the answer.
+// lookupKey names an entry by its directory: the listing decides which
+// inode the name has, and the directory's number whether that inode may
+// be found there (see the parent check in Lookup). Two directories of a
+// hostile image can share a listing; keyed by the listing alone, the
+// second would get the first one's answer without the check.
 type lookupKey struct {
+	dir       uint32 // inode number
 	dirBlock  uint32
 	dirOffset uint16
 	size      uint64
@@ -85,7 +89,7 @@ func (f *FS) Lookup(dir vfs.Node, name string) (vfs.Node, error) {
 	if err != nil {
 		return nil, err
 	}
-	key := lookupKey{d.dirBlock, d.dirOffset, d.size, name}
+	key := lookupKey{d.number, d.dirBlock, d.dirOffset, d.size, name}
 	f.mu.Lock()
 	seen, ok := f.lookups[key]
 	f.mu.Unlock()
