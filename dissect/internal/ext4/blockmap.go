@@ -32,6 +32,15 @@ func (f *FS) mapBlock(ino *Inode, lblk uint64) (run, error) {
 
 // mapExtent walks the extent tree from the root in i_block.
 func (f *FS) mapExtent(ino *Inode, lblk uint64) (run, error) {
+	// Extents address 32-bit logical blocks: past them a file is a hole.
+	// Below, end is where the subtree being walked stops covering the
+	// file: the next index entry's start, at every level on the way down.
+	// A hole at the end of a node lasts only that far, since the next
+	// subtree may start with data.
+	end := uint64(1) << 32
+	if lblk >= end {
+		return run{hole: true, count: end}, nil
+	}
 	node := ino.blocks[:]
 	where := int64(0)
 	wantDepth := -1
@@ -52,11 +61,19 @@ func (f *FS) mapExtent(ino *Inode, lblk uint64) (run, error) {
 		entry := func(i int) []byte { return node[12+12*i:] }
 		// The entry covering lblk is the last one starting at or before it.
 		i := sort.Search(entries, func(i int) bool { return uint64(binary.LittleEndian.Uint32(entry(i))) > lblk }) - 1
+		start := func(i int) uint64 { return uint64(binary.LittleEndian.Uint32(entry(i))) }
+		if i+1 < entries {
+			// The search put entry i+1 past lblk.
+			end = min(end, start(i+1))
+		}
 		if depth == 0 {
-			return f.leafRun(ino, node[12:12+12*entries], i, lblk, where)
+			return f.leafRun(ino, node[12:12+12*entries], i, lblk, end, where)
 		}
 		if i < 0 {
-			return run{hole: true, count: 1}, nil
+			if entries > 0 {
+				end = min(end, start(0))
+			}
+			return run{hole: true, count: end - lblk}, nil
 		}
 		e := entry(i)
 		child := uint64(binary.LittleEndian.Uint32(e[4:])) | uint64(binary.LittleEndian.Uint16(e[8:]))<<32
@@ -71,18 +88,18 @@ func (f *FS) mapExtent(ino *Inode, lblk uint64) (run, error) {
 
 // leafRun maps lblk through extent i of a leaf (the last starting at or
 // before lblk, -1 if none); outside it, lblk is in a hole that lasts until
-// the next extent.
-func (f *FS) leafRun(ino *Inode, leaf []byte, i int, lblk uint64, where int64) (run, error) {
+// the next extent, or until end, where the leaf's part of the file ends.
+func (f *FS) leafRun(ino *Inode, leaf []byte, i int, lblk, end uint64, where int64) (run, error) {
 	n := len(leaf) / 12
 	holeUntilNext := func(next int) (run, error) {
 		if next >= n {
-			return run{hole: true, count: 1 << 32}, nil
+			return run{hole: true, count: end - lblk}, nil
 		}
 		start := uint64(binary.LittleEndian.Uint32(leaf[12*next:]))
 		if start <= lblk {
 			return run{}, corrupt(where, "inode %d: extents out of order", ino.num)
 		}
-		return run{hole: true, count: start - lblk}, nil
+		return run{hole: true, count: min(start, end) - lblk}, nil
 	}
 	if i < 0 {
 		return holeUntilNext(0)
