@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"io"
 	"io/fs"
+	"strings"
 	"sync"
 
 	"github.com/portable-generator/portable-generator/dissect/internal/vfs"
@@ -85,6 +86,9 @@ func (f *FS) Lookup(dir vfs.Node, name string) (vfs.Node, error) {
 	if err != nil {
 		return nil, err
 	}
+	if d.flags&flagCasefold != 0 && f.sb.FeatureIncompat&incompatCasefold != 0 {
+		return f.lookupFolded(d, name)
+	}
 	num, indexed, err := f.lookupIndexed(d, name)
 	if err != nil {
 		return nil, err
@@ -114,6 +118,37 @@ func (f *FS) Lookup(dir vfs.Node, name string) (vfs.Node, error) {
 	})
 	if err != nil {
 		return nil, err
+	}
+	if num == 0 {
+		return nil, fs.ErrNotExist
+	}
+	return f.inode(num)
+}
+
+// lookupFolded finds name in a casefolded directory, where the kernel
+// compares names without regard to case, by scanning it: its index is
+// sorted by the hashes of Unicode-folded names, which this reader does not
+// compute. The name as stored wins over one that differs only in case
+// (the kernel lets no two of those into one directory). Go's simple case
+// folding stands in for the kernel's full folding and normalisation;
+// they differ only for a few non-ASCII names.
+func (f *FS) lookupFolded(d *Inode, name string) (vfs.Node, error) {
+	var num, folded uint32
+	err := f.walkDir(d, func(e dirent) bool {
+		switch {
+		case e.name == name:
+			num = e.inode
+			return false
+		case folded == 0 && strings.EqualFold(e.name, name):
+			folded = e.inode
+		}
+		return true
+	})
+	if err != nil {
+		return nil, err
+	}
+	if num == 0 {
+		num = folded
 	}
 	if num == 0 {
 		return nil, fs.ErrNotExist

@@ -11,6 +11,7 @@ const (
 	flagEncrypt    = 0x800
 	flagExtents    = 0x80000
 	flagInlineData = 0x10000000
+	flagCasefold   = 0x40000000
 )
 
 const rootInode = 2
