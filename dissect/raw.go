@@ -34,12 +34,13 @@ func newRaw(r io.ReaderAt, size int64, path string, side *Verity, o Options, b *
 		if err != nil {
 			return nil, err
 		}
-		verity := side != nil && side.RootHash != "" && side.Designator == "root"
+		// A naked file system is verity-protected only as the root, and
+		// only with its hash tree in the .verity sidecar: without it
+		// systemd sets up no verity, whatever root hash it has.
+		verity := side != nil && side.RootHash != "" && side.HashTree != "" && side.Designator == "root"
 		img.Partitions = []Partition{{Designator: "root", FSType: fstype, Size: size,
 			ReadOnly: fstype == "squashfs" || fstype == "erofs" || verity}}
 		if verity {
-			// A naked file system can only be verity-protected as the
-			// root, with its hash tree in the .verity sidecar.
 			img.Verity = side
 		}
 		img.tree = vfs.NewTree(fsys, nil, b)

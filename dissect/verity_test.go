@@ -190,3 +190,28 @@ func TestSidecarMistakes(t *testing.T) {
 		t.Error("an oversized root hash file was accepted")
 	}
 }
+
+// A root hash beside a naked file system covers it only together with
+// the hash tree (STEM.verity): systemd sets up no verity from the hash
+// alone there, and mounts an ext4 read-write.
+func TestNakedRootHashWithoutHashTree(t *testing.T) {
+	need(t, "mke2fs")
+	dir := t.TempDir()
+	img := filepath.Join(dir, "app_1.2.raw")
+	run(t, "mke2fs", "-q", "-F", "-t", "ext4", "-d", imageTree(t), img, "16M")
+	os.WriteFile(filepath.Join(dir, "app_1.2.roothash"), []byte(strings.Repeat("ab", 32)+"\n"), 0o644)
+	d, err := Open(img)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer d.Close()
+	if d.Verity != nil {
+		t.Errorf("verity %+v from a root hash without a hash tree", d.Verity)
+	}
+	if d.Partitions[0].ReadOnly {
+		t.Error("an ext4 without verity is read-write")
+	}
+	if theirs, ours := systemdDissectVerity(t, img), reportVerity(d.Report(img)); theirs["root"] != ours["root"] {
+		t.Errorf("verity: systemd-dissect %v, ours %v", theirs, ours)
+	}
+}
