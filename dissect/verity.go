@@ -32,7 +32,8 @@ const (
 // sidecarVerity finds the verity data beside a raw image: the root hash in
 // the user.verity.roothash attribute or STEM.roothash (else the usr hash
 // in user.verity.usrhash or STEM.usrhash), its signature in
-// STEM.roothash.p7s or STEM.usrhash.p7s, and a hash tree in STEM.verity,
+// STEM.roothash.p7s or STEM.usrhash.p7s (the one of the hash's designator),
+// and a hash tree in STEM.verity,
 // where STEM is the path without ".raw". Like systemd, only images whose
 // name ends in ".raw" have sidecars. nil when there is neither a root
 // hash nor a hash tree.
@@ -61,19 +62,18 @@ func sidecarVerity(path string) (*Verity, error) {
 		}
 		return nil, nil
 	}
-	for _, p := range []string{stem + ".roothash.p7s", stem + ".usrhash.p7s"} {
-		sig, err := readSmallFile(p, maxSignatureFile)
-		if errors.Is(err, fs.ErrNotExist) {
-			continue
-		}
-		if err != nil {
-			return nil, fmt.Errorf("verity signature %s: %w", p, err)
-		}
-		if len(sig) == 0 {
-			return nil, fmt.Errorf("verity signature %s is empty", p)
-		}
+	// The signature of the designator the hash is for, as systemd looks
+	// for it: a usr hash is never signed by STEM.roothash.p7s.
+	p := stem + "." + string(v.Designator) + "hash.p7s"
+	sig, err := readSmallFile(p, maxSignatureFile)
+	switch {
+	case errors.Is(err, fs.ErrNotExist):
+	case err != nil:
+		return nil, fmt.Errorf("verity signature %s: %w", p, err)
+	case len(sig) == 0:
+		return nil, fmt.Errorf("verity signature %s is empty", p)
+	default:
 		v.Signature, v.SignaturePath = sig, p
-		break
 	}
 	return v, nil
 }

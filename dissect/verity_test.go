@@ -215,3 +215,42 @@ func TestNakedRootHashWithoutHashTree(t *testing.T) {
 		t.Errorf("verity: systemd-dissect %v, ours %v", theirs, ours)
 	}
 }
+
+// A signature belongs to the hash of its own designator: systemd takes
+// STEM.roothash.p7s only with a root hash and STEM.usrhash.p7s only with
+// a usr hash.
+func TestSidecarSignatureDesignator(t *testing.T) {
+	hash := strings.Repeat("cd", 32)
+	for _, c := range []struct {
+		files   []string // sidecar suffixes present
+		wantSig string   // the suffix whose signature is taken, "" for none
+	}{
+		{[]string{".roothash", ".roothash.p7s"}, ".roothash.p7s"},
+		{[]string{".roothash", ".usrhash.p7s"}, ""},
+		{[]string{".usrhash", ".roothash.p7s"}, ""},
+		{[]string{".usrhash", ".usrhash.p7s"}, ".usrhash.p7s"},
+		{[]string{".usrhash", ".roothash.p7s", ".usrhash.p7s"}, ".usrhash.p7s"},
+	} {
+		dir := t.TempDir()
+		img := filepath.Join(dir, "app.raw")
+		os.WriteFile(img, nil, 0o644)
+		for _, f := range c.files {
+			content := hash
+			if strings.HasSuffix(f, ".p7s") {
+				content = "signature from " + f
+			}
+			os.WriteFile(filepath.Join(dir, "app"+f), []byte(content), 0o644)
+		}
+		v, err := sidecarVerity(img)
+		if err != nil || v == nil {
+			t.Fatalf("%v: %+v, %v", c.files, v, err)
+		}
+		got := ""
+		if v.SignaturePath != "" {
+			got = strings.TrimPrefix(v.SignaturePath, filepath.Join(dir, "app"))
+		}
+		if got != c.wantSig || (got != "" && string(v.Signature) != "signature from "+got) {
+			t.Errorf("%v: signature %q (%q), want %q", c.files, got, v.Signature, c.wantSig)
+		}
+	}
+}
