@@ -233,8 +233,10 @@ func openPartitioned(img *Image, r io.ReaderAt, size int64, sector int, side *Ve
 }
 
 // chooseVerity picks the image's verity data in systemd's order: the
-// sidecar (checked against the signature partition when there is one),
-// the signature partition, the guess from partition UUIDs.
+// sidecar, the signature partition, the guess from partition UUIDs. With a
+// hash from beside the image, the signature partition is used only if it
+// holds the same hash (then for its signature, when the sidecar has none);
+// systemd passes over one that holds another.
 func chooseVerity(r io.ReaderAt, parts []Partition, side *Verity) (*Verity, error) {
 	has := map[Designator]Partition{}
 	for _, p := range parts {
@@ -252,10 +254,7 @@ func chooseVerity(r io.ReaderAt, parts []Partition, side *Verity) (*Verity, erro
 		if side == nil {
 			return sig, nil
 		}
-		if side.Designator == d && side.RootHash != sig.RootHash {
-			return nil, fmt.Errorf("the root hash beside the image (%s) differs from the one in its signature partition (%s)", side.RootHash, sig.RootHash)
-		}
-		if side.Designator == d && side.Signature == nil {
+		if side.Designator == d && side.RootHash == sig.RootHash && side.Signature == nil {
 			side.Signature = sig.Signature
 		}
 	}

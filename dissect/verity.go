@@ -23,10 +23,9 @@ import (
 
 // Size bounds for verity data read from files an image ships with.
 const (
-	maxRootHashFile  = 4 << 10  // hex text; a SHA-512 hash is 128 characters
-	maxSignatureFile = 1 << 20  // a DER PKCS#7 signature, a few KiB in practice
-	maxSignatureJSON = 4 << 20  // systemd's own limit for the signature partition
-	signatureChunk   = 16 << 10 // read the NUL-padded partition in these steps
+	maxRootHashFile  = 4 << 10 // hex text; a SHA-512 hash is 128 characters
+	maxSignatureFile = 1 << 20 // a DER PKCS#7 signature, a few KiB in practice
+	maxSignatureJSON = 4 << 20 // systemd refuses a larger signature partition
 )
 
 // sidecarVerity finds the verity data beside a raw image: the root hash in
@@ -193,20 +192,22 @@ func matchRootHash(parts []gptPartition, v *Verity) ([]gptPartition, error) {
 
 // signatureVerity reads a root-verity-sig or usr-verity-sig partition: NUL-
 // padded JSON holding the root hash in hex and its PKCS#7 signature in
-// base64.
+// base64. Like systemd, it refuses a partition of more than 4 MiB and
+// anything but NULs after the JSON.
 func signatureVerity(r io.ReaderAt, p Partition) (*Verity, error) {
 	where := fmt.Sprintf("%s partition %d", p.Designator, p.Number)
-	var doc []byte
-	for off := int64(0); off < min(p.Size, maxSignatureJSON); off += signatureChunk {
-		chunk := make([]byte, min(signatureChunk, p.Size-off))
-		if _, err := r.ReadAt(chunk, p.Offset+off); err != nil {
-			return nil, vfs.Corruptf(where, p.Offset+off, "%v", err)
+	if p.Size > maxSignatureJSON {
+		return nil, vfs.Corruptf(where, p.Offset, "a signature partition of %d bytes, more than %d", p.Size, maxSignatureJSON)
+	}
+	doc := make([]byte, p.Size)
+	if _, err := r.ReadAt(doc, p.Offset); err != nil {
+		return nil, vfs.Corruptf(where, p.Offset, "%v", err)
+	}
+	if i := bytes.IndexByte(doc, 0); i >= 0 {
+		if j := bytes.IndexFunc(doc[i:], func(c rune) bool { return c != 0 }); j >= 0 {
+			return nil, vfs.Corruptf(where, p.Offset+int64(i+j), "data after the NUL padding of the signature JSON")
 		}
-		if i := bytes.IndexByte(chunk, 0); i >= 0 {
-			doc = append(doc, chunk[:i]...)
-			break
-		}
-		doc = append(doc, chunk...)
+		doc = doc[:i]
 	}
 	var sig struct {
 		RootHash  string `json:"rootHash"`
