@@ -130,9 +130,18 @@ func selectDPS(parts []gptPartition, native string) ([]Partition, error) {
 			chosen[p.Designator] = p
 		}
 	}
-	_, hasRoot := chosen["root"]
-	_, hasUsr := chosen["usr"]
-	if !hasRoot && !hasUsr {
+	has := func(d Designator) bool { _, ok := chosen[d]; return ok }
+	// Verity partitions need theirs, checked (as systemd does) before a
+	// generic partition can stand in for the root.
+	for _, d := range []Designator{"root", "usr"} {
+		switch {
+		case (has(d+"-verity") || has(d+"-verity-sig")) && !has(d):
+			return nil, fmt.Errorf("%s verity partition without a %s partition", d, d)
+		case has(d+"-verity-sig") && !has(d+"-verity"):
+			return nil, fmt.Errorf("%s-verity-sig partition without a %s-verity partition", d, d)
+		}
+	}
+	if !has("root") && !has("usr") {
 		switch len(generic) {
 		case 0:
 			return nil, fmt.Errorf("no suitable root or usr partition found")
@@ -147,11 +156,14 @@ func selectDPS(parts []gptPartition, native string) ([]Partition, error) {
 			return nil, fmt.Errorf("root (%s) and usr (%s) partitions are for different architectures", r.Architecture, u.Architecture)
 		}
 	}
-	for _, d := range []Designator{"root", "usr"} {
-		if _, ok := chosen[d+"-verity"]; ok {
-			if _, data := chosen[d]; !data {
-				return nil, fmt.Errorf("%s-verity partition without a %s partition", d, d)
-			}
+	if has("root-verity") {
+		// One verity partition per image, and none for a root that has
+		// its /usr apart.
+		switch {
+		case has("usr-verity"):
+			return nil, fmt.Errorf("both root and usr have verity partitions: only one may")
+		case has("usr"):
+			return nil, fmt.Errorf("a verity-protected root partition with a separate usr partition")
 		}
 	}
 	var out []Partition
