@@ -49,3 +49,22 @@ func TestVerityPartitionCombinations(t *testing.T) {
 		}
 	}
 }
+
+// A root hash names its data partition by its first 16 bytes and its
+// verity partition by its last 16, whatever its length: for a 20-byte
+// SHA-1 hash the two overlap.
+func TestRootHashHalves(t *testing.T) {
+	hash := "00112233445566778899aabbccddeeff01234567" // 20 bytes
+	data, verity := hashHalves(hash)
+	if data != "00112233-4455-6677-8899-aabbccddeeff" || verity != "44556677-8899-aabb-ccdd-eeff01234567" {
+		t.Errorf("halves of a 20-byte hash: %s, %s", data, verity)
+	}
+	parts := []gptPartition{
+		{number: 1, typeGUID: "4f68bce3-e8cd-4db1-96e7-fbcaf984b709", uuid: data},
+		{number: 2, typeGUID: "2c7357ed-ebd2-46d9-aec1-23d437ec2bf5", uuid: "99999999-8899-aabb-ccdd-eeff01234567"},
+	}
+	got, err := matchRootHash(parts, &Verity{Designator: "root", RootHash: hash})
+	if err != nil || len(got) != 1 || got[0].number != 1 {
+		t.Errorf("a verity partition the hash does not name was kept: %+v, %v", got, err)
+	}
+}

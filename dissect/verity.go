@@ -150,16 +150,14 @@ func readSmallFile(p string, limit int64) ([]byte, error) {
 
 // hashHalves are the partition UUIDs a root hash names: systemd-repart
 // makes the data partition's UUID the hash's first 16 bytes and the verity
-// partition's its last 16.
+// partition's its last 16. systemd matches both for a hash of any length
+// (at least 16 bytes: parseRootHash), so for a hash shorter than 32 bytes
+// the two overlap.
 func hashHalves(hash string) (data, verity string) {
 	uuid := func(h string) string {
 		return h[0:8] + "-" + h[8:12] + "-" + h[12:16] + "-" + h[16:20] + "-" + h[20:32]
 	}
-	data = uuid(hash[:32])
-	if len(hash) >= 64 {
-		verity = uuid(hash[len(hash)-32:])
-	}
-	return data, verity
+	return uuid(hash[:32]), uuid(hash[len(hash)-32:])
 }
 
 // matchRootHash drops the partitions of v's designator whose UUIDs a
@@ -177,7 +175,7 @@ func matchRootHash(parts []gptPartition, v *Verity) ([]gptPartition, error) {
 			}
 			found = true
 		case v.Designator + "-verity":
-			if verity != "" && g.uuid != verity {
+			if g.uuid != verity {
 				continue
 			}
 		}
