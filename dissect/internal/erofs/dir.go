@@ -222,6 +222,9 @@ func (d *dirReader) list() ([]vfs.DirEntry, error) {
 				return nil, err
 			}
 			out = append(out, vfs.DirEntry{Name: string(name), Type: typ})
+			if err := d.f.budget.Listing(len(out)); err != nil {
+				return nil, err
+			}
 		}
 	}
 	return out, nil

@@ -206,7 +206,8 @@ func (f *FS) ReadDir(dir vfs.Node) ([]vfs.DirEntry, error) {
 			typ = ino.mode.Type()
 		}
 		out = append(out, vfs.DirEntry{Name: e.name, Type: typ})
-		return true
+		inner = f.budget.Listing(len(out))
+		return inner == nil
 	})
 	if err == nil {
 		err = inner

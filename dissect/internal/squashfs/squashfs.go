@@ -153,10 +153,15 @@ func (f *FS) ReadDir(dir vfs.Node) ([]vfs.DirEntry, error) {
 		return nil, err
 	}
 	var out []vfs.DirEntry
+	var inner error
 	err = f.walkDir(d, func(e dirent) bool {
 		out = append(out, vfs.DirEntry{Name: e.name, Type: modeOf(e.typ, 0).Type()})
-		return true
+		inner = f.budget.Listing(len(out))
+		return inner == nil
 	})
+	if err == nil {
+		err = inner
+	}
 	return out, err
 }
 

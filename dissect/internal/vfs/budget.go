@@ -12,6 +12,7 @@ type Limits struct {
 	Decompressed int64 // bytes produced by decompressors
 	Entries      int64 // directory entries and extents visited
 	Hops         int64 // symlinks followed during one path resolution
+	Listing      int64 // names one directory listing may hold (see Budget.Listing)
 }
 
 // DefaultLimits are generous for any honest portable image, and small enough
@@ -21,6 +22,7 @@ var DefaultLimits = Limits{
 	Decompressed: 512 << 20,
 	Entries:      4 << 20,
 	Hops:         40,
+	Listing:      1 << 17,
 }
 
 // Stats is what one image has cost so far.
@@ -94,6 +96,20 @@ func (b *Budget) Entries(n int) error {
 		return nil
 	}
 	return charge(&b.entries, int64(n), b.limits.Entries, "directory entries visited")
+}
+
+// Listing refuses a directory listing that has grown to n names, more than
+// the Listing limit. The names are allocated whether or not the image paid
+// for them in bytes read (a hostile ext4 lists one cached block a million
+// times, a squashfs listing of one name repeated decompresses a
+// thousandfold), so their number is bounded on its own: the entries budget
+// alone would let one listing take a gigabyte. Unit directories hold
+// hundreds of names.
+func (b *Budget) Listing(n int) error {
+	if b == nil || b.limits.Listing <= 0 || int64(n) <= b.limits.Listing {
+		return nil
+	}
+	return fmt.Errorf("%w: a directory of more than %d names", ErrBudget, b.limits.Listing)
 }
 
 // hop counts one symlink followed; hopsThisWalk is the count within the
