@@ -44,11 +44,7 @@ func Open(r io.ReaderAt, size int64, b *vfs.Budget) (*FS, error) {
 	if err != nil {
 		return nil, err
 	}
-	var ro [4]byte
-	if _, err := r.ReadAt(ro[:], superblockOffset+0x64); err != nil {
-		return nil, corrupt(superblockOffset+0x64, "superblock: %v", err)
-	}
-	return &FS{r: r, sb: sb, budget: b, sparseSuper: ro[0]&1 != 0,
+	return &FS{r: r, sb: sb, budget: b, sparseSuper: sb.FeatureROCompat&roCompatSparseSuper != 0,
 		inodeTables: map[uint64]uint64{}, names: map[uint32]map[string]uint32{}, blocks: map[uint64][]byte{}}, nil
 }
 

@@ -100,17 +100,23 @@ func (f *FS) groupInodeTable(group uint64) (uint64, error) {
 // descOffset is where a group's descriptor is stored. Without meta_bg the
 // descriptors follow the superblock's block; with it, each meta group of
 // descriptors-per-block groups keeps its own block in its first group.
+// The superblock is in block 1 with 1 KiB blocks, even where the first
+// data block is 0 (bigalloc), and in block 0 otherwise.
 func (f *FS) descOffset(group uint64) int64 {
 	bs := uint64(f.sb.BlockSize)
+	sbBlock := superblockOffset / bs
 	perBlock := bs / uint64(f.sb.DescSize)
 	metaGroup := group / perBlock
 	if f.sb.FeatureIncompat&incompatMetaBG == 0 || metaGroup < uint64(f.sb.FirstMetaBG) {
-		return int64((uint64(f.sb.FirstDataBlock)+1)*bs + group*uint64(f.sb.DescSize))
+		return int64((sbBlock+1)*bs + group*uint64(f.sb.DescSize))
 	}
 	first := metaGroup * perBlock
 	block := uint64(f.sb.FirstDataBlock) + first*uint64(f.sb.BlocksPerGroup)
 	if f.hasSuper(first) {
 		block++
+	}
+	if first == 0 && sbBlock > uint64(f.sb.FirstDataBlock) {
+		block++ // past the superblock in block 1, not block 0
 	}
 	return int64(block*bs + (group%perBlock)*uint64(f.sb.DescSize))
 }
@@ -170,8 +176,8 @@ func (f *FS) inode(num uint32) (*Inode, error) {
 	copy(ino.blocks[:], raw[0x28:0x28+60])
 	if mode&fs.ModeSymlink != 0 && ino.flags&flagInlineData == 0 {
 		sectors := le32(0x1C)
-		if le32(0x68) != 0 || le16(0x76) != 0 { // an extended attribute block
-			sectors -= f.sb.BlockSize / 512
+		if le32(0x68) != 0 || le16(0x76) != 0 { // an extended attribute block (a cluster)
+			sectors -= f.sb.ClusterSize / 512
 		}
 		ino.fast = sectors == 0
 	}

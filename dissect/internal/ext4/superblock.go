@@ -58,13 +58,25 @@ type Superblock struct {
 	DescSize        uint16
 	FeatureCompat   uint32
 	FeatureIncompat uint32
-	FirstMetaBG     uint32
+	FeatureROCompat uint32
+	// ClusterSize is the allocation unit: the block size, or with
+	// bigalloc a power-of-two multiple of it.
+	ClusterSize uint32
+	FirstMetaBG uint32
 	// HashSeed, DefHashVersion and Flags decide htree directory hashes.
 	HashSeed       [4]uint32
 	DefHashVersion uint8
 	Flags          uint32
 	groups         uint64
 }
+
+// Read-only compatible features this reader must know of: sparse_super
+// decides which groups hold superblock copies, bigalloc allocates in
+// clusters of blocks.
+const (
+	roCompatSparseSuper = 0x1
+	roCompatBigalloc    = 0x200
+)
 
 // compatDirIndex says htree indexes are maintained; without it the kernel
 // ignores a directory's index flag, and so do we.
@@ -98,6 +110,7 @@ func readSuperblock(r io.ReaderAt, size int64) (Superblock, error) {
 		DescSize:        32,
 		FeatureCompat:   le32(0x5C),
 		FeatureIncompat: le32(0x60),
+		FeatureROCompat: le32(0x64),
 		FirstMetaBG:     le32(0x104),
 		HashSeed:        [4]uint32{le32(0xEC), le32(0xF0), le32(0xF4), le32(0xF8)},
 		DefHashVersion:  b[0xFC],
@@ -108,6 +121,21 @@ func readSuperblock(r io.ReaderAt, size int64) (Superblock, error) {
 		return Superblock{}, corrupt(superblockOffset+0x18, "block size 1024<<%d", logBS)
 	}
 	sb.BlockSize = 1024 << logBS
+	sb.ClusterSize = sb.BlockSize
+	// Groups are counted in clusters: with bigalloc, clustersPerGroup is
+	// what a group's bitmap block bounds, and blocks per group follow.
+	clustersPerGroup := sb.BlocksPerGroup
+	if sb.FeatureROCompat&roCompatBigalloc != 0 {
+		logCS := le32(0x1C)
+		if logCS < logBS || logCS > 20 {
+			return Superblock{}, corrupt(superblockOffset+0x1C, "clusters of 1024<<%d bytes with blocks of 1024<<%d", logCS, logBS)
+		}
+		sb.ClusterSize = 1024 << logCS
+		clustersPerGroup = le32(0x24)
+		if uint64(clustersPerGroup)*uint64(sb.ClusterSize/sb.BlockSize) != uint64(sb.BlocksPerGroup) {
+			return Superblock{}, corrupt(superblockOffset+0x24, "%d clusters of %d bytes per group, but %d blocks", clustersPerGroup, sb.ClusterSize, sb.BlocksPerGroup)
+		}
+	}
 	if le32(0x4C) >= 1 { // dynamic revision: variable inode size, features
 		sb.InodeSize = le16(0x58)
 	}
@@ -130,7 +158,7 @@ func readSuperblock(r io.ReaderAt, size int64) (Superblock, error) {
 	switch {
 	case sb.InodeSize < 128 || uint32(sb.InodeSize) > sb.BlockSize || sb.InodeSize&(sb.InodeSize-1) != 0:
 		return Superblock{}, corrupt(superblockOffset+0x58, "inode size %d", sb.InodeSize)
-	case sb.BlocksPerGroup == 0 || sb.BlocksPerGroup > 8*sb.BlockSize:
+	case sb.BlocksPerGroup == 0 || clustersPerGroup > 8*sb.BlockSize:
 		return Superblock{}, corrupt(superblockOffset+0x20, "%d blocks per group", sb.BlocksPerGroup)
 	case sb.InodesPerGroup == 0 || sb.InodesPerGroup > 8*sb.BlockSize:
 		return Superblock{}, corrupt(superblockOffset+0x28, "%d inodes per group", sb.InodesPerGroup)
