@@ -42,7 +42,7 @@ func (f *FS) mapExtent(ino *Inode, lblk uint64) (run, error) {
 		return run{hole: true, count: end}, nil
 	}
 	node := ino.blocks[:]
-	where := int64(0)
+	where := ino.pos + iBlock
 	wantDepth := -1
 	for level := 0; ; level++ {
 		if len(node) < 12 || binary.LittleEndian.Uint16(node) != extentMagic {
@@ -77,6 +77,9 @@ func (f *FS) mapExtent(ino *Inode, lblk uint64) (run, error) {
 		}
 		e := entry(i)
 		child := uint64(binary.LittleEndian.Uint32(e[4:])) | uint64(binary.LittleEndian.Uint16(e[8:]))<<32
+		if child >= f.sb.BlocksCount {
+			return run{}, corrupt(where+int64(12+12*i), "inode %d: extent node at block %d of %d", ino.num, child, f.sb.BlocksCount)
+		}
 		buf, err := f.block(child, fmt.Sprintf("inode %d: extent node", ino.num))
 		if err != nil {
 			return run{}, err
@@ -127,51 +130,56 @@ func (f *FS) leafRun(ino *Inode, leaf []byte, i int, lblk, end uint64, where int
 // mapIndirect follows ext2/ext3 block maps: twelve direct pointers, then
 // single, double and triple indirect blocks. A zero pointer is a hole.
 func (f *FS) mapIndirect(ino *Inode, lblk uint64) (run, error) {
-	ptr := func(i int) uint32 { return binary.LittleEndian.Uint32(ino.blocks[4*i:]) }
+	// at is where the pointer being followed is stored, for errors.
+	ptr := func(i int) (uint64, int64) {
+		return uint64(binary.LittleEndian.Uint32(ino.blocks[4*i:])), ino.pos + iBlock + int64(4*i)
+	}
 	per := uint64(f.sb.BlockSize / 4)
-	var root uint32
+	var root int
 	var path []uint64 // index within each indirect level
 	switch {
 	case lblk < 12:
-		return f.physRun(ino, uint64(ptr(int(lblk))))
+		block, at := ptr(int(lblk))
+		return f.physRun(ino, block, at)
 	case lblk-12 < per:
-		root, path = ptr(12), []uint64{lblk - 12}
+		root, path = 12, []uint64{lblk - 12}
 	case lblk-12-per < per*per:
 		l := lblk - 12 - per
-		root, path = ptr(13), []uint64{l / per, l % per}
+		root, path = 13, []uint64{l / per, l % per}
 	case lblk-12-per-per*per < per*per*per:
 		l := lblk - 12 - per - per*per
-		root, path = ptr(14), []uint64{l / (per * per), (l / per) % per, l % per}
+		root, path = 14, []uint64{l / (per * per), (l / per) % per, l % per}
 	default:
 		return run{hole: true, count: 1}, nil
 	}
-	block := uint64(root)
+	block, at := ptr(root)
 	for _, idx := range path {
 		if block == 0 {
 			return run{hole: true, count: 1}, nil
 		}
 		if block >= f.sb.BlocksCount {
-			return run{}, corrupt(0, "inode %d: indirect block %d of %d", ino.num, block, f.sb.BlocksCount)
+			return run{}, corrupt(at, "inode %d: indirect block %d of %d", ino.num, block, f.sb.BlocksCount)
 		}
 		if err := f.budget.Entries(1); err != nil {
 			return run{}, err
 		}
-		off := int64(block*uint64(f.sb.BlockSize) + 4*idx)
+		at = int64(block*uint64(f.sb.BlockSize) + 4*idx)
 		var b [4]byte
-		if _, err := f.r.ReadAt(b[:], off); err != nil {
-			return run{}, corrupt(off, "inode %d: indirect block: %v", ino.num, err)
+		if _, err := f.r.ReadAt(b[:], at); err != nil {
+			return run{}, corrupt(at, "inode %d: indirect block: %v", ino.num, err)
 		}
 		block = uint64(binary.LittleEndian.Uint32(b[:]))
 	}
-	return f.physRun(ino, block)
+	return f.physRun(ino, block, at)
 }
 
-func (f *FS) physRun(ino *Inode, block uint64) (run, error) {
+// physRun is the one block a block-map pointer, stored at byte at, names.
+func (f *FS) physRun(ino *Inode, block uint64, at int64) (run, error) {
 	if block == 0 {
 		return run{hole: true, count: 1}, nil
 	}
 	if block >= f.sb.BlocksCount {
-		return run{}, corrupt(0, "inode %d: data block %d of %d", ino.num, block, f.sb.BlocksCount)
+		return run{}, corrupt(at, "inode %d: data block %d of %d", ino.num, block, f.sb.BlocksCount)
 	}
 	return run{phys: block, count: 1}, nil
 }

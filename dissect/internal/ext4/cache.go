@@ -11,7 +11,9 @@ const metaCacheBytes = 1 << 20
 // must not be modified.
 func (f *FS) block(n uint64, what string) ([]byte, error) {
 	if n >= f.sb.BlocksCount {
-		return nil, corrupt(0, "%s at block %d of %d", what, n, f.sb.BlocksCount)
+		// Callers check the pointers they follow; where this one was
+		// stored is not known here.
+		return nil, corrupt(-1, "%s at block %d of %d", what, n, f.sb.BlocksCount)
 	}
 	f.mu.Lock()
 	b, ok := f.blocks[n]

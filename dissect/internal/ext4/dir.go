@@ -30,11 +30,11 @@ func (f *FS) walkDir(d *Inode, fn func(dirent) bool) error {
 	if d.flags&flagInlineData != 0 {
 		// Inline directories start with the parent's inode number,
 		// then entries in the rest of i_block and in system.data.
-		more, err := f.parseEntries(d, d.blocks[4:], fn)
+		more, err := f.parseEntries(d, d.blocks[4:], d.pos+iBlock+4, fn)
 		if err != nil || !more || len(d.inline) == 0 {
 			return err
 		}
-		_, err = f.parseEntries(d, d.inline, fn)
+		_, err = f.parseEntries(d, d.inline, d.inlinePos, fn)
 		return err
 	}
 	bs := uint64(f.sb.BlockSize)
@@ -58,7 +58,7 @@ func (f *FS) walkDir(d *Inode, fn func(dirent) bool) error {
 			if err != nil {
 				return err
 			}
-			more, err := f.parseEntries(d, buf, fn)
+			more, err := f.parseEntries(d, buf, int64(rn.phys+i)*int64(bs), fn)
 			if err != nil || !more {
 				return err
 			}
@@ -68,22 +68,31 @@ func (f *FS) walkDir(d *Inode, fn func(dirent) bool) error {
 }
 
 // readDirBlock returns logical block lblk of directory d (shared: not to
-// be modified); nil when the block is a hole or beyond the directory.
-func (f *FS) readDirBlock(d *Inode, lblk uint64) ([]byte, error) {
+// be modified) and its byte offset in the image; nil when the block is a
+// hole or beyond the directory.
+func (f *FS) readDirBlock(d *Inode, lblk uint64) ([]byte, int64, error) {
 	bs := uint64(f.sb.BlockSize)
 	if lblk >= (d.size+bs-1)/bs {
-		return nil, nil
+		return nil, -1, nil
 	}
 	rn, err := f.mapBlock(d, lblk)
 	if err != nil || rn.hole {
-		return nil, err
+		return nil, -1, err
 	}
-	return f.block(rn.phys, "directory block")
+	b, err := f.block(rn.phys, "directory block")
+	return b, int64(rn.phys * bs), err
 }
 
 // parseEntries reads the linked entries of one directory block (or inline
-// area); it reports whether fn wants more.
-func (f *FS) parseEntries(d *Inode, b []byte, fn func(dirent) bool) (bool, error) {
+// area), found at byte at of the image (-1 if unknown); it reports whether
+// fn wants more.
+func (f *FS) parseEntries(d *Inode, b []byte, at int64, fn func(dirent) bool) (bool, error) {
+	where := func(p int) int64 {
+		if at < 0 {
+			return -1
+		}
+		return at + int64(p)
+	}
 	for p := 0; p+8 <= len(b); {
 		inode := binary.LittleEndian.Uint32(b[p:])
 		recLen := int(binary.LittleEndian.Uint16(b[p+4:]))
@@ -93,7 +102,7 @@ func (f *FS) parseEntries(d *Inode, b []byte, fn func(dirent) bool) (bool, error
 			recLen = 65536 // how 64 KiB blocks store a block-long entry
 		}
 		if recLen < 8 || recLen%4 != 0 || p+recLen > len(b) || 8+nameLen > recLen {
-			return false, corrupt(0, "directory inode %d: entry at %d with record length %d and name length %d", d.num, p, recLen, nameLen)
+			return false, corrupt(where(p), "directory inode %d: entry with record length %d and name length %d", d.num, recLen, nameLen)
 		}
 		if err := f.budget.Entries(1); err != nil {
 			return false, err
@@ -102,7 +111,7 @@ func (f *FS) parseEntries(d *Inode, b []byte, fn func(dirent) bool) (bool, error
 			name := string(b[p+8 : p+8+nameLen])
 			if name != "." && name != ".." {
 				if strings.ContainsAny(name, "/\x00") {
-					return false, corrupt(0, "directory inode %d: invalid entry name %q", d.num, name)
+					return false, corrupt(where(p), "directory inode %d: invalid entry name %q", d.num, name)
 				}
 				if f.sb.FeatureIncompat&incompatFiletype == 0 {
 					fileType = 0

@@ -222,11 +222,11 @@ func (f *FS) Readlink(link vfs.Node) (string, error) {
 		return "", fmt.Errorf("not a symlink: %w", fs.ErrInvalid)
 	}
 	if ino.size == 0 || ino.size > maxSymlink {
-		return "", corrupt(0, "symlink inode %d with a %d-byte target", ino.num, ino.size)
+		return "", corrupt(ino.pos, "symlink inode %d with a %d-byte target", ino.num, ino.size)
 	}
 	if ino.fast {
 		if ino.size >= uint64(len(ino.blocks)) {
-			return "", corrupt(0, "symlink inode %d: a %d-byte target cannot be stored in the inode", ino.num, ino.size)
+			return "", corrupt(ino.pos, "symlink inode %d: a %d-byte target cannot be stored in the inode", ino.num, ino.size)
 		}
 		return string(ino.blocks[:ino.size]), nil
 	}

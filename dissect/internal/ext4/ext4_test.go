@@ -211,7 +211,7 @@ func TestHtreeLookup(t *testing.T) {
 			if d.flags&flagIndex == 0 {
 				t.Fatal("e2fsck left usr/share/many without an index")
 			}
-			root, err := fsys.readDirBlock(d, 0)
+			root, _, err := fsys.readDirBlock(d, 0)
 			if err != nil || root == nil {
 				t.Fatalf("index root: %v", err)
 			}

@@ -44,7 +44,7 @@ func (f *FS) lookupIndexed(d *Inode, name string) (num uint32, indexed bool, err
 	}
 	bs := int(f.sb.BlockSize)
 	nblocks := (d.size + uint64(bs) - 1) / uint64(bs)
-	root, err := f.readDirBlock(d, 0)
+	root, _, err := f.readDirBlock(d, 0)
 	if root == nil || err != nil {
 		return 0, false, err
 	}
@@ -96,7 +96,7 @@ func (f *FS) lookupIndexed(d *Inode, name string) (num uint32, indexed bool, err
 			return 0, true, err
 		}
 		top := &frames[len(frames)-1]
-		node, err := f.readDirBlock(d, top.block(top.at))
+		node, _, err := f.readDirBlock(d, top.block(top.at))
 		if node == nil || err != nil {
 			return 0, false, err
 		}
@@ -112,12 +112,12 @@ func (f *FS) lookupIndexed(d *Inode, name string) (num uint32, indexed bool, err
 	}
 	for {
 		bottom := &frames[len(frames)-1]
-		leaf, err := f.readDirBlock(d, bottom.block(bottom.at))
+		leaf, at, err := f.readDirBlock(d, bottom.block(bottom.at))
 		if leaf == nil || err != nil {
 			return 0, false, err
 		}
 		var found uint32
-		if _, err := f.parseEntries(d, leaf, func(e dirent) bool {
+		if _, err := f.parseEntries(d, leaf, at, func(e dirent) bool {
 			if e.name == name {
 				found = e.inode
 				return false

@@ -20,16 +20,21 @@ const rootInode = 2
 // vfs.Node.
 type Inode struct {
 	num   uint32
+	pos   int64 // byte offset of the on-disk inode, for errors
 	mode  fs.FileMode
 	size  uint64
 	mtime uint32
 	flags uint32
 	// fast is set for a symlink whose target is stored in i_block: one
 	// that owns no blocks besides an extended attribute block.
-	fast   bool
-	blocks [60]byte // i_block: extent root, block map, or inline bytes
-	inline []byte   // the system.data extended attribute of inline data
+	fast      bool
+	blocks    [60]byte // i_block: extent root, block map, or inline bytes
+	inline    []byte   // the system.data extended attribute of inline data
+	inlinePos int64    // where inline starts in the image
 }
+
+// iBlock is where i_block starts in an on-disk inode.
+const iBlock = 0x28
 
 func (i *Inode) Mode() fs.FileMode  { return i.mode }
 func (i *Inode) Size() int64        { return int64(i.size) }
@@ -168,12 +173,13 @@ func (f *FS) inode(num uint32) (*Inode, error) {
 	}
 	ino := &Inode{
 		num:   num,
+		pos:   off,
 		mode:  mode,
 		size:  uint64(le32(0x4)) | uint64(le32(0x6C))<<32,
 		mtime: le32(0x10),
 		flags: le32(0x20),
 	}
-	copy(ino.blocks[:], raw[0x28:0x28+60])
+	copy(ino.blocks[:], raw[iBlock:iBlock+60])
 	if mode&fs.ModeSymlink != 0 && ino.flags&flagInlineData == 0 {
 		sectors := le32(0x1C)
 		if le32(0x68) != 0 || le16(0x76) != 0 { // an extended attribute block (a cluster)
@@ -185,7 +191,7 @@ func (f *FS) inode(num uint32) (*Inode, error) {
 		return nil, unsupportedf("inode %d is encrypted (fscrypt)", num)
 	}
 	if ino.flags&flagInlineData != 0 {
-		ino.inline, err = inlineData(raw, off)
+		ino.inline, ino.inlinePos, err = inlineData(raw, off)
 		if err != nil {
 			return nil, err
 		}
@@ -197,18 +203,19 @@ func (f *FS) inode(num uint32) (*Inode, error) {
 }
 
 // inlineData finds the system.data extended attribute in the inode's
-// in-inode attribute area: the part of inline data beyond i_block.
-func inlineData(raw []byte, off int64) ([]byte, error) {
+// in-inode attribute area (the part of inline data beyond i_block) and
+// where it is in the image.
+func inlineData(raw []byte, off int64) ([]byte, int64, error) {
 	if len(raw) <= 128 {
-		return nil, nil
+		return nil, -1, nil
 	}
 	extra := int(binary.LittleEndian.Uint16(raw[0x80:]))
 	start := 128 + extra
 	if extra < 4 || start+4 > len(raw) {
-		return nil, nil
+		return nil, -1, nil
 	}
 	if binary.LittleEndian.Uint32(raw[start:]) != 0xEA020000 {
-		return nil, nil
+		return nil, -1, nil
 	}
 	area := raw[start+4:]
 	for p := 0; p+16 <= len(area); {
@@ -221,16 +228,16 @@ func inlineData(raw []byte, off int64) ([]byte, error) {
 			break
 		}
 		if p+16+nameLen > len(area) {
-			return nil, corrupt(off, "in-inode extended attribute name beyond the inode")
+			return nil, -1, corrupt(off, "in-inode extended attribute name beyond the inode")
 		}
 		name := string(area[p+16 : p+16+nameLen])
 		if index == 7 && name == "data" {
 			if valueInum != 0 || valueOff+valueSize > len(area) || valueSize < 0 {
-				return nil, corrupt(off, "inline data attribute of %d bytes at %d", valueSize, valueOff)
+				return nil, -1, corrupt(off, "inline data attribute of %d bytes at %d", valueSize, valueOff)
 			}
-			return area[valueOff : valueOff+valueSize], nil
+			return area[valueOff : valueOff+valueSize], off + int64(start+4+valueOff), nil
 		}
 		p += (16 + nameLen + 3) &^ 3
 	}
-	return nil, nil
+	return nil, -1, nil
 }
