@@ -377,6 +377,7 @@ func (b *bench) portablectlPass(n int, imgs []benchImage, cold bool) (attach, de
 			us = append(us, u)
 		}
 		s := toolStatsOf(sum(us), len(us))
+		s.NsenterMS = ms(b.nsenterBaseline())
 		if cpu1, pid1 := b.portabledCPU(); pid1 == pid0 && cpu0 >= 0 {
 			s.ServiceCPUMS = ms(cpu1 - cpu0)
 		} else {
