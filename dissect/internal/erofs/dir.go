@@ -18,17 +18,6 @@ const (
 	maxNameLen = 255
 )
 
-// fileTypes maps a dirent's file type to fs.FileMode type bits.
-var fileTypes = [...]fs.FileMode{
-	1: 0,
-	2: fs.ModeDir,
-	3: fs.ModeDevice | fs.ModeCharDevice,
-	4: fs.ModeDevice,
-	5: fs.ModeNamedPipe,
-	6: fs.ModeSocket,
-	7: fs.ModeSymlink,
-}
-
 // dirBlock is one parsed directory block.
 type dirBlock struct {
 	b     []byte
@@ -77,10 +66,11 @@ func (d dirBlock) entryNid(i int) uint64 { return binary.LittleEndian.Uint64(d.b
 
 func (d dirBlock) entryType(i int, name []byte) (fs.FileMode, error) {
 	t := d.b[i*direntSize+10]
-	if t == 0 || int(t) >= len(fileTypes) {
+	typ, ok := vfs.DirentType(t)
+	if !ok {
 		return 0, corrupt(d.pos, "directory inode %d: %q of file type %d", d.nid, name, t)
 	}
-	return fileTypes[t], nil
+	return typ, nil
 }
 
 // dirReader reads the blocks of one directory.

@@ -2,7 +2,6 @@ package erofs
 
 import (
 	"encoding/binary"
-	"fmt"
 	"io/fs"
 	"math"
 	"time"
@@ -121,9 +120,9 @@ func (f *FS) inode(nid uint64) (*Inode, error) {
 	}
 	ino.dataPos = pos + uint64(isize) + xattrs
 	raw := le32(16) // start block, compressed block count, device or chunk format
-	ino.mode, err = modeOf(imode)
-	if err != nil {
-		return nil, corrupt(int64(pos), "inode %d: %v", nid, err)
+	var ok bool
+	if ino.mode, ok = vfs.PosixMode(imode); !ok {
+		return nil, corrupt(int64(pos), "inode %d: file type of mode %#o unknown", nid, imode)
 	}
 	switch ino.mode.Type() {
 	case 0, fs.ModeDir, fs.ModeSymlink:
@@ -172,36 +171,4 @@ func (f *FS) checkLayout(ino *Inode, raw uint32) error {
 		}
 	}
 	return nil
-}
-
-// modeOf turns a POSIX st_mode into an fs.FileMode.
-func modeOf(m uint16) (fs.FileMode, error) {
-	mode := fs.FileMode(m & 0o777)
-	if m&0o4000 != 0 {
-		mode |= fs.ModeSetuid
-	}
-	if m&0o2000 != 0 {
-		mode |= fs.ModeSetgid
-	}
-	if m&0o1000 != 0 {
-		mode |= fs.ModeSticky
-	}
-	switch m & 0o170000 {
-	case 0o100000:
-	case 0o040000:
-		mode |= fs.ModeDir
-	case 0o120000:
-		mode |= fs.ModeSymlink
-	case 0o020000:
-		mode |= fs.ModeDevice | fs.ModeCharDevice
-	case 0o060000:
-		mode |= fs.ModeDevice
-	case 0o010000:
-		mode |= fs.ModeNamedPipe
-	case 0o140000:
-		mode |= fs.ModeSocket
-	default:
-		return 0, fmt.Errorf("file type of mode %#o unknown", m)
-	}
-	return mode, nil
 }

@@ -2,7 +2,6 @@ package ext4
 
 import (
 	"encoding/binary"
-	"io/fs"
 	"strings"
 )
 
@@ -11,17 +10,6 @@ type dirent struct {
 	inode    uint32
 	fileType uint8
 	name     string
-}
-
-// fileTypes maps a directory entry's file type to fs.FileMode type bits.
-var fileTypes = map[uint8]fs.FileMode{
-	1: 0,
-	2: fs.ModeDir,
-	3: fs.ModeDevice | fs.ModeCharDevice,
-	4: fs.ModeDevice,
-	5: fs.ModeNamedPipe,
-	6: fs.ModeSocket,
-	7: fs.ModeSymlink,
 }
 
 // walkDir calls fn for each entry of d except "." and "..", until fn

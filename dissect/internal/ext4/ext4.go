@@ -190,7 +190,7 @@ func (f *FS) ReadDir(dir vfs.Node) ([]vfs.DirEntry, error) {
 	var out []vfs.DirEntry
 	var inner error
 	err = f.walkDir(d, func(e dirent) bool {
-		typ, ok := fileTypes[e.fileType]
+		typ, ok := vfs.DirentType(e.fileType)
 		if !ok {
 			// No file type in the entry (ext2 without filetype):
 			// the inode says.

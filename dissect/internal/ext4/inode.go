@@ -4,6 +4,8 @@ import (
 	"encoding/binary"
 	"io/fs"
 	"time"
+
+	"github.com/portable-generator/portable-generator/dissect/internal/vfs"
 )
 
 // Inode flags this reader acts on.
@@ -39,38 +41,6 @@ const iBlock = 0x28
 func (i *Inode) Mode() fs.FileMode  { return i.mode }
 func (i *Inode) Size() int64        { return int64(i.size) }
 func (i *Inode) ModTime() time.Time { return time.Unix(int64(i.mtime), 0) }
-
-// modeOf turns i_mode into an fs.FileMode.
-func modeOf(m uint16) (fs.FileMode, bool) {
-	mode := fs.FileMode(m & 0o777)
-	if m&0o4000 != 0 {
-		mode |= fs.ModeSetuid
-	}
-	if m&0o2000 != 0 {
-		mode |= fs.ModeSetgid
-	}
-	if m&0o1000 != 0 {
-		mode |= fs.ModeSticky
-	}
-	switch m & 0xF000 {
-	case 0x8000:
-	case 0x4000:
-		mode |= fs.ModeDir
-	case 0xA000:
-		mode |= fs.ModeSymlink
-	case 0x2000:
-		mode |= fs.ModeDevice | fs.ModeCharDevice
-	case 0x6000:
-		mode |= fs.ModeDevice
-	case 0x1000:
-		mode |= fs.ModeNamedPipe
-	case 0xC000:
-		mode |= fs.ModeSocket
-	default:
-		return 0, false
-	}
-	return mode, true
-}
 
 // groupInodeTable returns the first block of a group's inode table.
 func (f *FS) groupInodeTable(group uint64) (uint64, error) {
@@ -167,7 +137,7 @@ func (f *FS) inode(num uint32) (*Inode, error) {
 	off := int64(tbl*uint64(f.sb.BlockSize) + byteInTable)
 	le16 := func(o int) uint16 { return binary.LittleEndian.Uint16(raw[o:]) }
 	le32 := func(o int) uint32 { return binary.LittleEndian.Uint32(raw[o:]) }
-	mode, ok := modeOf(le16(0x0))
+	mode, ok := vfs.PosixMode(le16(0x0))
 	if !ok {
 		return nil, corrupt(off, "inode %d: file type %#o", num, le16(0)&0xF000)
 	}

@@ -3,6 +3,8 @@ package squashfs
 import (
 	"io/fs"
 	"time"
+
+	"github.com/portable-generator/portable-generator/dissect/internal/vfs"
 )
 
 // Inode types of SquashFS 4.0; the extended forms add fields.
@@ -65,16 +67,7 @@ func (i *Inode) ModTime() time.Time { return time.Unix(int64(i.mtime), 0) }
 
 // modeOf turns the inode type and permission bits into an fs.FileMode.
 func modeOf(typ, perm uint16) fs.FileMode {
-	m := fs.FileMode(perm & 0o777)
-	if perm&0o4000 != 0 {
-		m |= fs.ModeSetuid
-	}
-	if perm&0o2000 != 0 {
-		m |= fs.ModeSetgid
-	}
-	if perm&0o1000 != 0 {
-		m |= fs.ModeSticky
-	}
+	m := vfs.Perm(perm)
 	switch typ {
 	case typeDir, typeExtDir:
 		m |= fs.ModeDir
