@@ -220,10 +220,13 @@ func (r *benchResult) print(w io.Writer) {
 				s += "-\t"
 			}
 		}
-		if slopeFormat != "" {
-			s += fmt.Sprintf(slopeFormat+"\t", slope)
-		} else {
+		switch {
+		case slopeFormat == "":
 			s += "\t"
+		case slope == 0: // not measured
+			s += "-\t"
+		default:
+			s += fmt.Sprintf(slopeFormat+"\t", slope)
 		}
 		fmt.Fprintln(tw, s)
 	}
