@@ -23,16 +23,19 @@ type FS struct {
 	// looked up last (mke2fs -d writes no htree indexes): the generator
 	// looks up several names in one unit directory, and a listing read
 	// once costs its entries once.
-	names map[uint32]map[string]uint32
+	names       map[uint32]map[string]uint32
+	cachedNames int // names held in all of names
+	maxNames    int // cachedDirNames, lowered by tests
 	// blocks caches metadata blocks by number (see block).
 	blocks map[uint64][]byte
 }
 
-// Bounds of the listing cache: a handful of directories, each at most
-// this many names, so an image cannot make the cache large.
+// Bounds of the listing cache: a handful of directories holding at most
+// this many names together (a few MiB even with 255-byte names), so an
+// image cannot make the cache large; a directory with more is scanned.
 const (
 	cachedDirs     = 8
-	cachedDirNames = 1 << 17
+	cachedDirNames = 1 << 15
 )
 
 // Open reads the superblock of the file system in r, size bytes long.
@@ -45,7 +48,7 @@ func Open(r io.ReaderAt, size int64, b *vfs.Budget) (*FS, error) {
 		return nil, err
 	}
 	return &FS{r: r, sb: sb, budget: b, sparseSuper: sb.FeatureROCompat&roCompatSparseSuper != 0,
-		inodeTables: map[uint64]uint64{}, names: map[uint32]map[string]uint32{}, blocks: map[uint64][]byte{}}, nil
+		inodeTables: map[uint64]uint64{}, names: map[uint32]map[string]uint32{}, maxNames: cachedDirNames, blocks: map[uint64][]byte{}}, nil
 }
 
 // Superblock returns the file system's superblock.
@@ -164,19 +167,21 @@ func (f *FS) listing(d *Inode) (map[string]uint32, error) {
 	names = map[string]uint32{}
 	err := f.walkDir(d, func(e dirent) bool {
 		names[e.name] = e.inode
-		return len(names) <= cachedDirNames
+		return len(names) <= f.maxNames
 	})
 	if err != nil {
 		return nil, err
 	}
-	if len(names) > cachedDirNames {
+	if len(names) > f.maxNames {
 		names = nil
 	}
 	f.mu.Lock()
-	if len(f.names) >= cachedDirs {
+	if len(f.names) >= cachedDirs || f.cachedNames+len(names) > f.maxNames {
 		clear(f.names)
+		f.cachedNames = 0
 	}
 	f.names[d.num] = names
+	f.cachedNames += len(names)
 	f.mu.Unlock()
 	return names, nil
 }

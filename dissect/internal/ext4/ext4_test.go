@@ -254,3 +254,29 @@ func lookupPath(f *FS, names ...string) (*Inode, error) {
 	}
 	return n.(*Inode), nil
 }
+
+// The listing cache holds at most its bound of names over all directories:
+// looking up names in several large unindexed directories evicts, and a
+// directory larger than the bound is scanned, never cached.
+func TestListingCacheIsBounded(t *testing.T) {
+	src := fstest.Source(t, 0)
+	for d, n := range map[string]int{"a": 300, "b": 300, "c": 300, "huge": 700} {
+		os.MkdirAll(filepath.Join(src, d), 0o755)
+		for i := 0; i < n; i++ {
+			os.WriteFile(filepath.Join(src, d, fmt.Sprintf("name-%04d", i)), nil, 0o644)
+		}
+	}
+	tree, fsys, _ := openFS(t, build(t, src, "16M", "-t", "ext4"))
+	fsys.maxNames = 650
+	for _, p := range []string{"a/name-0001", "b/name-0002", "a/name-0003", "c/name-0004", "huge/name-0699", "b/name-0299"} {
+		if _, err := fs.Stat(tree, p); err != nil {
+			t.Fatal(err)
+		}
+		if fsys.cachedNames > fsys.maxNames {
+			t.Fatalf("after %s the cache holds %d names, bound %d", p, fsys.cachedNames, fsys.maxNames)
+		}
+	}
+	if _, err := fs.Stat(tree, "huge/name-0700"); !errors.Is(err, fs.ErrNotExist) {
+		t.Errorf("huge/name-0700: %v", err)
+	}
+}
