@@ -18,7 +18,7 @@ import (
 // naked file system, and builds the image. side is the verity data found
 // beside the image file, nil if none.
 func newRaw(r io.ReaderAt, size int64, path string, side *Verity, o Options, b *vfs.Budget) (*Image, error) {
-	cr := vfs.CountingReaderAt{R: r, B: b}
+	cr := newHeadReaderAt(vfs.CountingReaderAt{R: r, B: b}, size)
 	img := &Image{Path: path, Kind: KindRaw, Size: size, budget: b}
 	if sector := findGPT(cr); sector != 0 {
 		if side != nil && side.HashTree != "" {

@@ -4,7 +4,6 @@ import (
 	"bytes"
 	"encoding/binary"
 	"io/fs"
-	"strings"
 
 	"github.com/portable-generator/portable-generator/dissect/internal/vfs"
 )
@@ -145,17 +144,19 @@ func (d *dirReader) lookup(name string) (nid uint64, found bool, err error) {
 		if err != nil {
 			return 0, false, err
 		}
-		if c := strings.Compare(name, string(first)); c < 0 {
+		// Comparisons with string(b) do not allocate; strings.Compare's
+		// argument would.
+		if name < string(first) {
 			hi = mid
 			continue
-		} else if c == 0 {
+		} else if name == string(first) {
 			return blk.entryNid(0), true, d.f.budget.Entries(1)
 		}
 		last, err := blk.name(blk.count - 1)
 		if err != nil {
 			return 0, false, err
 		}
-		if strings.Compare(name, string(last)) > 0 {
+		if name > string(last) {
 			lo = mid + 1
 			continue
 		}
@@ -176,10 +177,10 @@ func (d dirBlock) search(name string, b *vfs.Budget) (uint64, bool, error) {
 		if err != nil {
 			return 0, false, err
 		}
-		switch c := strings.Compare(name, string(n)); {
-		case c == 0:
+		switch {
+		case name == string(n):
 			return d.entryNid(mid), true, nil
-		case c < 0:
+		case name < string(n):
 			hi = mid
 		default:
 			lo = mid + 1

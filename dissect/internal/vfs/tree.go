@@ -93,7 +93,8 @@ func (t *Tree) resolve(name string, followLast bool) ([]loc, error) {
 	if err != nil {
 		return nil, err
 	}
-	stack := []loc{r}
+	stack := make([]loc, 1, 8) // deep enough for the paths the generator walks
+	stack[0] = r
 	hops := 0
 	// pending holds the components still to walk, in order.
 	pending := splitPath(name)
@@ -142,9 +143,17 @@ func (t *Tree) resolve(name string, followLast bool) ([]loc, error) {
 	return stack, nil
 }
 
+// splitPath returns p's non-empty components, in one allocation: every
+// path the generator reads goes through it.
 func splitPath(p string) []string {
-	var out []string
-	for _, c := range strings.Split(p, "/") {
+	out := make([]string, 0, strings.Count(p, "/")+1)
+	for p != "" {
+		c := p
+		if i := strings.IndexByte(p, '/'); i >= 0 {
+			c, p = p[:i], p[i+1:]
+		} else {
+			p = ""
+		}
 		if c != "" {
 			out = append(out, c)
 		}
