@@ -66,6 +66,44 @@ func (c Compressor) decompress(dst, src []byte) (int, error) {
 	return 0, fmt.Errorf("%v not supported", c)
 }
 
+// decompressPrefix inflates the first len(dst) bytes of src, and no more,
+// for the compressors that stream (gzip, xz, lzma): a fragment block packs
+// many small files, and a lookup needs only those before the one it reads.
+// ok is false for the others, whose blocks decode only whole; n is short
+// when the block holds fewer bytes. The stream's own checks at its end are
+// not reached, as with the zlib trailer.
+func (c Compressor) decompressPrefix(dst, src []byte) (n int, ok bool, err error) {
+	var r io.Reader
+	switch c {
+	case Gzip:
+		zr, err := zlibReader(src)
+		if err != nil {
+			return 0, true, err
+		}
+		defer zlibReaders.Put(zr)
+		r = zr
+	case LZMA:
+		lr, err := lzma.ReaderConfig{DictCap: maxDict}.NewReader(bytes.NewReader(src))
+		if err != nil {
+			return 0, true, err
+		}
+		r = lr
+	case XZ:
+		xr, err := xzBlockReader(src)
+		if err != nil {
+			return 0, true, err
+		}
+		r = xr
+	default:
+		return 0, false, nil
+	}
+	n, err = io.ReadFull(r, dst)
+	if err == io.EOF || err == io.ErrUnexpectedEOF {
+		err = nil
+	}
+	return n, true, err
+}
+
 // decodeError says why the block at pos did not decode: a stream feature we
 // do not read stays unsupported, anything else is corruption.
 func decodeError(pos uint64, what string, c Compressor, err error) error {

@@ -152,12 +152,12 @@ func (f *FS) readBlock(pos uint64, entry uint32, want int) ([]byte, error) {
 
 // tail returns the end of the file kept in a fragment block.
 func (r *file) tail() ([]byte, error) {
-	frag, err := r.f.fragment(r.ino.fragment)
+	start := uint64(r.ino.fragOffset)
+	end := start + r.ino.size%uint64(r.f.sb.BlockSize)
+	frag, err := r.f.fragment(r.ino.fragment, end)
 	if err != nil {
 		return nil, err
 	}
-	start := uint64(r.ino.fragOffset)
-	end := start + r.ino.size%uint64(r.f.sb.BlockSize)
 	if end > uint64(len(frag)) {
 		return nil, corrupt(int64(r.ino.blocksStart), "inode %d: tail %d..%d beyond its %d-byte fragment", r.ino.number, start, end, len(frag))
 	}
@@ -165,21 +165,33 @@ func (r *file) tail() ([]byte, error) {
 }
 
 // fragmentCache keeps the last few fragment blocks: small files (os-release,
-// unit files) are packed together into the same fragments.
+// unit files) are packed together into the same fragments. A block is
+// kept as far as it was inflated (see fragment).
 type fragmentCache struct {
 	mu     sync.Mutex
-	blocks map[uint32][]byte
+	blocks map[uint32]fragmentData
+}
+
+type fragmentData struct {
+	data     []byte
+	complete bool // data is the whole block, not a prefix
 }
 
 const fragmentCacheEntries = 4
 
-// fragment returns fragment block idx, decompressed.
-func (f *FS) fragment(idx uint32) ([]byte, error) {
+// fragmentStep rounds up how much of a fragment is inflated, so that the
+// files packed after one just read come with it.
+const fragmentStep = 16 << 10
+
+// fragment returns fragment block idx, decompressed at least to byte need
+// (or whole, if it holds less): inflating a 128 KiB block to reach a unit
+// file near its start would cost most of an image's time for nothing.
+func (f *FS) fragment(idx uint32, need uint64) ([]byte, error) {
 	f.frags.mu.Lock()
-	data, ok := f.frags.blocks[idx]
+	cached, ok := f.frags.blocks[idx]
 	f.frags.mu.Unlock()
-	if ok {
-		return data, nil
+	if ok && (cached.complete || uint64(len(cached.data)) >= need) {
+		return cached.data, nil
 	}
 	if idx >= f.sb.Fragments {
 		return nil, corrupt(int64(f.sb.FragmentTableStart), "fragment %d of %d", idx, f.sb.Fragments)
@@ -204,15 +216,44 @@ func (f *FS) fragment(idx uint32) ([]byte, error) {
 	if e.err != nil {
 		return nil, e.err
 	}
-	data, err = f.readBlock(start, entry, int(f.sb.BlockSize))
+	upTo := min(uint64(f.sb.BlockSize), (need+fragmentStep-1)/fragmentStep*fragmentStep)
+	frag, err := f.readBlockPrefix(start, entry, int(f.sb.BlockSize), int(upTo))
 	if err != nil {
 		return nil, err
 	}
 	f.frags.mu.Lock()
 	if f.frags.blocks == nil || len(f.frags.blocks) >= fragmentCacheEntries {
-		f.frags.blocks = make(map[uint32][]byte, fragmentCacheEntries)
+		f.frags.blocks = make(map[uint32]fragmentData, fragmentCacheEntries)
 	}
-	f.frags.blocks[idx] = data
+	f.frags.blocks[idx] = frag
 	f.frags.mu.Unlock()
-	return data, nil
+	return frag.data, nil
+}
+
+// readBlockPrefix reads a block as readBlock does, but inflates only its
+// first upTo bytes when the compressor can stop early.
+func (f *FS) readBlockPrefix(pos uint64, entry uint32, want, upTo int) (fragmentData, error) {
+	if upTo < want && entry&blockUncompressed == 0 {
+		stored := uint64(entry & blockLengthMask)
+		if stored > uint64(f.sb.BlockSize) || pos+stored > f.sb.BytesUsed || pos+stored < pos {
+			return fragmentData{}, corrupt(int64(pos), "data block of %d bytes at %d beyond the image or the block size", stored, pos)
+		}
+		raw := make([]byte, stored)
+		if _, err := f.r.ReadAt(raw, int64(pos)); err != nil {
+			return fragmentData{}, corrupt(int64(pos), "data block: %v", err)
+		}
+		if err := f.budget.Decompress(upTo); err != nil {
+			return fragmentData{}, err
+		}
+		dst := make([]byte, upTo)
+		n, streams, err := f.sb.Compressor.decompressPrefix(dst, raw)
+		if err != nil {
+			return fragmentData{}, decodeError(pos, "fragment block", f.sb.Compressor, err)
+		}
+		if streams {
+			return fragmentData{data: dst[:n], complete: n < upTo}, nil
+		}
+	}
+	data, err := f.readBlock(pos, entry, want)
+	return fragmentData{data: data, complete: true}, err
 }

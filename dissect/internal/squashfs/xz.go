@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"hash/crc32"
+	"io"
 
 	"github.com/ulikunitz/xz/lzma"
 
@@ -24,54 +25,89 @@ const maxDict = 1 << 20
 // The container is read here rather than by the xz package, so that the
 // block header's dictionary is checked before an LZMA2 decoder exists.
 func decodeXZ(dst, src []byte) (int, error) {
-	const streamHeader = 12
-	if len(src) < streamHeader || !bytes.Equal(src[:6], []byte("\xfd7zXZ\x00")) {
-		return 0, errors.New("xz: no stream header")
-	}
-	flags := src[6:8]
-	if flags[0] != 0 || flags[1] > 0x0f || crc32.ChecksumIEEE(flags) != binary.LittleEndian.Uint32(src[8:]) {
-		return 0, errors.New("xz: bad stream flags")
-	}
-	block := src[streamHeader:]
-	if len(block) == 0 || block[0] == 0 {
-		return 0, errors.New("xz: stream without a block")
-	}
-	hdrLen := (int(block[0]) + 1) * 4
-	if hdrLen > len(block) {
-		return 0, errors.New("xz: block header beyond the stream")
-	}
-	hdr := block[:hdrLen]
-	if crc32.ChecksumIEEE(hdr[:hdrLen-4]) != binary.LittleEndian.Uint32(hdr[hdrLen-4:]) {
-		return 0, errors.New("xz: block header checksum mismatch")
-	}
-	dict, err := lzma2Dict(hdr[1 : hdrLen-4])
+	flags, block, hdr, err := xzBlock(src)
 	if err != nil {
 		return 0, err
 	}
+	hdrLen := len(hdr)
 	r := bytes.NewReader(block[hdrLen:])
-	lr, err := lzma.Reader2Config{DictCap: max(int(dict), lzma.MinDictCap)}.NewReader2(r)
+	lr, err := lzma2Reader(hdr, r)
 	if err != nil {
-		return 0, fmt.Errorf("xz: %w", err)
+		return 0, err
 	}
 	n, err := readAllInto(lr, dst)
 	if err != nil {
 		return n, fmt.Errorf("xz: %w", err)
 	}
-	// The LZMA2 data is followed by padding to four bytes, the check of
-	// the decoded data, and the index, which starts with a zero byte
-	// where another block would start with its header size.
+	return n, xzTrailer(flags, block, r, dst[:n])
+}
+
+// xzBlockReader returns the decoder of the stream's one block, for a
+// caller that wants only a prefix of it.
+func xzBlockReader(src []byte) (io.Reader, error) {
+	_, block, hdr, err := xzBlock(src)
+	if err != nil {
+		return nil, err
+	}
+	return lzma2Reader(hdr, bytes.NewReader(block[len(hdr):]))
+}
+
+// lzma2Reader decodes the LZMA2 data after a checked block header.
+func lzma2Reader(hdr []byte, r io.Reader) (io.Reader, error) {
+	dict, err := lzma2Dict(hdr[1 : len(hdr)-4])
+	if err != nil {
+		return nil, err
+	}
+	lr, err := lzma.Reader2Config{DictCap: max(int(dict), lzma.MinDictCap)}.NewReader2(r)
+	if err != nil {
+		return nil, fmt.Errorf("xz: %w", err)
+	}
+	return lr, nil
+}
+
+// xzBlock checks the stream header and the block header and returns the
+// stream flags, the block onwards, and the block header.
+func xzBlock(src []byte) (flags, block, hdr []byte, err error) {
+	const streamHeader = 12
+	if len(src) < streamHeader || !bytes.Equal(src[:6], []byte("\xfd7zXZ\x00")) {
+		return nil, nil, nil, errors.New("xz: no stream header")
+	}
+	flags = src[6:8]
+	if flags[0] != 0 || flags[1] > 0x0f || crc32.ChecksumIEEE(flags) != binary.LittleEndian.Uint32(src[8:]) {
+		return nil, nil, nil, errors.New("xz: bad stream flags")
+	}
+	block = src[streamHeader:]
+	if len(block) == 0 || block[0] == 0 {
+		return nil, nil, nil, errors.New("xz: stream without a block")
+	}
+	hdrLen := (int(block[0]) + 1) * 4
+	if hdrLen > len(block) {
+		return nil, nil, nil, errors.New("xz: block header beyond the stream")
+	}
+	hdr = block[:hdrLen]
+	if crc32.ChecksumIEEE(hdr[:hdrLen-4]) != binary.LittleEndian.Uint32(hdr[hdrLen-4:]) {
+		return nil, nil, nil, errors.New("xz: block header checksum mismatch")
+	}
+	return flags, block, hdr, nil
+}
+
+// xzTrailer checks what follows a block's LZMA2 data (r is what the decoder
+// left unread): padding to four bytes, the check of the decoded data, and
+// the index, which starts with a zero byte where another block would start
+// with its header size.
+func xzTrailer(flags, block []byte, r *bytes.Reader, decoded []byte) error {
 	end := (len(block) - r.Len() + 3) &^ 3
 	checkLen := xzCheckLen(flags[1])
 	if end+checkLen >= len(block) {
-		return n, errors.New("xz: stream ends after its block")
+		return errors.New("xz: stream ends after its block")
 	}
 	if block[end+checkLen] != 0 {
-		return n, vfs.Unsupportedf("squashfs xz stream of more than one block")
+		return vfs.Unsupportedf("squashfs xz stream of more than one block")
 	}
-	if flags[1] == 1 && crc32.ChecksumIEEE(dst[:n]) != binary.LittleEndian.Uint32(block[end:]) {
-		return n, errors.New("xz: CRC32 of the decoded block mismatch")
+	if flags[1] == 1 && crc32.ChecksumIEEE(decoded) != binary.LittleEndian.Uint32(block[end:]) {
+		return errors.New("xz: CRC32 of the decoded block mismatch")
 	}
-	return n, nil
+	return nil
 }
 
 // lzma2Dict reads the block flags and filter flags of an xz block header
