@@ -53,7 +53,19 @@ fuzz fuzztime="15s":
             echo "== $pkg $f ({{fuzztime}})"
             # Image inputs are large: go's default minutes of minimizing each new
             # input would leave almost no time for fuzzing.
-            go test -run '^$' -fuzz "^$f\$" -fuzztime {{fuzztime}} -fuzzminimizetime 10x "$pkg"
+            log=$(mktemp)
+            if ! go test -run '^$' -fuzz "^$f\$" -fuzztime {{fuzztime}} -fuzzminimizetime 10x "$pkg" 2>&1 | tee "$log"; then
+                # Go 1.26's coordinator can fail a target with a bare "context deadline
+                # exceeded" as -fuzztime ends (go.dev/issue/75804, fixed in 1.27): no input
+                # failed. A real finding always writes its input; anything else still fails.
+                if grep -q 'context deadline exceeded' "$log" && ! grep -q -e 'Failing input written' -e 'panic:' "$log"; then
+                    echo "== $f: the fuzzing engine's end-of-time race (go.dev/issue/75804), no failing input: not a finding"
+                else
+                    rm -f "$log"
+                    exit 1
+                fi
+            fi
+            rm -f "$log"
         done
     done
 
