@@ -70,18 +70,10 @@ func (f *FS) Root() (vfs.Node, error) {
 	return ino, nil
 }
 
-func asDir(n vfs.Node) (*Inode, error) {
-	ino, ok := n.(*Inode)
-	if !ok || !ino.mode.IsDir() {
-		return nil, fmt.Errorf("not a directory: %w", fs.ErrInvalid)
-	}
-	return ino, nil
-}
-
 // Lookup finds name in dir through its htree index, or by scanning it when
 // it has none.
 func (f *FS) Lookup(dir vfs.Node, name string) (vfs.Node, error) {
-	d, err := asDir(dir)
+	d, err := vfs.AsDir[*Inode](dir)
 	if err != nil {
 		return nil, err
 	}
@@ -188,7 +180,7 @@ func (f *FS) listing(d *Inode) (map[string]uint32, error) {
 
 // ReadDir lists dir.
 func (f *FS) ReadDir(dir vfs.Node) ([]vfs.DirEntry, error) {
-	d, err := asDir(dir)
+	d, err := vfs.AsDir[*Inode](dir)
 	if err != nil {
 		return nil, err
 	}

@@ -75,17 +75,9 @@ func (f *FS) Root() (vfs.Node, error) {
 	return f.root, nil
 }
 
-func asDir(n vfs.Node) (*Inode, error) {
-	ino, ok := n.(*Inode)
-	if !ok || !ino.mode.IsDir() {
-		return nil, fmt.Errorf("not a directory: %w", fs.ErrInvalid)
-	}
-	return ino, nil
-}
-
 // Lookup finds name in dir and reads its inode.
 func (f *FS) Lookup(dir vfs.Node, name string) (vfs.Node, error) {
-	d, err := asDir(dir)
+	d, err := vfs.AsDir[*Inode](dir)
 	if err != nil {
 		return nil, err
 	}
@@ -148,7 +140,7 @@ func (f *FS) remember(key lookupKey, ino *Inode) {
 
 // ReadDir lists dir.
 func (f *FS) ReadDir(dir vfs.Node) ([]vfs.DirEntry, error) {
-	d, err := asDir(dir)
+	d, err := vfs.AsDir[*Inode](dir)
 	if err != nil {
 		return nil, err
 	}

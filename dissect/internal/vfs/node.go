@@ -1,6 +1,7 @@
 package vfs
 
 import (
+	"fmt"
 	"io"
 	"io/fs"
 	"time"
@@ -42,4 +43,16 @@ type FS interface {
 	// Open returns the content of a regular file, Size() bytes long. If the
 	// result is also an io.Closer, the tree closes it when done.
 	Open(file Node) (io.ReaderAt, error)
+}
+
+// AsDir returns n as the reader's own node type T when it is a directory,
+// the check every Lookup and ReadDir starts with. Anything else (a node of
+// another reader, a file) is an error wrapping fs.ErrInvalid.
+func AsDir[T Node](n Node) (T, error) {
+	d, ok := n.(T)
+	if !ok || !d.Mode().IsDir() {
+		var none T
+		return none, fmt.Errorf("not a directory: %w", fs.ErrInvalid)
+	}
+	return d, nil
 }

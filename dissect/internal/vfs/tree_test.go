@@ -256,3 +256,16 @@ func TestDirectoryCycleRunsOutOfBudget(t *testing.T) {
 	}
 	t.Logf("walked %d names before the budget ran out: %+v", names, b.Stats())
 }
+
+func TestAsDir(t *testing.T) {
+	m := newMemFS(map[string]string{"d/": "", "f": "x"})
+	if d, err := AsDir[*memNode](m["d"]); err != nil || d != m["d"] {
+		t.Errorf("a directory: %v, %v", d, err)
+	}
+	if _, err := AsDir[*memNode](m["f"]); !errors.Is(err, fs.ErrInvalid) {
+		t.Errorf("a file: %v, want fs.ErrInvalid", err)
+	}
+	if _, err := AsDir[*memNode](hugeNode{m["d"]}); !errors.Is(err, fs.ErrInvalid) {
+		t.Errorf("another reader's node: %v, want fs.ErrInvalid", err)
+	}
+}
