@@ -72,18 +72,7 @@ func (tb *trixieBuilder) build(t testing.TB, name string, args ...string) string
 // open opens an image file as a tree, counting its work.
 func open(t testing.TB, img string, l vfs.Limits) (*vfs.Tree, *FS, *vfs.Budget) {
 	t.Helper()
-	f, err := os.Open(img)
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { f.Close() })
-	fi, _ := f.Stat()
-	b := vfs.NewBudget(l)
-	e, err := Open(vfs.CountingReaderAt{R: f, B: b}, fi.Size(), b)
-	if err != nil {
-		t.Fatal(err)
-	}
-	return vfs.NewTree(e, nil, b), e, b
+	return fstest.OpenImage(t, img, l, Open)
 }
 
 // source is fstest.Source plus xattrs, inline and (repeated on many files,

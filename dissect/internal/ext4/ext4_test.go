@@ -31,18 +31,7 @@ func open(t testing.TB, img string) (*vfs.Tree, *vfs.Budget) {
 
 func openFS(t testing.TB, img string) (*vfs.Tree, *FS, *vfs.Budget) {
 	t.Helper()
-	f, err := os.Open(img)
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { f.Close() })
-	fi, _ := f.Stat()
-	b := vfs.NewBudget(vfs.DefaultLimits)
-	e, err := Open(vfs.CountingReaderAt{R: f, B: b}, fi.Size(), b)
-	if err != nil {
-		t.Fatal(err)
-	}
-	return vfs.NewTree(e, nil, b), e, b
+	return fstest.OpenImage(t, img, vfs.DefaultLimits, Open)
 }
 
 func TestLayouts(t *testing.T) {

@@ -11,6 +11,7 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/portable-generator/portable-generator/dissect/internal/fstest"
 	"github.com/portable-generator/portable-generator/dissect/internal/vfs"
 )
 
@@ -68,19 +69,9 @@ func TestListingOfOneBlockRepeated(t *testing.T) {
 		t.Fatal(err)
 	}
 
-	f, err := os.Open(img)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer f.Close()
 	limits := vfs.DefaultLimits
 	limits.Entries = 1 << 19
-	b := vfs.NewBudget(limits)
-	e, err := Open(vfs.CountingReaderAt{R: f, B: b}, int64(len(raw)), b)
-	if err != nil {
-		t.Fatal(err)
-	}
-	tree := vfs.NewTree(e, nil, b)
+	tree, _, b := fstest.OpenImage(t, img, limits, Open)
 	var ents []fs.DirEntry
 	var before, after runtime.MemStats
 	runtime.ReadMemStats(&before)

@@ -5,6 +5,7 @@ package fstest
 import (
 	"bytes"
 	"fmt"
+	"io"
 	"io/fs"
 	"math/rand/v2"
 	"os"
@@ -13,6 +14,8 @@ import (
 	"slices"
 	"strings"
 	"testing"
+
+	"github.com/portable-generator/portable-generator/dissect/internal/vfs"
 )
 
 // Need skips the test when a tool is not installed.
@@ -152,4 +155,26 @@ func Compare(t testing.TB, src string, fsys fs.FS, extraInRoot ...string) {
 	if seen < 10 {
 		t.Fatalf("walked only %d names", seen)
 	}
+}
+
+// OpenImage opens the image file img with a reader's Open, counting its
+// work against limits, and returns the reader's tree, the reader, and the
+// budget. The file closes when the test ends.
+func OpenImage[T vfs.FS](t testing.TB, img string, limits vfs.Limits, open func(io.ReaderAt, int64, *vfs.Budget) (T, error)) (*vfs.Tree, T, *vfs.Budget) {
+	t.Helper()
+	f, err := os.Open(img)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { f.Close() })
+	fi, err := f.Stat()
+	if err != nil {
+		t.Fatal(err)
+	}
+	b := vfs.NewBudget(limits)
+	r, err := open(vfs.CountingReaderAt{R: f, B: b}, fi.Size(), b)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return vfs.NewTree(r, nil, b), r, b
 }

@@ -8,6 +8,7 @@ import (
 	"path/filepath"
 	"testing"
 
+	"github.com/portable-generator/portable-generator/dissect/internal/fstest"
 	"github.com/portable-generator/portable-generator/dissect/internal/vfs"
 )
 
@@ -23,20 +24,10 @@ func TestListingLimit(t *testing.T) {
 		limit int64
 		err   error
 	}{{50, nil}, {49, vfs.ErrBudget}} {
-		f, err := os.Open(img)
-		if err != nil {
-			t.Fatal(err)
-		}
-		defer f.Close()
-		fi, _ := f.Stat()
 		l := vfs.DefaultLimits
 		l.Listing = c.limit
-		b := vfs.NewBudget(l)
-		sq, err := Open(f, fi.Size(), b)
-		if err != nil {
-			t.Fatal(err)
-		}
-		ents, err := fs.ReadDir(vfs.NewTree(sq, nil, b), ".")
+		tree, _, _ := fstest.OpenImage(t, img, l, Open)
+		ents, err := fs.ReadDir(tree, ".")
 		if !errors.Is(err, c.err) || (c.err == nil && len(ents) != 50) {
 			t.Errorf("limit %d: %d names, %v; want %v", c.limit, len(ents), err, c.err)
 		}

@@ -23,18 +23,7 @@ func build(t testing.TB, src string, args ...string) string {
 // open opens an image file as a tree, counting its work.
 func open(t testing.TB, img string) (*vfs.Tree, *FS, *vfs.Budget) {
 	t.Helper()
-	f, err := os.Open(img)
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { f.Close() })
-	fi, _ := f.Stat()
-	b := vfs.NewBudget(vfs.DefaultLimits)
-	sq, err := Open(vfs.CountingReaderAt{R: f, B: b}, fi.Size(), b)
-	if err != nil {
-		t.Fatal(err)
-	}
-	return vfs.NewTree(sq, nil, b), sq, b
+	return fstest.OpenImage(t, img, vfs.DefaultLimits, Open)
 }
 
 func TestEveryCompressor(t *testing.T) {
