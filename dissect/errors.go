@@ -8,7 +8,15 @@ var (
 	ErrUnsupported = vfs.ErrUnsupported
 	ErrBudget      = vfs.ErrBudget
 	ErrLoop        = vfs.ErrLoop
+	// ErrFileTooLarge marks a file larger than an image's Limits.FileSize
+	// (MaxFileSize by default): an os-release or unit file no honest
+	// image ships, refused before it is read. It is also an ErrBudget.
+	ErrFileTooLarge = vfs.ErrFileTooLarge
 )
+
+// MaxFileSize is the default Limits.FileSize, systemd's longest unit
+// file line (see vfs.MaxFileSize).
+const MaxFileSize = vfs.MaxFileSize
 
 // FormatError reports corrupt input with the byte offset of the bad
 // structure. errors.Is(err, ErrCorrupt) is true for it.

@@ -168,7 +168,7 @@ func TestHostMkfs(t *testing.T) {
 				t.Skip("-short")
 			}
 			t.Parallel()
-			tree, e, _ := open(t, build(t, src, c.args...), vfs.DefaultLimits)
+			tree, e, _ := open(t, build(t, src, c.args...), fstest.WholeTree())
 			fstest.Compare(t, src, tree)
 			checkCensus(t, e, c.want)
 		})
@@ -216,7 +216,7 @@ func TestTrixieMkfs(t *testing.T) {
 				t.Skip("-short")
 			}
 			t.Parallel()
-			tree, e, _ := open(t, tb.build(t, c.name, c.args...), vfs.DefaultLimits)
+			tree, e, _ := open(t, tb.build(t, c.name, c.args...), fstest.WholeTree())
 			fstest.Compare(t, src, tree)
 			checkCensus(t, e, c.want)
 		})

@@ -31,7 +31,7 @@ func open(t testing.TB, img string) (*vfs.Tree, *vfs.Budget) {
 
 func openFS(t testing.TB, img string) (*vfs.Tree, *FS, *vfs.Budget) {
 	t.Helper()
-	return fstest.OpenImage(t, img, vfs.DefaultLimits, Open)
+	return fstest.OpenImage(t, img, fstest.WholeTree(), Open)
 }
 
 func TestLayouts(t *testing.T) {

@@ -157,6 +157,15 @@ func Compare(t testing.TB, src string, fsys fs.FS, extraInRoot ...string) {
 	}
 }
 
+// WholeTree returns the limits for a test that reads every file of a
+// source tree (Compare): the defaults, with files up to vfs.MaxReadFile
+// instead of the few the generator reads.
+func WholeTree() vfs.Limits {
+	l := vfs.DefaultLimits
+	l.FileSize = vfs.MaxReadFile
+	return l
+}
+
 // OpenImage opens the image file img with a reader's Open, counting its
 // work against limits, and returns the reader's tree, the reader, and the
 // budget. The file closes when the test ends.

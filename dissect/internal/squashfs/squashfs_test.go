@@ -23,7 +23,7 @@ func build(t testing.TB, src string, args ...string) string {
 // open opens an image file as a tree, counting its work.
 func open(t testing.TB, img string) (*vfs.Tree, *FS, *vfs.Budget) {
 	t.Helper()
-	return fstest.OpenImage(t, img, vfs.DefaultLimits, Open)
+	return fstest.OpenImage(t, img, fstest.WholeTree(), Open)
 }
 
 func TestEveryCompressor(t *testing.T) {

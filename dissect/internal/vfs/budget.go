@@ -13,7 +13,21 @@ type Limits struct {
 	Entries      int64 // directory entries and extents visited
 	Hops         int64 // symlinks followed during one path resolution
 	Listing      int64 // names one directory listing may hold (see Budget.Listing)
+	// FileSize is the largest file whose content is served (see
+	// Budget.CheckFileSize); zero means MaxReadFile.
+	FileSize int64
 }
+
+// MaxFileSize is the default FileSize: 1 MiB, systemd's LONG_LINE_MAX, the
+// longest line its configuration parser reads before it refuses a unit
+// file ("Line too long"), continuation lines included. It is the tightest
+// limit systemd itself puts on what it loads from a unit file: it reads
+// unit files line by line with no limit on their total length, and
+// os-release whole with read_full_file's general 64 MiB limit, but an
+// os-release or unit file a portable image ships is a few KiB. A file of
+// one 16 MiB line, the cheapest decompression bomb, is one systemd would
+// refuse too, and it is refused here before a byte of it is inflated.
+const MaxFileSize = 1 << 20
 
 // DefaultLimits are generous for any honest portable image, and small enough
 // that a hostile one cannot stall a boot.
@@ -23,6 +37,7 @@ var DefaultLimits = Limits{
 	Entries:      4 << 20,
 	Hops:         40,
 	Listing:      1 << 17,
+	FileSize:     MaxFileSize,
 }
 
 // Stats is what one image has cost so far.
@@ -110,6 +125,21 @@ func (b *Budget) Listing(n int) error {
 		return nil
 	}
 	return fmt.Errorf("%w: a directory of more than %d names", ErrBudget, b.limits.Listing)
+}
+
+// CheckFileSize refuses, with an error wrapping ErrFileTooLarge (and so
+// ErrBudget), a regular file of size bytes that is larger than the FileSize
+// limit, or than MaxReadFile without one. Callers check before they read or
+// allocate anything for the file: its size comes from the image.
+func (b *Budget) CheckFileSize(size int64) error {
+	limit := int64(MaxReadFile)
+	if b != nil && b.limits.FileSize > 0 {
+		limit = b.limits.FileSize
+	}
+	if size < 0 || size > limit {
+		return fmt.Errorf("%w: %d bytes, more than the %d a file may hold", ErrFileTooLarge, size, limit)
+	}
+	return nil
 }
 
 // hop counts one symlink followed; hopsThisWalk is the count within the

@@ -20,7 +20,16 @@ var (
 	ErrBudget = errors.New("work budget exceeded")
 	// ErrLoop is returned when symlinks chain beyond the hop limit.
 	ErrLoop = errors.New("too many levels of symbolic links")
+	// ErrFileTooLarge marks a file larger than the budget lets one read
+	// return (Limits.FileSize). errors.Is(err, ErrBudget) is true for it
+	// too: it is a budget refusal with a name of its own.
+	ErrFileTooLarge error = fileTooLarge{}
 )
+
+type fileTooLarge struct{}
+
+func (fileTooLarge) Error() string        { return "file too large" }
+func (fileTooLarge) Is(target error) bool { return target == ErrBudget }
 
 // FormatError reports corrupt input at a byte offset of the image (or of the
 // partition or file system being read, as Where says).

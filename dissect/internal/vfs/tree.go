@@ -11,9 +11,9 @@ import (
 	"time"
 )
 
-// MaxReadFile is the largest file Tree.ReadFile returns. Everything the
-// generator reads (os-release, unit files) is far smaller; a size field that
-// claims more is not allocated for.
+// MaxReadFile is the largest file a tree without a budget (or a FileSize
+// limit) serves: a size field that claims more is not allocated for. The
+// budget's FileSize, MaxFileSize by default, is lower.
 const MaxReadFile = 16 << 20
 
 // Tree is an io/fs.FS over an image's file systems with chroot semantics:
@@ -210,6 +210,9 @@ func (t *Tree) Open(name string) (fs.File, error) {
 	}
 	f := &file{info: info}
 	if info.Mode().IsRegular() {
+		if err := t.budget.CheckFileSize(l.node.Size()); err != nil {
+			return nil, pathErr("open", name, err)
+		}
 		r, err := l.fsys.Open(l.node)
 		if err != nil {
 			return nil, pathErr("open", name, err)
@@ -264,8 +267,9 @@ func (t *Tree) ReadLink(name string) (string, error) {
 	return target, nil
 }
 
-// ReadFile implements fs.ReadFileFS. It refuses files larger than
-// MaxReadFile, whatever their inode claims, without allocating for them.
+// ReadFile implements fs.ReadFileFS. It refuses files larger than the
+// budget's FileSize (as Open does), whatever their inode claims, before
+// reading or allocating anything for them.
 func (t *Tree) ReadFile(name string) ([]byte, error) {
 	if err := checkName("readfile", name); err != nil {
 		return nil, err
@@ -279,8 +283,8 @@ func (t *Tree) ReadFile(name string) ([]byte, error) {
 		return nil, &fs.PathError{Op: "readfile", Path: name, Err: fmt.Errorf("%w: not a regular file", fs.ErrInvalid)}
 	}
 	size := l.node.Size()
-	if size < 0 || size > MaxReadFile {
-		return nil, &fs.PathError{Op: "readfile", Path: name, Err: fmt.Errorf("%w: file of %d bytes is larger than %d", ErrBudget, size, MaxReadFile)}
+	if err := t.budget.CheckFileSize(size); err != nil {
+		return nil, pathErr("readfile", name, err)
 	}
 	r, err := l.fsys.Open(l.node)
 	if err != nil {

@@ -167,9 +167,51 @@ func TestTreeUsrOnly(t *testing.T) {
 // A size field claiming more than MaxReadFile is refused before allocating.
 func TestReadFileRefusesHugeSizes(t *testing.T) {
 	tree := NewTree(hugeFS{newMemFS(map[string]string{"big": "x"})}, nil, nil)
-	if _, err := fs.ReadFile(tree, "big"); !errors.Is(err, ErrBudget) {
-		t.Errorf("err = %v, want ErrBudget", err)
+	if _, err := fs.ReadFile(tree, "big"); !errors.Is(err, ErrFileTooLarge) || !errors.Is(err, ErrBudget) {
+		t.Errorf("err = %v, want ErrFileTooLarge and ErrBudget", err)
 	}
+}
+
+// The budget's FileSize caps what ReadFile and Open serve, before the
+// reader is asked for a byte; Stat still tells the size.
+func TestFileSizeLimit(t *testing.T) {
+	files := map[string]string{"at-the-cap": strings.Repeat("x", 64), "over-the-cap": strings.Repeat("x", 65)}
+	m := countingFS{memFS: newMemFS(files)}
+	tree := NewTree(&m, nil, NewBudget(Limits{FileSize: 64}))
+	if b, err := fs.ReadFile(tree, "at-the-cap"); err != nil || len(b) != 64 {
+		t.Errorf("at the cap: %d bytes, %v", len(b), err)
+	}
+	opened := m.opened
+	if _, err := fs.ReadFile(tree, "over-the-cap"); !errors.Is(err, ErrFileTooLarge) || !errors.Is(err, ErrBudget) {
+		t.Errorf("ReadFile over the cap: %v, want ErrFileTooLarge", err)
+	}
+	if _, err := tree.Open("over-the-cap"); !errors.Is(err, ErrFileTooLarge) {
+		t.Errorf("Open over the cap: %v, want ErrFileTooLarge", err)
+	}
+	if m.opened != opened {
+		t.Errorf("the reader opened a file over the cap")
+	}
+	if fi, err := fs.Stat(tree, "over-the-cap"); err != nil || fi.Size() != 65 {
+		t.Errorf("Stat over the cap: %v, %v", fi, err)
+	}
+	// Without a budget, MaxReadFile is the cap.
+	if err := (*Budget)(nil).CheckFileSize(MaxReadFile + 1); !errors.Is(err, ErrFileTooLarge) {
+		t.Errorf("no budget: %v", err)
+	}
+	if err := NewBudget(Limits{}).CheckFileSize(MaxReadFile); err != nil {
+		t.Errorf("no FileSize limit: %v", err)
+	}
+}
+
+// countingFS counts the files its reader was asked to open.
+type countingFS struct {
+	memFS
+	opened int
+}
+
+func (c *countingFS) Open(file Node) (io.ReaderAt, error) {
+	c.opened++
+	return c.memFS.Open(file)
 }
 
 type hugeFS struct{ memFS }
