@@ -8,6 +8,7 @@ import (
 	"strings"
 
 	"github.com/portable-generator/portable-generator/dissect/internal/vfs"
+	"github.com/portable-generator/portable-generator/internal/vercmp"
 )
 
 // partitionType is what a GPT type GUID means under the Discoverable
@@ -126,7 +127,7 @@ func selectDPS(parts []gptPartition, native string) ([]Partition, error) {
 			chosen[p.Designator] = p
 		case rank(p.Architecture) < rank(old.Architecture):
 			chosen[p.Designator] = p
-		case rank(p.Architecture) == rank(old.Architecture) && CompareVersions(p.Label, old.Label) > 0:
+		case rank(p.Architecture) == rank(old.Architecture) && vercmp.Compare(p.Label, old.Label) > 0:
 			chosen[p.Designator] = p
 		}
 	}

@@ -5,6 +5,7 @@ import (
 	"sort"
 
 	"github.com/portable-generator/portable-generator/dissect"
+	"github.com/portable-generator/portable-generator/internal/vercmp"
 )
 
 // Select applies shadowing, masks and version ordering (DESIGN.md) to the
@@ -96,7 +97,7 @@ func newer(a, b Entry) bool {
 	case a.Version != "" && b.Version == "":
 		return true
 	}
-	if c := dissect.CompareVersions(a.Version, b.Version); c != 0 {
+	if c := vercmp.Compare(a.Version, b.Version); c != 0 {
 		return c > 0
 	}
 	if (a.Kind == dissect.KindDirectory) != (b.Kind == dissect.KindDirectory) {

@@ -1,13 +1,16 @@
-package dissect
+// Package vercmp orders version strings as systemd does, the one rule
+// behind choosing among an image's versions (foo_1.2.raw, foo_1.10.raw)
+// and among A/B partitions by their labels.
+package vercmp
 
 import "strings"
 
-// CompareVersions orders version strings as systemd does (its
+// Compare orders version strings as systemd does (its
 // strverscmp_improved, the UAPI.10 version format): numeric segments
 // compare as numbers, '~' marks pre-releases (older), '-' separates the
 // release (older than a point release), '^' marks a patch (newer), and a
 // string with more segments is newer. It returns -1, 0 or +1.
-func CompareVersions(a, b string) int {
+func Compare(a, b string) int {
 	for {
 		a = strings.TrimLeftFunc(a, notVersionChar)
 		b = strings.TrimLeftFunc(b, notVersionChar)

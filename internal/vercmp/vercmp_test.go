@@ -1,10 +1,10 @@
-package dissect
+package vercmp
 
 import "testing"
 
 // Pairs in increasing order, from the UAPI.10 version format's examples and
 // systemd's own test of strverscmp_improved.
-func TestCompareVersions(t *testing.T) {
+func TestCompare(t *testing.T) {
 	ordered := [][2]string{
 		{"1", "2"},
 		{"1.2", "1.10"}, // numeric, not lexical
@@ -24,24 +24,24 @@ func TestCompareVersions(t *testing.T) {
 		{"", "0"},
 	}
 	for _, p := range ordered {
-		if got := CompareVersions(p[0], p[1]); got != -1 {
-			t.Errorf("CompareVersions(%q, %q) = %d, want -1", p[0], p[1], got)
+		if got := Compare(p[0], p[1]); got != -1 {
+			t.Errorf("Compare(%q, %q) = %d, want -1", p[0], p[1], got)
 		}
-		if got := CompareVersions(p[1], p[0]); got != 1 {
-			t.Errorf("CompareVersions(%q, %q) = %d, want 1", p[1], p[0], got)
+		if got := Compare(p[1], p[0]); got != 1 {
+			t.Errorf("Compare(%q, %q) = %d, want 1", p[1], p[0], got)
 		}
 	}
 	for _, p := range [][2]string{{"1.0", "1.0"}, {"01", "1"}, {"1_", "1"}} {
-		if got := CompareVersions(p[0], p[1]); got != 0 {
-			t.Errorf("CompareVersions(%q, %q) = %d, want 0", p[0], p[1], got)
+		if got := Compare(p[0], p[1]); got != 0 {
+			t.Errorf("Compare(%q, %q) = %d, want 0", p[0], p[1], got)
 		}
 	}
 }
 
-func FuzzCompareVersions(f *testing.F) {
+func FuzzCompare(f *testing.F) {
 	f.Add("1.2~rc1", "1.2-3")
 	f.Fuzz(func(t *testing.T, a, b string) {
-		if CompareVersions(a, b) != -CompareVersions(b, a) {
+		if Compare(a, b) != -Compare(b, a) {
 			t.Fatalf("not antisymmetric: %q %q", a, b)
 		}
 	})
