@@ -115,4 +115,8 @@ var rules = []rule{
 	dependencyRule,
 	socketRule,
 	triggerRule,
+	// Issue 11's lower items (ranking.go, journal.go, pathwatch.go).
+	rankingRule,
+	journalRule,
+	pathWatchRule,
 }

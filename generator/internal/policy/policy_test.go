@@ -129,7 +129,7 @@ func TestRefusals(t *testing.T) {
 		{"privileged port", "app.socket", "[Socket]\nListenStream=[::]:443", "ListenStream", []string{"default"}},
 		{"reuse port", "app.socket", "[Socket]\nListenStream=8080\nReusePort=yes", "ReusePort", []string{"default"}},
 		{"a newer Exec line on a socket", "app.socket", "[Socket]\nExecReloadPost=/bin/true", "ExecReloadPost", nil},
-		{"path makes directories", "app.path", "[Path]\nMakeDirectory=yes\nPathExists=/x", "MakeDirectory", nil},
+		{"path makes directories", "app.path", "[Path]\nMakeDirectory=yes\nPathExists=/run/app/x", "MakeDirectory", nil},
 		{"timer starts host unit", "app.timer", "[Timer]\nUnit=reboot.target", "Unit", nil},
 		{"timer wakes the host", "app.timer", "[Timer]\nOnCalendar=daily\nWakeSystem=yes", "WakeSystem", nil},
 		// What systemd reads as separate lines is checked as such.

@@ -1,0 +1,37 @@
+package policy
+
+import (
+	"strings"
+
+	"github.com/portable-generator/portable-generator/generator/internal/unitfile"
+)
+
+// PID 1 watches a .path unit's paths itself, on the host, outside the
+// sandbox that hides them from the service: PathChanged=/etc/shadow would
+// tell the image when the host's passwords change, and
+// PathExistsGlob=/home/*/.ssh/id_* which users have keys. The watches must
+// lie in the image's own /run directory, where its services leave their
+// triggers.
+var pathWatches = []string{"PathExists", "PathExistsGlob", "PathChanged", "PathModified", "DirectoryNotEmpty"}
+
+func pathWatchRule(c *unitCheck, a unitfile.Assignment) string {
+	if c.typ != ".path" || a.Section != "Path" {
+		return ""
+	}
+	for _, k := range pathWatches {
+		if a.Key != k {
+			continue
+		}
+		own := c.ownRunPath(a.Value)
+		if own && k == "PathExistsGlob" {
+			// A pattern in the first name would reach past the image's
+			// own: /run/* is the whole of the host's /run.
+			first, _, _ := strings.Cut(strings.TrimPrefix(a.Value, "/run/"), "/")
+			own = !strings.ContainsAny(first, "*?[")
+		}
+		if !own {
+			return "makes PID 1 watch host path " + a.Value + ", outside the image's own /run directory"
+		}
+	}
+	return ""
+}
