@@ -10,5 +10,4 @@ require (
 	github.com/ulikunitz/xz v0.5.17
 	golang.org/x/sys v0.50.0
 	golang.org/x/tools v0.52.0
-	gopkg.in/ini.v1 v1.67.3
 )

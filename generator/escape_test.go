@@ -36,7 +36,7 @@ func hostJudge(t *testing.T) (judge, bool) {
 	if _, err := exec.LookPath("setpriv"); err != nil || os.Getuid() != 0 {
 		return judge{}, false
 	}
-	return judge{version: trust{root: "/"}.systemdVersion(), dump: func(t *testing.T, base string, dirs []string, unit string) string {
+	return judge{version: SystemdVersion("/"), dump: func(t *testing.T, base string, dirs []string, unit string) string {
 		noGenerators := filepath.Join(base, "no-generators")
 		os.MkdirAll(noGenerators, 0o755)
 		cmd := exec.Command("setpriv", "--reuid=65534", "--regid=65534", "--clear-groups", "env",
@@ -62,7 +62,7 @@ func trixieJudge(t *testing.T) (judge, bool) {
 	if _, err := os.Stat(filepath.Join(tree, ".complete")); err != nil || os.Getuid() != 0 {
 		return judge{}, false
 	}
-	version := trust{root: tree}.systemdVersion()
+	version := SystemdVersion(tree)
 	if version == 0 {
 		return judge{}, false
 	}

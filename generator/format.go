@@ -5,6 +5,8 @@ import (
 	"io"
 	"strings"
 	"text/tabwriter"
+
+	"github.com/portable-generator/portable-generator/internal/text"
 )
 
 // WriteDryRun prints files as --dry-run does: "# PATH" and the content, or
@@ -34,12 +36,13 @@ func WriteList(w io.Writer, reports []Report) {
 		return s
 	}
 	for _, r := range reports {
-		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\t%s\n", r.Name, r.State, r.Path, dash(r.Profile),
-			dash(strings.Join(r.Units, ",")), OneLine(r.Reason))
+		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\t%s\n", OneLine(r.Name), r.State, OneLine(r.Path), OneLine(dash(r.Profile)),
+			OneLine(dash(strings.Join(r.Units, ","))), OneLine(r.Reason))
 	}
 	tw.Flush()
 }
 
-// OneLine keeps a reason on one line of a table or log: an image can put
-// newlines into what we print (a file name).
-func OneLine(s string) string { return strings.NewReplacer("\n", `\n`, "\t", " ").Replace(s) }
+// OneLine makes text from an image safe for one line of a table or a
+// terminal: an image can put newlines and escape sequences into what we
+// print (a file name, an os-release value).
+func OneLine(s string) string { return text.Escape(s) }

@@ -15,6 +15,7 @@ import (
 	"testing"
 
 	"github.com/portable-generator/portable-generator/dissect"
+	"github.com/portable-generator/portable-generator/generator/internal/host"
 	"github.com/portable-generator/portable-generator/generator/internal/unitfile"
 )
 
@@ -448,7 +449,7 @@ func loadWork(path string, prefixes []string) (*dissect.Stats, error) {
 	}
 	defer d.Close()
 	_, _, _, err1 := d.OSRelease()
-	_, err2 := imageUnits(d.FS(), prefixes)
+	_, err2 := host.ImageUnits(d.FS(), prefixes)
 	stats := d.Stats()
 	return &stats, errors.Join(err1, err2)
 }

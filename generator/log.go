@@ -6,6 +6,8 @@ import (
 	"os"
 	"strconv"
 	"strings"
+
+	"github.com/portable-generator/portable-generator/internal/text"
 )
 
 // Syslog levels, as systemd uses them.
@@ -66,30 +68,11 @@ func (l *Logger) Logf(level int, format string, args ...any) {
 	// One record per line: an image can put newlines into what we print
 	// (a file name), never into our log's structure, and no terminal
 	// control sequence reaches an admin's dmesg.
-	msg = escapeControls(msg)
+	msg = text.Escape(msg)
 	if l.Stderr != nil {
 		fmt.Fprintf(l.Stderr, "%s%s\n", l.ident, msg)
 	}
 	if l.Kmsg != nil {
 		fmt.Fprintf(l.Kmsg, "<%d>%s%s\n", level, l.ident, msg)
 	}
-}
-
-// escapeControls writes '\n' and '\r' as \n and \r, and every other control
-// byte as \xNN.
-func escapeControls(s string) string {
-	var b strings.Builder
-	for i := 0; i < len(s); i++ {
-		switch c := s[i]; {
-		case c == '\n':
-			b.WriteString(`\n`)
-		case c == '\r':
-			b.WriteString(`\r`)
-		case c < 0x20 || c == 0x7f:
-			fmt.Fprintf(&b, `\x%02x`, c)
-		default:
-			b.WriteByte(c)
-		}
-	}
-	return b.String()
 }

@@ -2,11 +2,11 @@ package generator
 
 import (
 	"runtime"
-	"sort"
 	"strings"
 	"sync"
 
-	"github.com/portable-generator/portable-generator/dissect"
+	"github.com/portable-generator/portable-generator/generator/internal/host"
+	"github.com/portable-generator/portable-generator/generator/internal/plan"
 )
 
 // Config is how one run is set up.
@@ -23,35 +23,22 @@ type Config struct {
 
 // Generate reads the root and plans the output: the whole generator but for
 // writing. Its error is only about the root itself being unreadable.
-func Generate(cfg Config) (Output, Host, error) {
-	if cfg.Root == "" {
-		cfg.Root = "/"
-	}
-	t, err := newTrust(cfg.Root)
+func Generate(cfg Config) (Output, *Inventory, error) {
+	root, err := host.OpenRoot(cfg.Root)
 	if err != nil {
-		return Output{}, Host{}, err
+		return Output{}, nil, err
 	}
-	host := Host{
-		VendorUnits:    t.hostUnits(vendorUnitDirs),
-		AdminUnits:     t.hostUnits(adminUnitDirs),
-		SystemdVersion: cfg.SystemdVersion,
-		Architecture:   cfg.Architecture,
-	}
-	if host.SystemdVersion == 0 {
-		host.SystemdVersion = t.systemdVersion()
-	}
-	if host.Architecture == "" {
-		host.Architecture = dissect.NativeArchitecture()
-	}
-	entries, dirProblems := t.Scan(host.Architecture)
-	winners, lost := Select(entries)
-	global := t.globalSettings()
-	profiles := newProfileCache(t, host.SystemdVersion)
-	images := make([]Image, len(winners))
+	inv := root.ReadInventory(cfg.SystemdVersion, cfg.Architecture)
+	entries, dirProblems := root.Scan(inv.Architecture)
+	chosen, lost := plan.Select(entries)
+	global := root.GlobalSettings()
+	profiles := host.NewProfiles(root, inv.SystemdVersion)
+	images := make([]host.Image, len(chosen))
 	workers := cfg.Parallelism
 	if workers <= 0 {
 		workers = runtime.NumCPU()
 	}
+	var mu sync.Mutex
 	var wg sync.WaitGroup
 	next := make(chan int)
 	for w := 0; w < workers; w++ {
@@ -59,31 +46,54 @@ func Generate(cfg Config) (Output, Host, error) {
 		go func() {
 			defer wg.Done()
 			for i := range next {
-				images[i] = t.Load(winners[i], global, host, profiles)
+				img, more := loadNewestReadable(root, chosen[i], global, profiles)
+				images[i] = img
+				mu.Lock()
+				lost = append(lost, more...)
+				mu.Unlock()
 			}
 		}()
 	}
-	for i := range winners {
+	for i := range chosen {
 		next <- i
 	}
 	close(next)
 	wg.Wait()
-	out := Plan(images, lost, host)
+	out := plan.Plan(images, lost, inv)
 	out.Warnings = append(dirProblems, out.Warnings...)
-	if late := t.lateSearchDirs(); len(late) > 0 {
-		out.Files = append(out.Files, lateFiles(late)...)
+	if late := root.LateSearchDirs(); len(late) > 0 {
+		out.Files = append(out.Files, plan.LateFiles(late)...)
 	}
-	return out, host, nil
+	return out, inv, nil
+}
+
+// loadNewestReadable loads the newest candidate of a NAME; while it cannot
+// be read (damaged, half copied, unreadable), the next newest is tried, so a
+// broken upgrade never costs the version that runs. The reports say what
+// became of the others: skipped for the unreadable, superseded for the older.
+func loadNewestReadable(root host.Root, cands plan.Candidates, global host.Settings, profiles *host.Profiles) (host.Image, []plan.Report) {
+	var reports []plan.Report
+	for i, e := range cands {
+		img := root.Load(e, global, profiles)
+		if !plan.Unreadable(&img) || i == len(cands)-1 {
+			if len(reports) > 0 {
+				img.Settings.Warnings = append(img.Settings.Warnings, plan.FallbackNotice(reports))
+			}
+			return img, append(reports, plan.Superseded(cands[i+1:], e.Path)...)
+		}
+		reports = append(reports, plan.Unattached(&img))
+	}
+	panic("loadNewestReadable: no candidates")
 }
 
 // Disabled reports why the generator must do nothing on this boot, "" if
 // it should run: in the initrd, or turned off on the kernel command line.
-func Disabled(root string, inInitrd bool) string {
+func Disabled(rootDir string, inInitrd bool) string {
 	if inInitrd {
 		return "running in the initrd: portable images are attached on the host"
 	}
-	t := trust{root: root}
-	if t.kernelDisabled() {
+	root, err := host.OpenRoot(rootDir)
+	if err == nil && root.KernelDisabled() {
 		return "portable_generator.enable=0 on the kernel command line"
 	}
 	return ""
@@ -141,6 +151,16 @@ func ReportsOf(reports []Report, name string) []Report {
 			out = append(out, r)
 		}
 	}
-	sort.SliceStable(out, func(i, j int) bool { return stateOrder(out[i].State) < stateOrder(out[j].State) })
+	plan.SortReports(out)
 	return out
+}
+
+// SystemdVersion is the version of the systemd installed in the tree at
+// rootDir (0 when none is found), as the generator renders for it.
+func SystemdVersion(rootDir string) int {
+	root, err := host.OpenRoot(rootDir)
+	if err != nil {
+		return 0
+	}
+	return root.SystemdVersion()
 }

@@ -60,7 +60,7 @@ func offlineRoot(t *testing.T) (out string) {
 		t.Fatal(err)
 	}
 	// Render for the systemd that will judge the output: this machine's.
-	res, _, err := Generate(Config{Root: root, SystemdVersion: trust{root: "/"}.systemdVersion()})
+	res, _, err := Generate(Config{Root: root, SystemdVersion: SystemdVersion("/")})
 	if err != nil {
 		t.Fatal(err)
 	}

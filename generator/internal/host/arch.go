@@ -1,13 +1,4 @@
-package generator
-
-import "github.com/portable-generator/portable-generator/dissect"
-
-// runsOn reports whether a machine of architecture native runs the
-// binaries of one of archs: its own, or its secondary (x86 on x86-64).
-func runsOn(archs []string, native string) bool {
-	second := dissect.SecondaryArchitecture(native)
-	return contains(archs, native) || second != "" && contains(archs, second)
-}
+package host
 
 // knownArchitecture reports whether s is an architecture name systemd uses
 // in vpick file names.

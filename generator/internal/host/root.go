@@ -1,37 +1,77 @@
-package generator
+package host
 
 import (
+	"errors"
 	"fmt"
+	"io/fs"
 	"os"
 	"path/filepath"
 	"strings"
 	"syscall"
 )
 
-// trust decides whether files may steer the generator (DESIGN.md, Trust):
-// owned by root — or, under --root=DIR, by DIR's owner — and not writable by
-// group or others.
-type trust struct {
-	root    string // host path of the root directory
+// ErrUntrusted marks a file or directory that may not steer the generator:
+// not owned by root, or writable by group or others.
+var ErrUntrusted = errors.New("untrusted")
+
+// untrustedError says why one path is untrusted; it is ErrUntrusted.
+type untrustedError struct{ why string }
+
+func (e *untrustedError) Error() string        { return e.why }
+func (e *untrustedError) Is(target error) bool { return target == ErrUntrusted }
+
+// Root is the tree everything is read from, as if it were "/" (the
+// generator's --root), and the trust rule for files in it (DESIGN.md,
+// Trust): owned by root — or, under --root=DIR, by DIR's owner — and not
+// writable by group or others.
+type Root struct {
+	dir     string // host path of the root directory
 	rootUID uint32 // uid that counts as root besides 0
 }
 
-func newTrust(root string) (trust, error) {
-	fi, err := os.Stat(root)
+// OpenRoot checks that dir exists and returns it as a Root.
+func OpenRoot(dir string) (Root, error) {
+	if dir == "" {
+		dir = "/"
+	}
+	fi, err := os.Stat(dir)
 	if err != nil {
-		return trust{}, err
+		return Root{}, err
 	}
-	t := trust{root: root}
-	if st, ok := fi.Sys().(*syscall.Stat_t); ok && root != "/" {
-		t.rootUID = st.Uid
+	r := Root{dir: dir}
+	if st, ok := fi.Sys().(*syscall.Stat_t); ok && dir != "/" {
+		r.rootUID = st.Uid
 	}
-	return t, nil
+	return r, nil
 }
 
-// check returns why the file or directory at the in-root path p is not
-// trusted, or nil. It does not follow a final symlink.
-func (t trust) check(p string) error {
-	fi, err := os.Lstat(t.host(p))
+// Dir is the root's path on this machine.
+func (r Root) Dir() string { return r.dir }
+
+// Path maps an in-root path to this machine's path.
+func (r Root) Path(p string) string {
+	if r.dir == "/" || r.dir == "" {
+		return p
+	}
+	return filepath.Join(r.dir, p)
+}
+
+// InRoot maps a path on this machine back to the path seen inside the root.
+func (r Root) InRoot(p string) string {
+	if p == "" || r.dir == "/" || r.dir == "" {
+		return p
+	}
+	if rel, err := filepath.Rel(r.dir, p); err == nil && !strings.HasPrefix(rel, "..") {
+		return "/" + rel
+	}
+	return p
+}
+
+// Check returns why the file or directory at the in-root path p is not
+// trusted (wrapping ErrUntrusted), or nil. It does not follow a final
+// symlink.
+func (r Root) Check(p string) error {
+	fi, err := os.Lstat(r.Path(p))
 	if err != nil {
 		return err
 	}
@@ -39,19 +79,19 @@ func (t trust) check(p string) error {
 	if !ok {
 		return nil
 	}
-	if st.Uid != 0 && st.Uid != t.rootUID {
-		return fmt.Errorf("%s is owned by uid %d, not root", p, st.Uid)
+	if st.Uid != 0 && st.Uid != r.rootUID {
+		return &untrustedError{fmt.Sprintf("%s is owned by uid %d, not root", p, st.Uid)}
 	}
 	if fi.Mode()&os.ModeSymlink == 0 && fi.Mode().Perm()&0o022 != 0 {
-		return fmt.Errorf("%s is writable by group or others (mode %04o)", p, fi.Mode().Perm())
+		return &untrustedError{fmt.Sprintf("%s is writable by group or others (mode %04o)", p, fi.Mode().Perm())}
 	}
 	return nil
 }
 
-// checkChain checks p and every directory above it up to the root.
-func (t trust) checkChain(p string) error {
+// CheckChain checks p and every directory above it up to the root.
+func (r Root) CheckChain(p string) error {
 	for q := p; ; q = filepath.Dir(q) {
-		if err := t.check(q); err != nil {
+		if err := r.Check(q); err != nil {
 			return err
 		}
 		if q == "/" || q == "." {
@@ -60,19 +100,13 @@ func (t trust) checkChain(p string) error {
 	}
 }
 
-// host maps an in-root path to this machine's path.
-func (t trust) host(p string) string {
-	if t.root == "/" || t.root == "" {
-		return p
-	}
-	return filepath.Join(t.root, p)
-}
+// maxHops bounds the symlinks one path may cross, as the kernel does.
+const maxHops = 40
 
-// resolveInRoot chases symlinks of the in-root path p the way the kernel
-// would if the root were "/": absolute targets restart at the root, ".."
-// stops there. It returns the in-root path of what p points at.
-func (t trust) resolveInRoot(p string) (string, error) {
-	const maxHops = 40
+// Resolve chases symlinks of the in-root path p the way the kernel would
+// if the root were "/": absolute targets restart at the root, ".." stops
+// there. It returns the in-root path of what p points at.
+func (r Root) Resolve(p string) (string, error) {
 	hops := 0
 	parts := strings.Split(strings.Trim(p, "/"), "/")
 	cur := "/"
@@ -87,7 +121,7 @@ func (t trust) resolveInRoot(p string) (string, error) {
 			continue
 		}
 		next := filepath.Join(cur, c)
-		fi, err := os.Lstat(t.host(next))
+		fi, err := os.Lstat(r.Path(next))
 		if err != nil {
 			return "", err
 		}
@@ -98,7 +132,7 @@ func (t trust) resolveInRoot(p string) (string, error) {
 		if hops++; hops > maxHops {
 			return "", fmt.Errorf("%s: too many levels of symbolic links", p)
 		}
-		target, err := os.Readlink(t.host(next))
+		target, err := os.Readlink(r.Path(next))
 		if err != nil {
 			return "", err
 		}
@@ -108,4 +142,14 @@ func (t trust) resolveInRoot(p string) (string, error) {
 		parts = append(strings.Split(target, "/"), parts...)
 	}
 	return cur, nil
+}
+
+// unwrapPath drops the host-side path (which includes --root) from an os
+// error, keeping its reason.
+func unwrapPath(err error) error {
+	var pe *fs.PathError
+	if errors.As(err, &pe) {
+		return pe.Err
+	}
+	return err
 }

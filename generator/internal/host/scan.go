@@ -1,4 +1,4 @@
-package generator
+package host
 
 import (
 	"errors"
@@ -10,15 +10,22 @@ import (
 	"strings"
 
 	"github.com/portable-generator/portable-generator/dissect"
+	"github.com/portable-generator/portable-generator/generator/internal/names"
+)
+
+// Errors of entries that cannot be images.
+var (
+	ErrBadImageName        = errors.New("not a valid image name")
+	ErrNoArchitectureEntry = errors.New("no entry for this architecture")
 )
 
 // Scan lists the image entries of every search directory under the root.
 // Missing directories are normal and silent; a search directory that exists
 // but cannot be listed comes back as a problem, and unusable entries come
-// back with a Problem so that list can say why.
-func (t trust) Scan(arch string) (out []Entry, dirProblems []string) {
+// back with an Err so that list can say why.
+func (r Root) Scan(arch string) (out []Entry, dirProblems []string) {
 	for rank, dir := range SearchDirs {
-		fi, err := os.Stat(t.host(dir))
+		fi, err := os.Stat(r.Path(dir))
 		if errors.Is(err, fs.ErrNotExist) {
 			continue
 		}
@@ -30,11 +37,11 @@ func (t trust) Scan(arch string) (out []Entry, dirProblems []string) {
 			dirProblems = append(dirProblems, fmt.Sprintf("search directory %s is not a directory, ignored", dir))
 			continue
 		}
-		dirProblem := ""
-		if err := t.checkChain(dir); err != nil {
-			dirProblem = "untrusted search directory: " + err.Error()
+		var dirProblem error
+		if err := r.CheckChain(dir); err != nil {
+			dirProblem = fmt.Errorf("untrusted search directory: %w", err)
 		}
-		ents, err := os.ReadDir(t.host(dir))
+		ents, err := os.ReadDir(r.Path(dir))
 		if err != nil {
 			dirProblems = append(dirProblems, fmt.Sprintf("cannot list search directory %s, its images are not attached: %v", dir, unwrapPath(err)))
 			continue
@@ -43,10 +50,10 @@ func (t trust) Scan(arch string) (out []Entry, dirProblems []string) {
 			if strings.HasPrefix(de.Name(), ".") {
 				continue
 			}
-			es := t.scanEntry(rank, dir, de.Name(), arch)
+			es := r.scanEntry(rank, dir, de.Name(), arch)
 			for i := range es {
-				if dirProblem != "" && es[i].Problem == "" && !es[i].Mask {
-					es[i].Problem = dirProblem
+				if dirProblem != nil && es[i].Err == nil && !es[i].Mask {
+					es[i].Err = dirProblem
 				}
 			}
 			out = append(out, es...)
@@ -55,27 +62,17 @@ func (t trust) Scan(arch string) (out []Entry, dirProblems []string) {
 	return out, dirProblems
 }
 
-// unwrapPath drops the host-side path (which includes --root) from an
-// os error, keeping its reason.
-func unwrapPath(err error) error {
-	var pe *fs.PathError
-	if errors.As(err, &pe) {
-		return pe.Err
-	}
-	return err
-}
-
-func (t trust) scanEntry(rank int, dir, name, arch string) []Entry {
+func (r Root) scanEntry(rank int, dir, name, arch string) []Entry {
 	p := path.Join(dir, name)
-	imgName, version, suffix := splitEntryName(name)
+	imgName, version, suffix := names.SplitEntryName(name)
 	e := Entry{Name: imgName, Version: version, Rank: rank, Dir: dir, Path: p}
-	fi, err := os.Lstat(t.host(p))
+	fi, err := os.Lstat(r.Path(p))
 	if err != nil {
 		return nil
 	}
 	target := p
 	if fi.Mode()&os.ModeSymlink != 0 {
-		link, err := os.Readlink(t.host(p))
+		link, err := os.Readlink(r.Path(p))
 		if err != nil {
 			return nil
 		}
@@ -86,18 +83,18 @@ func (t trust) scanEntry(rank int, dir, name, arch string) []Entry {
 			}
 			return []Entry{e}
 		}
-		target, err = t.resolveInRoot(p)
+		target, err = r.Resolve(p)
 		if err != nil {
-			e.Problem = fmt.Sprintf("cannot resolve symlink: %v", err)
+			e.Err = fmt.Errorf("cannot resolve symlink: %w", err)
 			return keepIfNamed(e)
 		}
 		e.Path = target
-		if err := t.checkChain(target); err != nil {
-			e.Problem = "untrusted symlink target: " + err.Error()
+		if err := r.CheckChain(target); err != nil {
+			e.Err = fmt.Errorf("untrusted symlink target: %w", err)
 			return keepIfNamed(e)
 		}
-		if fi, err = os.Stat(t.host(target)); err != nil {
-			e.Problem = fmt.Sprintf("symlink target: %v", err)
+		if fi, err = os.Stat(r.Path(target)); err != nil {
+			e.Err = fmt.Errorf("symlink target: %w", err)
 			return keepIfNamed(e)
 		}
 	}
@@ -106,7 +103,7 @@ func (t trust) scanEntry(rank int, dir, name, arch string) []Entry {
 		if !fi.IsDir() {
 			return nil
 		}
-		return t.vpick(e, target, arch)
+		return r.vpick(e, target, arch)
 	case suffix == ".raw":
 		if !fi.Mode().IsRegular() && fi.Mode()&fs.ModeDevice == 0 {
 			return nil
@@ -117,11 +114,11 @@ func (t trust) scanEntry(rank int, dir, name, arch string) []Entry {
 	default:
 		return nil // not an image: ignored quietly
 	}
-	if !validImageName(imgName) {
-		e.Problem = fmt.Sprintf("%q is not a valid image name (letters, digits, '.' and '-' only)", imgName)
-	} else if e.Problem == "" {
-		if err := t.check(e.Path); err != nil {
-			e.Problem = "untrusted image: " + err.Error()
+	if !names.ValidImageName(imgName) {
+		e.Err = fmt.Errorf("%q is %w (letters, digits, '.' and '-' only)", imgName, ErrBadImageName)
+	} else if e.Err == nil {
+		if err := r.Check(e.Path); err != nil {
+			e.Err = fmt.Errorf("untrusted image: %w", err)
 		}
 	}
 	return []Entry{e}
@@ -136,8 +133,8 @@ func keepIfNamed(e Entry) []Entry {
 
 // vpick lists the versions in a NAME.v directory: NAME_VERSION[_ARCH].raw
 // files or NAME_VERSION[_ARCH] directories; other architectures are skipped.
-func (t trust) vpick(e Entry, dir, arch string) []Entry {
-	ents, err := os.ReadDir(t.host(dir))
+func (r Root) vpick(e Entry, dir, arch string) []Entry {
+	ents, err := os.ReadDir(r.Path(dir))
 	if err != nil {
 		return nil
 	}
@@ -165,17 +162,17 @@ func (t trust) vpick(e Entry, dir, arch string) []Entry {
 		}
 		v := e
 		v.Version, v.Kind, v.Path = version, kind, path.Join(dir, n)
-		fi, err := os.Stat(t.host(v.Path))
+		fi, err := os.Stat(r.Path(v.Path))
 		if err != nil || (kind == dissect.KindDirectory) != fi.IsDir() {
 			continue
 		}
-		if err := t.check(v.Path); err != nil && v.Problem == "" {
-			v.Problem = "untrusted image: " + err.Error()
+		if err := r.Check(v.Path); err != nil && v.Err == nil {
+			v.Err = fmt.Errorf("untrusted image: %w", err)
 		}
 		out = append(out, v)
 	}
 	if len(out) == 0 {
-		e.Problem = fmt.Sprintf("no entry for this architecture in %s", dir)
+		e.Err = fmt.Errorf("%w in %s", ErrNoArchitectureEntry, dir)
 		e.Kind = dissect.KindDirectory
 		return []Entry{e}
 	}

@@ -1,17 +1,18 @@
-package generator
+package host
 
 import (
+	"errors"
 	"fmt"
 	"os"
 	"path"
 	"sort"
 	"strings"
 
-	"gopkg.in/ini.v1"
+	"github.com/portable-generator/portable-generator/generator/internal/names"
+	"github.com/portable-generator/portable-generator/generator/internal/unitfile"
 )
 
-// SettingsDirs hold NAME.portable files and portable-generator.conf.d/,
-// highest first.
+// SettingsDirs hold NAME.portable files, highest first.
 var SettingsDirs = []string{
 	"/etc/systemd/portable",
 	"/run/systemd/portable",
@@ -19,21 +20,68 @@ var SettingsDirs = []string{
 	"/usr/lib/systemd/portable",
 }
 
+// confDirs hold portable-generator.conf.d/, highest first.
 var confDirs = []string{"/etc/systemd", "/run/systemd", "/usr/local/lib/systemd", "/usr/lib/systemd"}
 
-// globalSettings reads /etc/systemd/portable-generator.conf and the
+// GlobalConf is the file with defaults for every image.
+const GlobalConf = "/etc/systemd/portable-generator.conf"
+
+// SettingsSection is the one section settings files have.
+const SettingsSection = "Portable"
+
+// SettingsKeys are the keys of the [Portable] section, in the order the
+// documentation lists them.
+var SettingsKeys = []string{"Profile", "Enable", "Match", "AllowDirectives", "Claim", "Base", "Extensions"}
+
+// Settings are what the admin configured for one image.
+type Settings struct {
+	Profile         string   // profile name; "" means "default"
+	Enable          bool     // turn [Install] into enablement symlinks
+	Match           []string // prefixes replacing the derived one
+	AllowDirectives []string // directives the image's units may use although they widen the profile
+	// Claim are names outside the image's prefixes (accounts, directories)
+	// the admin grants to the image; the host may still hold them.
+	Claim []string
+	// Base is the image this one is an extension of: an image NAME or an
+	// absolute path; "" for an image that is its own base.
+	Base string
+	// Extensions are further layers over the image, in order.
+	Extensions []string
+	// Source is the per-image settings file, "" if none.
+	Source string
+	// Err is a bad value or an untrusted file: the image is skipped with it.
+	Err error
+	// Warnings are lines ignored with a warning (unknown keys and
+	// sections, lines systemd's parser would skip).
+	Warnings []string
+}
+
+// ErrBadSettings marks a settings file that cannot be used.
+var ErrBadSettings = errors.New("bad settings")
+
+// settingsError says what is wrong in a settings file; it is ErrBadSettings.
+type settingsError struct{ why string }
+
+func (e *settingsError) Error() string        { return e.why }
+func (e *settingsError) Is(target error) bool { return target == ErrBadSettings }
+
+func badSettings(format string, args ...any) error {
+	return &settingsError{fmt.Sprintf(format, args...)}
+}
+
+// GlobalSettings reads /etc/systemd/portable-generator.conf and the
 // portable-generator.conf.d/*.conf drop-ins of the four places, in lexical
 // order of their names (a name in a higher place hides the same name
 // below), later files winning.
-func (t trust) globalSettings() Settings {
+func (r Root) GlobalSettings() Settings {
 	var files []string
-	if _, err := os.Stat(t.host("/etc/systemd/portable-generator.conf")); err == nil {
-		files = append(files, "/etc/systemd/portable-generator.conf")
+	if _, err := os.Stat(r.Path(GlobalConf)); err == nil {
+		files = append(files, GlobalConf)
 	}
 	seen := map[string]string{}
 	for _, d := range confDirs {
 		dir := path.Join(d, "portable-generator.conf.d")
-		ents, _ := os.ReadDir(t.host(dir))
+		ents, _ := os.ReadDir(r.Path(dir))
 		for _, e := range ents {
 			if strings.HasSuffix(e.Name(), ".conf") && seen[e.Name()] == "" {
 				seen[e.Name()] = path.Join(dir, e.Name())
@@ -50,93 +98,150 @@ func (t trust) globalSettings() Settings {
 	}
 	var s Settings
 	for _, f := range files {
-		t.applySettingsFile(&s, f)
+		r.applySettingsFile(&s, f)
 	}
 	return s
 }
 
-// imageSettings applies the first NAME.portable found on top of the global
+// ImageSettings applies the first NAME.portable found on top of the global
 // settings (no merging between NAME.portable files).
-func (t trust) imageSettings(global Settings, name string) Settings {
+func (r Root) ImageSettings(global Settings, name string) Settings {
 	s := global
 	s.Warnings = append([]string(nil), global.Warnings...)
 	for _, d := range SettingsDirs {
 		f := path.Join(d, name+".portable")
-		if _, err := os.Stat(t.host(f)); err == nil {
+		if _, err := os.Stat(r.Path(f)); err == nil {
 			s.Source = f
-			t.applySettingsFile(&s, f)
+			r.applySettingsFile(&s, f)
 			break
 		}
 	}
 	return s
 }
 
-func (t trust) applySettingsFile(s *Settings, file string) {
-	if err := t.check(file); err != nil {
-		s.Problem = "untrusted settings file: " + err.Error()
+func (r Root) applySettingsFile(s *Settings, file string) {
+	if err := r.Check(file); err != nil {
+		s.Err = fmt.Errorf("settings file: %w", err)
 		return
 	}
-	cfg, err := ini.LoadSources(ini.LoadOptions{IgnoreInlineComment: true, AllowPythonMultilineValues: false}, t.host(file))
+	data, err := os.ReadFile(r.Path(file))
 	if err != nil {
-		s.Problem = fmt.Sprintf("%s: %v", file, err)
+		s.Err = badSettings("%s: %v", file, unwrapPath(err))
 		return
 	}
-	for _, sec := range cfg.Sections() {
-		if sec.Name() == ini.DefaultSection {
-			if len(sec.Keys()) > 0 {
-				s.Warnings = append(s.Warnings, fmt.Sprintf("%s: settings outside [Portable] ignored", file))
-			}
-			continue
-		}
-		if sec.Name() != "Portable" {
-			s.Warnings = append(s.Warnings, fmt.Sprintf("%s: unknown section [%s] ignored", file, sec.Name()))
-			continue
-		}
-		for _, k := range sec.Keys() {
-			v := strings.TrimSpace(k.Value())
-			switch k.Name() {
-			case "Profile":
-				if v != "" && !validProfileName(v) {
-					s.Problem = fmt.Sprintf("%s: Profile=%s is not a valid profile name", file, v)
-					continue
-				}
-				s.Profile = v
-			case "Enable":
-				b, ok := parseBool(v)
-				if !ok {
-					s.Problem = fmt.Sprintf("%s: Enable=%s is not a boolean", file, v)
-					continue
-				}
-				s.Enable = b
-			case "Match":
-				s.Match = nil
-				for _, m := range strings.Fields(v) {
-					if !validImageName(m) && !validUnitName(m) {
-						s.Problem = fmt.Sprintf("%s: Match=%s is not a valid prefix", file, m)
-						continue
-					}
-					s.Match = append(s.Match, m)
-				}
-			case "AllowDirectives":
-				s.AllowDirectives = strings.Fields(v)
-			default:
-				s.Warnings = append(s.Warnings, fmt.Sprintf("%s: unknown key %s= ignored", file, k.Name()))
-			}
-		}
+	if err := ParseSettings(s, file, data); err != nil {
+		s.Err = err
 	}
 }
 
-func validProfileName(n string) bool {
+// ParseSettings applies one settings file's content to s, with systemd's
+// syntax (systemd.syntax(7)): what systemd would ignore with a warning
+// becomes a warning, a bad value an error wrapping ErrBadSettings.
+func ParseSettings(s *Settings, file string, data []byte) error {
+	f, err := unitfile.Parse(data)
+	if err != nil {
+		return badSettings("%s: %v", file, err)
+	}
+	for _, p := range f.Problems {
+		s.Warnings = append(s.Warnings, fmt.Sprintf("%s: %s", file, p))
+	}
+	bad := func(a unitfile.Assignment, format string, args ...any) error {
+		return badSettings("%s:%d: %s=%s %s", file, a.Line, a.Key, a.Value, fmt.Sprintf(format, args...))
+	}
+	unknownSections := map[string]bool{}
+	var firstErr error
+	for _, a := range f.Assignments {
+		if a.Section != SettingsSection {
+			if !unknownSections[a.Section] {
+				unknownSections[a.Section] = true
+				s.Warnings = append(s.Warnings, fmt.Sprintf("%s:%d: unknown section [%s] ignored", file, a.Line, a.Section))
+			}
+			continue
+		}
+		var err error
+		switch a.Key {
+		case "Profile":
+			if a.Value != "" && !ValidProfileName(a.Value) {
+				err = bad(a, "is not a valid profile name")
+				break
+			}
+			s.Profile = a.Value
+		case "Enable":
+			b, ok := unitfile.ParseBool(a.Value)
+			if !ok {
+				err = bad(a, "is not a boolean")
+				break
+			}
+			s.Enable = b
+		case "Match":
+			err = wordList(&s.Match, a, func(m string) bool { return names.ValidImageName(m) || names.ValidUnitName(m) }, "is not a valid prefix", bad)
+		case "AllowDirectives":
+			err = wordList(&s.AllowDirectives, a, validDirectiveName, "is not a directive name", bad)
+		case "Claim":
+			err = wordList(&s.Claim, a, validClaim, "is not a name an image can claim (an account or a directory name)", bad)
+		case "Base":
+			if a.Value != "" && !validImageRef(a.Value) {
+				err = bad(a, "is neither an image name nor an absolute path")
+				break
+			}
+			s.Base = a.Value
+		case "Extensions":
+			err = wordList(&s.Extensions, a, validImageRef, "is neither an image name nor an absolute path", bad)
+		default:
+			s.Warnings = append(s.Warnings, fmt.Sprintf("%s:%d: unknown key %s= ignored", file, a.Line, a.Key))
+		}
+		if err != nil && firstErr == nil {
+			firstErr = err
+		}
+	}
+	return firstErr
+}
+
+// wordList applies a list setting: words are added, an empty value
+// resets the list, as systemd's list settings do.
+func wordList(dst *[]string, a unitfile.Assignment, valid func(string) bool, why string,
+	bad func(unitfile.Assignment, string, ...any) error) error {
+	if a.Value == "" {
+		*dst = nil
+		return nil
+	}
+	words, err := unitfile.SplitWords(a.Value)
+	if err != nil {
+		return bad(a, "cannot be split into words: %v", err)
+	}
+	for _, w := range words {
+		if !valid(w) {
+			return bad(a, ": %q %s", w, why)
+		}
+	}
+	*dst = append(*dst, words...)
+	return nil
+}
+
+// ValidProfileName reports whether n can name a profile directory.
+func ValidProfileName(n string) bool {
 	return n != "" && n != "." && n != ".." && !strings.ContainsAny(n, "/\x00") && len(n) <= 255 && !strings.HasPrefix(n, ".")
 }
 
-// parseBool accepts systemd's boolean spellings.
-func parseBool(v string) (bool, bool) {
-	switch strings.ToLower(v) {
-	case "1", "yes", "y", "true", "t", "on":
-		return true, true
-	case "0", "no", "n", "false", "f", "off":
-		return false, true
+func validDirectiveName(n string) bool {
+	for _, c := range []byte(n) {
+		if !(c >= 'a' && c <= 'z' || c >= 'A' && c <= 'Z' || c >= '0' && c <= '9') {
+			return false
+		}
 	}
-	return false, false
+	return n != ""
+}
+
+// validClaim accepts what can be a first path component below /run or
+// /var/lib, or an account: a plain name without '/'.
+func validClaim(n string) bool {
+	return names.ValidUserName(n) || names.ValidImageName(n)
+}
+
+// validImageRef accepts an image NAME or an absolute, clean path.
+func validImageRef(s string) bool {
+	if strings.HasPrefix(s, "/") {
+		return path.Clean(s) == s && !strings.ContainsAny(s, "\x00\n")
+	}
+	return names.ValidImageName(s)
 }

@@ -1,18 +1,21 @@
-package generator
+package plan
 
 import (
 	"fmt"
 	"sort"
+	"strings"
 
 	"github.com/portable-generator/portable-generator/dissect"
+	"github.com/portable-generator/portable-generator/generator/internal/host"
 	"github.com/portable-generator/portable-generator/internal/vercmp"
 )
 
 // Select applies shadowing, masks and version ordering (DESIGN.md) to the
-// entries of all search directories. It returns the winning entry of each
-// NAME, in NAME order, and a report for every entry that lost.
-func Select(entries []Entry) (winners []Entry, lost []Report) {
-	byName := map[string][]Entry{}
+// entries of all search directories. It returns, in NAME order, the
+// candidates of each NAME newest first (the first that reads cleanly wins,
+// see Superseded), and a report for every entry shadowed or masked.
+func Select(entries []host.Entry) (chosen []Candidates, lost []Report) {
+	byName := map[string][]host.Entry{}
 	for _, e := range entries {
 		byName[e.Name] = append(byName[e.Name], e)
 	}
@@ -27,7 +30,7 @@ func Select(entries []Entry) (winners []Entry, lost []Report) {
 		owner := es[0].Rank
 		// A whole-name mask masks NAME in its directory and below; when it
 		// sits in the owning directory, NAME is masked altogether.
-		var mask *Entry
+		var mask *host.Entry
 		for i := range es {
 			if es[i].Mask && es[i].Version == "" && es[i].Rank == owner {
 				mask = &es[i]
@@ -35,7 +38,7 @@ func Select(entries []Entry) (winners []Entry, lost []Report) {
 			}
 		}
 		// Versioned masks hide their version in their directory and below.
-		hidden := func(e Entry) *Entry {
+		hidden := func(e host.Entry) *host.Entry {
 			for i := range es {
 				m := &es[i]
 				if m.Mask && m.Version != "" && m.Rank <= e.Rank && m.Version == e.Version {
@@ -44,7 +47,7 @@ func Select(entries []Entry) (winners []Entry, lost []Report) {
 			}
 			return nil
 		}
-		var candidates []Entry
+		var candidates []host.Entry
 		for _, e := range es {
 			switch {
 			case e.Mask:
@@ -54,7 +57,7 @@ func Select(entries []Entry) (winners []Entry, lost []Report) {
 					Reason: fmt.Sprintf("masked by %s -> /dev/null", mask.Path)})
 			case e.Rank != owner:
 				lost = append(lost, Report{Name: name, State: StateShadowed, Path: e.Path,
-					Reason: fmt.Sprintf("shadowed by an entry for %s in %s", name, SearchDirs[owner])})
+					Reason: fmt.Sprintf("shadowed by an entry for %s in %s", name, host.SearchDirs[owner])})
 			case hidden(e) != nil:
 				lost = append(lost, Report{Name: name, State: StateMasked, Path: e.Path,
 					Reason: fmt.Sprintf("version %s masked by %s -> /dev/null", e.Version, hidden(e).Path)})
@@ -69,16 +72,22 @@ func Select(entries []Entry) (winners []Entry, lost []Report) {
 			continue
 		}
 		sort.SliceStable(candidates, func(i, j int) bool { return newer(candidates[i], candidates[j]) })
-		winners = append(winners, candidates[0])
-		for _, e := range candidates[1:] {
-			lost = append(lost, Report{Name: name, State: StateSuperseded, Path: e.Path,
-				Reason: fmt.Sprintf("superseded by %s", candidates[0].Path)})
-		}
+		chosen = append(chosen, candidates)
 	}
-	return winners, lost
+	return chosen, lost
 }
 
-func allMasks(es []Entry) bool {
+// Superseded reports the candidates older than the one that won.
+func Superseded(older []host.Entry, winner string) []Report {
+	var out []Report
+	for _, e := range older {
+		out = append(out, Report{Name: e.Name, State: StateSuperseded, Path: e.Path,
+			Reason: fmt.Sprintf("superseded by %s", winner)})
+	}
+	return out
+}
+
+func allMasks(es []host.Entry) bool {
 	for _, e := range es {
 		if !e.Mask {
 			return false
@@ -90,7 +99,7 @@ func allMasks(es []Entry) bool {
 // newer orders entries of one directory: the highest version first (an
 // unversioned entry is the lowest), a directory before a raw file at equal
 // versions, then by path for determinism.
-func newer(a, b Entry) bool {
+func newer(a, b host.Entry) bool {
 	switch {
 	case a.Version == "" && b.Version != "":
 		return false
@@ -104,4 +113,28 @@ func newer(a, b Entry) bool {
 		return a.Kind == dissect.KindDirectory
 	}
 	return a.Path < b.Path
+}
+
+// Unreadable reports whether an image could not be read (a damaged or
+// half-copied file, an unreadable one, an untrusted one, no os-release):
+// the selection then falls back to the next newest version. Problems that
+// every version shares (settings, profile) or that the admin must decide
+// (refusals) do not fall back.
+func Unreadable(img *host.Image) bool {
+	return img.Err != nil || img.OSRelease == nil
+}
+
+// Unattached reports an entry that was read and cannot be used.
+func Unattached(img *host.Image) Report {
+	p := Image(img, &host.Inventory{}, ProfileParses{})
+	return p.Report
+}
+
+// FallbackNotice tells the admin that newer versions were passed over.
+func FallbackNotice(skipped []Report) string {
+	var paths []string
+	for _, r := range skipped {
+		paths = append(paths, r.Path+" ("+r.Reason+")")
+	}
+	return "newer version not readable, kept this one: " + strings.Join(paths, "; ")
 }

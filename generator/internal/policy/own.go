@@ -3,6 +3,8 @@ package policy
 import (
 	"path"
 	"strings"
+
+	"github.com/portable-generator/portable-generator/generator/internal/names"
 )
 
 // expandOwn expands the specifiers that derive from the unit's own name
@@ -42,21 +44,14 @@ func (c *unitCheck) expandOwn(s string) (string, bool) {
 }
 
 // ownName reports whether a name (an account, a directory's first
-// component, a socket file) is the image's: one of its prefixes, alone or
-// followed by '-', '.', '@' or '_' ('_' cannot start another image's name:
-// it separates NAME from VERSION).
+// component, a socket file) is in the image's namespace (package names).
 func (c *unitCheck) ownName(s string) bool {
 	s, ok := c.expandOwn(s)
 	return ok && c.ownExpandedName(s)
 }
 
 func (c *unitCheck) ownExpandedName(s string) bool {
-	for _, p := range c.img.Prefixes {
-		if rest, ok := strings.CutPrefix(s, p); ok && p != "" && (rest == "" || strings.ContainsRune("-.@_", rune(rest[0]))) {
-			return true
-		}
-	}
-	return false
+	return names.InNamespace(s, c.img.Prefixes)
 }
 
 // ownRelativePath reports whether a relative directory setting

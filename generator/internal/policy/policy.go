@@ -16,9 +16,9 @@
 //
 // Names a unit may use for host objects PID 1 creates on its behalf (state,
 // cache, log, runtime and configuration directories, socket paths, PID
-// files, users and groups) must be the image's own: they start with one of
-// the image's prefixes followed by '-', '.', '@', '/' or nothing, the rule
-// portablectl applies to unit names. An image called foo may have
+// files, users and groups) must be the image's own: in the image's
+// namespace, one of its prefixes alone or followed by '-', '.', '@' or '_'
+// (the one definition, package names). An image called foo may have
 // StateDirectory=foo and ListenStream=/run/foo/api.sock, never
 // StateDirectory=dpkg (PID 1 would hand the host's /var/lib/dpkg to the
 // service) or User=messagebus (DynamicUser= reuses a static user of that

@@ -1,0 +1,89 @@
+package host
+
+import (
+	"errors"
+	"slices"
+	"strings"
+	"testing"
+)
+
+// TestParseSettings: settings files follow systemd's syntax, not INI's.
+func TestParseSettings(t *testing.T) {
+	for _, c := range []struct {
+		name, data string
+		check      func(t *testing.T, s Settings, err error)
+	}{
+		{"every key", "[Portable]\nProfile=strict\nEnable=yes\nMatch=foo foo-extra\nAllowDirectives=BindPaths\nClaim=redis\nBase=minimal\nExtensions=app0 /srv/app1.raw\n",
+			func(t *testing.T, s Settings, err error) {
+				if err != nil || s.Profile != "strict" || !s.Enable || !slices.Equal(s.Match, []string{"foo", "foo-extra"}) ||
+					!slices.Equal(s.AllowDirectives, []string{"BindPaths"}) || !slices.Equal(s.Claim, []string{"redis"}) ||
+					s.Base != "minimal" || !slices.Equal(s.Extensions, []string{"app0", "/srv/app1.raw"}) || len(s.Warnings) != 0 {
+					t.Errorf("got %+v, %v", s, err)
+				}
+			}},
+		// INI accepts "key: value"; systemd ignores the line with a warning.
+		{"colon is not an assignment", "[Portable]\nProfile: strict\n", func(t *testing.T, s Settings, err error) {
+			if err != nil || s.Profile != "" || len(s.Warnings) != 1 {
+				t.Errorf("got %+v, %v", s, err)
+			}
+		}},
+		// systemd keeps quotes in a single value: "strict" with quotes is no profile name we know, but a valid name.
+		{"quotes are not stripped from a single value", "[Portable]\nProfile=\"strict\"\n", func(t *testing.T, s Settings, err error) {
+			if err != nil || s.Profile != `"strict"` {
+				t.Errorf("got %q, %v", s.Profile, err)
+			}
+		}},
+		// A lone carriage return ends a line, as in systemd.
+		{"lone CR ends a line", "[Portable]\rEnable=yes\rProfile=strict\r", func(t *testing.T, s Settings, err error) {
+			if err != nil || !s.Enable || s.Profile != "strict" {
+				t.Errorf("got %+v, %v", s, err)
+			}
+		}},
+		{"typo is a warning", "[Portable]\nEnabled=yes\n", func(t *testing.T, s Settings, err error) {
+			if err != nil || s.Enable || len(s.Warnings) != 1 || !strings.Contains(s.Warnings[0], "unknown key Enabled=") {
+				t.Errorf("got %+v, %v", s, err)
+			}
+		}},
+		{"unknown section", "[Service]\nUser=root\n", func(t *testing.T, s Settings, err error) {
+			if err != nil || len(s.Warnings) != 1 || !strings.Contains(s.Warnings[0], "unknown section [Service]") {
+				t.Errorf("got %+v, %v", s, err)
+			}
+		}},
+		{"systemd booleans", "[Portable]\nEnable=on\n", func(t *testing.T, s Settings, err error) {
+			if err != nil || !s.Enable {
+				t.Errorf("got %+v, %v", s, err)
+			}
+		}},
+		{"bad boolean", "[Portable]\nEnable=maybe\n", func(t *testing.T, s Settings, err error) {
+			if !errors.Is(err, ErrBadSettings) || err.Error() != "x.portable:2: Enable=maybe is not a boolean" || strings.Contains(err.Error(), "\n") {
+				t.Errorf("got %v", err)
+			}
+		}},
+		{"empty value resets a list", "[Portable]\nMatch=a\nMatch=\nMatch=b\n", func(t *testing.T, s Settings, err error) {
+			if err != nil || !slices.Equal(s.Match, []string{"b"}) {
+				t.Errorf("got %q, %v", s.Match, err)
+			}
+		}},
+		{"bad prefix", "[Portable]\nMatch=../x\n", func(t *testing.T, s Settings, err error) {
+			if !errors.Is(err, ErrBadSettings) {
+				t.Errorf("got %v", err)
+			}
+		}},
+		{"relative base path", "[Portable]\nBase=./minimal.raw\n", func(t *testing.T, s Settings, err error) {
+			if !errors.Is(err, ErrBadSettings) {
+				t.Errorf("got %v", err)
+			}
+		}},
+		{"continuation", "[Portable]\nMatch=a \\\n b\n", func(t *testing.T, s Settings, err error) {
+			if err != nil || !slices.Equal(s.Match, []string{"a", "b"}) {
+				t.Errorf("got %q, %v", s.Match, err)
+			}
+		}},
+	} {
+		t.Run(c.name, func(t *testing.T) {
+			var s Settings
+			err := ParseSettings(&s, "x.portable", []byte(c.data))
+			c.check(t, s, err)
+		})
+	}
+}

@@ -1,0 +1,70 @@
+package plan
+
+import "github.com/portable-generator/portable-generator/generator/internal/host"
+
+// State is what became of an image entry, as `list` shows it.
+type State string
+
+// Image states.
+const (
+	StateAttached   State = "attached"
+	StateShadowed   State = "shadowed"
+	StateSuperseded State = "superseded"
+	StateMasked     State = "masked"
+	StateSkipped    State = "skipped"
+)
+
+// order ranks states for listing: the attached entry of a NAME first.
+func (s State) order() int {
+	switch s {
+	case StateAttached:
+		return 0
+	case StateSkipped:
+		return 1
+	case StateSuperseded:
+		return 2
+	case StateShadowed:
+		return 3
+	}
+	return 4
+}
+
+// File is one file or symlink of the output, relative to the output
+// directory.
+type File struct {
+	Image string // the image NAME the file belongs to, "" for the generator's own
+	Path  string
+	Data  []byte // content of a regular file
+	Link  string // target of a symlink (Data is then nil)
+}
+
+// Report says what became of one image entry.
+type Report struct {
+	Name    string   `json:"name"`
+	State   State    `json:"state"`
+	Path    string   `json:"path"`
+	Profile string   `json:"profile"`
+	Units   []string `json:"units"`
+	// Reason says why the entry is not attached, for people; Err is the
+	// same as an error, for code (errors.Is).
+	Reason string `json:"reason"`
+	Err    error  `json:"-"`
+	// Notices are remarks that do not stop the image (an admin override,
+	// an unknown settings key).
+	Notices []string `json:"notices,omitempty"`
+}
+
+// Output is the generator's whole result.
+type Output struct {
+	// Files in the order they must be written: per image, drop-ins first,
+	// then unit files, then symlinks.
+	Files   []File
+	Reports []Report
+	// Warnings are problems that belong to no one image, such as a search
+	// directory that cannot be read.
+	Warnings []string
+}
+
+// Candidates are the usable entries of one image NAME, newest first: the
+// first that reads cleanly is attached, the others are superseded by it.
+type Candidates []host.Entry
