@@ -6,6 +6,7 @@
 //	portable-generator [--root=DIR] list [--json]
 //	portable-generator [--root=DIR] inspect [--json] NAME
 //	portable-generator dissect [--json] PATH
+//	portable-generator reconcile [--dry-run]
 //	portable-generator --version
 package main
 
@@ -48,6 +49,8 @@ func run(args []string, stdout, stderr io.Writer) int {
 	cfg := generator.Config{Root: *root, SystemdVersion: *sdVersion}
 	pos := fl.Args()
 	switch {
+	case len(pos) > 0 && pos[0] == "reconcile":
+		return reconcileCmd(cfg.Root, *dryRun, pos[1:], stdout, stderr)
 	case *dryRun:
 		return dryRunCmd(cfg, pos, stdout, log)
 	case isGeneratorInvocation(pos):
