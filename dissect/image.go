@@ -65,8 +65,11 @@ type Partition struct {
 	FSType       string // "squashfs", "erofs", "ext4", "btrfs", ..., "DM_verity_hash", "verity_hash_signature"
 }
 
-// Verity is what PID 1 needs to set up dm-verity for the image
-// (RootHash=, RootVerity=, RootHashSignature=).
+// Verity is what PID 1 needs to set up dm-verity for the image, finished:
+// each field that is set is one setting, as it is (RootHash=, RootVerity=,
+// RootHashSignature=PATH or RootHashSignature=base64:…). An image's
+// Verity is nil, or has a RootHash and at most one of Signature and
+// SignaturePath. The rules that choose it are in verity.go.
 type Verity struct {
 	Designator Designator // "root" or "usr": the data partition it covers
 	// RootHash is the root hash in lower-case hex, "" if unknown.
@@ -79,10 +82,11 @@ type Verity struct {
 	// HashTree is the path of a .verity sidecar file, "" when the hash tree
 	// is a partition of the image.
 	HashTree string
-	// Signature is the PKCS#7 signature of the root hash, nil if none.
+	// Signature is the PKCS#7 signature of the root hash read from the
+	// signature partition, nil if none or if it is in a file.
 	Signature []byte
-	// SignaturePath is the .roothash.p7s/.usrhash.p7s sidecar, "" if the
-	// signature came from a partition or there is none.
+	// SignaturePath is the .roothash.p7s/.usrhash.p7s sidecar holding the
+	// signature, "" if it came from a partition or there is none.
 	SignaturePath string
 }
 

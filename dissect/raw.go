@@ -3,7 +3,6 @@ package dissect
 import (
 	"bytes"
 	"encoding/binary"
-	"fmt"
 	"io"
 	"os"
 
@@ -21,8 +20,8 @@ func newRaw(r io.ReaderAt, size int64, path string, side *Verity, o Options, b *
 	cr := newHeadReaderAt(vfs.CountingReaderAt{R: r, B: b}, size)
 	img := &Image{Path: path, Kind: KindRaw, Size: size, budget: b}
 	if sector := findGPT(cr); sector != 0 {
-		if side != nil && side.HashTree != "" {
-			return nil, errSidecarWithTable(side.HashTree)
+		if err := sidecarBesideTable(side); err != nil {
+			return nil, err
 		}
 		if err := openPartitioned(img, cr, size, sector, side, o, b); err != nil {
 			return nil, err
@@ -34,21 +33,15 @@ func newRaw(r io.ReaderAt, size int64, path string, side *Verity, o Options, b *
 		if err != nil {
 			return nil, err
 		}
-		// A naked file system is verity-protected only as the root, and
-		// only with its hash tree in the .verity sidecar: without it
-		// systemd sets up no verity, whatever root hash it has.
-		verity := side != nil && side.RootHash != "" && side.HashTree != "" && side.Designator == "root"
+		img.Verity = nakedVerity(side)
 		img.Partitions = []Partition{{Designator: "root", FSType: fstype, Size: size,
-			ReadOnly: fstype == "squashfs" || fstype == "erofs" || verity}}
-		if verity {
-			img.Verity = side
-		}
+			ReadOnly: fstype == "squashfs" || fstype == "erofs" || img.Verity != nil}}
 		img.tree = vfs.NewTree(fsys, nil, b)
 		return img, nil
 	}
 	if hasMBR(cr) {
-		if side != nil && side.HashTree != "" {
-			return nil, errSidecarWithTable(side.HashTree)
+		if err := sidecarBesideTable(side); err != nil {
+			return nil, err
 		}
 		if err := openMBR(img, cr, size, b); err != nil {
 			return nil, err
@@ -56,12 +49,6 @@ func newRaw(r io.ReaderAt, size int64, path string, side *Verity, o Options, b *
 		return img, nil
 	}
 	return nil, vfs.Corruptf("image", 0, "no partition table or supported file system recognised (squashfs, erofs, ext4, GPT, MBR)")
-}
-
-// errSidecarWithTable is systemd's rule: a .verity hash tree file belongs
-// to a naked file system, never to a partitioned disk.
-func errSidecarWithTable(hashTree string) error {
-	return fmt.Errorf("%s: a .verity sidecar file can only protect an image without a partition table", hashTree)
 }
 
 // openFS opens the file system at the start of r by its magic.
@@ -125,12 +112,6 @@ func probeFS(r io.ReaderAt, size int64) string {
 		return "vfat"
 	}
 	return ""
-}
-
-func hasMBR(r io.ReaderAt) bool {
-	buf := make([]byte, 2)
-	_, err := r.ReadAt(buf, 510)
-	return err == nil && buf[0] == 0x55 && buf[1] == 0xAA
 }
 
 func blockDeviceSize(f *os.File) (int64, error) {

@@ -75,7 +75,7 @@ func (img *Image) Report(name string) Report {
 			switch {
 			case v.HashTree != "":
 				m.Verity = ptr("external")
-			case len(v.Signature) > 0:
+			case v.signed():
 				m.Verity = ptr("signed")
 			case v.RootHash != "":
 				m.Verity = ptr("yes")

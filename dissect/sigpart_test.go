@@ -35,7 +35,10 @@ func TestSignaturePartitionRules(t *testing.T) {
 		side     *Verity
 		wantHash string
 		wantSig  string
-		corrupt  bool
+		// wantSigPath is the signature file, when the signature is handed
+		// on by path (then no bytes).
+		wantSigPath string
+		corrupt     bool
 	}{
 		{name: "padded JSON", r: disk(doc, 8192), size: 8192, wantHash: hash, wantSig: "signature"},
 		{name: "no padding", r: disk(doc, len(doc)), size: int64(len(doc)), wantHash: hash, wantSig: "signature"},
@@ -46,7 +49,9 @@ func TestSignaturePartitionRules(t *testing.T) {
 		{name: "sidecar hash differs: partition passed over", r: disk(doc, 8192), size: 8192,
 			side: &Verity{Designator: "root", RootHash: other, RootHashSource: "sidecar"}, wantHash: other},
 		{name: "signed sidecar hash differs: partition passed over", r: disk(doc, 8192), size: 8192,
-			side: &Verity{Designator: "root", RootHash: other, RootHashSource: "sidecar", Signature: []byte("own")}, wantHash: other, wantSig: "own"},
+			side: &Verity{Designator: "root", RootHash: other, RootHashSource: "sidecar", SignaturePath: "own.p7s"}, wantHash: other, wantSigPath: "own.p7s"},
+		{name: "signed sidecar hash agrees: its own signature kept", r: disk(doc, 8192), size: 8192,
+			side: &Verity{Designator: "root", RootHash: hash, RootHashSource: "sidecar", SignaturePath: "own.p7s"}, wantHash: hash, wantSigPath: "own.p7s"},
 	} {
 		t.Run(c.name, func(t *testing.T) {
 			v, err := chooseVerity(c.r, parts(c.size), c.side)
@@ -59,7 +64,7 @@ func TestSignaturePartitionRules(t *testing.T) {
 			if err != nil {
 				t.Fatal(err)
 			}
-			if v == nil || v.RootHash != c.wantHash || !bytes.Equal(v.Signature, []byte(c.wantSig)) {
+			if v == nil || v.RootHash != c.wantHash || !bytes.Equal(v.Signature, []byte(c.wantSig)) || v.SignaturePath != c.wantSigPath {
 				t.Errorf("verity %+v, want hash %s signed %q", v, c.wantHash, c.wantSig)
 			}
 		})

@@ -1,10 +1,7 @@
 package dissect
 
 import (
-	"bytes"
-	"encoding/base64"
 	"encoding/hex"
-	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
@@ -12,20 +9,22 @@ import (
 	"os"
 	"strings"
 
-	"github.com/portable-generator/portable-generator/dissect/internal/vfs"
 	"golang.org/x/sys/unix"
 )
 
-// Where a root hash can come from, strongest first, as systemd looks for
-// them when it starts a RootImage= service (portable-services.md §5.1):
-// an extended attribute or sidecar file beside the image, the signature
-// partition inside it, and last a guess from the partition UUIDs.
+// Every rule that decides an image's Verity is in this file. A root hash
+// comes from, strongest first, as systemd looks for it when it starts a
+// RootImage= service (portable-services.md §5.1): an extended attribute
+// or sidecar file beside the image, the signature partition inside it
+// (sigpartition.go reads it), and last a guess from the partition UUIDs.
+// A naked file system has verity only with its hash tree beside it; a
+// partitioned disk never has one beside it, and some layouts of verity
+// partitions are refused.
 
 // Size bounds for verity data read from files an image ships with.
 const (
 	maxRootHashFile  = 4 << 10 // hex text; a SHA-512 hash is 128 characters
 	maxSignatureFile = 1 << 20 // a DER PKCS#7 signature, a few KiB in practice
-	maxSignatureJSON = 4 << 20 // systemd refuses a larger signature partition
 )
 
 // sidecarVerity finds the verity data beside a raw image: the root hash in
@@ -64,6 +63,8 @@ func sidecarVerity(path string) (*Verity, error) {
 	// The signature of the designator the hash is for, as systemd looks
 	// for it: a usr hash is never signed by STEM.roothash.p7s.
 	p := stem + "." + string(v.Designator) + "hash.p7s"
+	// Read only to refuse a file PID 1 would refuse: it is handed on by
+	// its path.
 	sig, err := readSmallFile(p, maxSignatureFile)
 	switch {
 	case errors.Is(err, fs.ErrNotExist):
@@ -72,10 +73,13 @@ func sidecarVerity(path string) (*Verity, error) {
 	case len(sig) == 0:
 		return nil, fmt.Errorf("verity signature %s is empty", p)
 	default:
-		v.Signature, v.SignaturePath = sig, p
+		v.SignaturePath = p
 	}
 	return v, nil
 }
+
+// signed reports whether v has a signature, in a file or in bytes.
+func (v *Verity) signed() bool { return v.SignaturePath != "" || len(v.Signature) > 0 }
 
 // readRootHash reads the root hash of one designator ("root" or "usr")
 // from the image's attribute, else its sidecar file.
@@ -188,40 +192,117 @@ func matchRootHash(parts []gptPartition, v *Verity) ([]gptPartition, error) {
 	return out, nil
 }
 
-// signatureVerity reads a root-verity-sig or usr-verity-sig partition: NUL-
-// padded JSON holding the root hash in hex and its PKCS#7 signature in
-// base64. Like systemd, it refuses a partition of more than 4 MiB and
-// anything but NULs after the JSON.
-func signatureVerity(r io.ReaderAt, p Partition) (*Verity, error) {
-	where := fmt.Sprintf("%s partition %d", p.Designator, p.Number)
-	if p.Size > maxSignatureJSON {
-		return nil, vfs.Corruptf(where, p.Offset, "a signature partition of %d bytes, more than %d", p.Size, maxSignatureJSON)
+// chooseVerity picks the image's verity data in systemd's order: the
+// sidecar, the signature partition, the guess from partition UUIDs. With a
+// hash from beside the image, the signature partition is used only if it
+// holds the same hash (then for its signature, when the sidecar has none);
+// systemd passes over one that holds another.
+func chooseVerity(r io.ReaderAt, parts []Partition, side *Verity) (*Verity, error) {
+	has := map[Designator]Partition{}
+	for _, p := range parts {
+		has[p.Designator] = p
 	}
-	doc := make([]byte, p.Size)
-	if _, err := r.ReadAt(doc, p.Offset); err != nil {
-		return nil, vfs.Corruptf(where, p.Offset, "%v", err)
-	}
-	if i := bytes.IndexByte(doc, 0); i >= 0 {
-		if j := bytes.IndexFunc(doc[i:], func(c rune) bool { return c != 0 }); j >= 0 {
-			return nil, vfs.Corruptf(where, p.Offset+int64(i+j), "data after the NUL padding of the signature JSON")
+	for _, d := range []Designator{"root", "usr"} {
+		sigPart, ok := has[d+"-verity-sig"]
+		if _, verity := has[d+"-verity"]; !ok || !verity {
+			continue
 		}
-		doc = doc[:i]
+		sig, err := signatureVerity(r, sigPart)
+		if err != nil {
+			return nil, err
+		}
+		if side == nil {
+			return sig, nil
+		}
+		if side.Designator == d && side.RootHash == sig.RootHash && !side.signed() {
+			side.Signature = sig.Signature
+		}
 	}
-	var sig struct {
-		RootHash  string `json:"rootHash"`
-		Signature string `json:"signature"`
+	if side != nil {
+		return side, nil
 	}
-	if err := json.Unmarshal(doc, &sig); err != nil {
-		return nil, vfs.Corruptf(where, p.Offset, "signature JSON: %v", err)
+	return guessVerity(parts), nil
+}
+
+// guessVerity derives the root hash from the partition UUIDs when a data
+// partition has a verity partition: systemd-repart sets the data
+// partition's UUID to the first half of the root hash and the verity
+// partition's to the second (what systemd 258+ guesses; 252 needs
+// RootHash= written out).
+func guessVerity(parts []Partition) *Verity {
+	by := map[Designator]Partition{}
+	for _, p := range parts {
+		by[p.Designator] = p
 	}
-	hash, err := parseRootHash([]byte(sig.RootHash))
-	if err != nil {
-		return nil, vfs.Corruptf(where, p.Offset, "rootHash: %v", err)
+	for _, d := range []Designator{"root", "usr"} {
+		data, ok1 := by[d]
+		hash, ok2 := by[d+"-verity"]
+		if !ok1 || !ok2 {
+			continue
+		}
+		return &Verity{
+			Designator:     d,
+			RootHash:       strings.ReplaceAll(data.UUID, "-", "") + strings.ReplaceAll(hash.UUID, "-", ""),
+			RootHashSource: "partition-uuids",
+		}
 	}
-	der, err := base64.StdEncoding.DecodeString(sig.Signature)
-	if err != nil || len(der) == 0 {
-		return nil, vfs.Corruptf(where, p.Offset, "signature is not base64 PKCS#7")
+	return nil
+}
+
+// sidecarBesideTable is systemd's rule for a partitioned disk: a .verity
+// hash tree file belongs to a naked file system, never to a disk with a
+// partition table.
+func sidecarBesideTable(side *Verity) error {
+	if side == nil || side.HashTree == "" {
+		return nil
 	}
-	return &Verity{Designator: Designator(strings.TrimSuffix(string(p.Designator), "-verity-sig")),
-		RootHash: hash, RootHashSource: "signature-partition", Signature: der}, nil
+	return fmt.Errorf("%s: a .verity sidecar file can only protect an image without a partition table", side.HashTree)
+}
+
+// nakedVerity is the verity of a naked file system: only as the root, and
+// only with its hash tree in the .verity sidecar; without it systemd sets
+// up no verity, whatever root hash it has.
+func nakedVerity(side *Verity) *Verity {
+	if side == nil || side.RootHash == "" || side.HashTree == "" || side.Designator != "root" {
+		return nil
+	}
+	return side
+}
+
+// verityLayoutError refuses the verity partitions systemd refuses: one
+// without its data partition, a signature without its verity partition,
+// verity for both root and usr, and verity for a root whose /usr is apart.
+func verityLayoutError(has func(Designator) bool) error {
+	for _, d := range []Designator{"root", "usr"} {
+		switch {
+		case (has(d+"-verity") || has(d+"-verity-sig")) && !has(d):
+			return fmt.Errorf("%s verity partition without a %s partition", d, d)
+		case has(d+"-verity-sig") && !has(d+"-verity"):
+			return fmt.Errorf("%s-verity-sig partition without a %s-verity partition", d, d)
+		}
+	}
+	if has("root-verity") {
+		switch {
+		case has("usr-verity"):
+			return fmt.Errorf("both root and usr have verity partitions: only one may")
+		case has("usr"):
+			return fmt.Errorf("a verity-protected root partition with a separate usr partition")
+		}
+	}
+	return nil
+}
+
+// partitionedVerity chooses the verity data of a partitioned disk and
+// marks the partition it protects read-only, as a dm-verity device is.
+func partitionedVerity(r io.ReaderAt, parts []Partition, side *Verity) (*Verity, error) {
+	v, err := chooseVerity(r, parts, side)
+	if err != nil || v == nil {
+		return nil, err
+	}
+	for i := range parts {
+		if parts[i].Designator == v.Designator {
+			parts[i].ReadOnly = true
+		}
+	}
+	return v, nil
 }
