@@ -1,222 +1,83 @@
 // Command portable-generator is a systemd generator that attaches portable
-// service images by their presence in the portable search directories.
+// service images by their presence in the portable search directories,
+// and the commands that show what it decides:
 //
-//	portable-generator [--root=DIR] [--systemd-version=N] NORMAL [EARLY LATE]
-//	portable-generator [--root=DIR] [--systemd-version=N] --dry-run [NAME...]
-//	portable-generator [--root=DIR] list [--json]
-//	portable-generator [--root=DIR] inspect [--json] NAME
+//	portable-generator [OPTIONS] NORMAL [EARLY LATE]
+//	portable-generator [OPTIONS] list [--json]
+//	portable-generator [OPTIONS] inspect [--json] NAME
+//	portable-generator [OPTIONS] --dry-run [NAME...]
 //	portable-generator dissect [--json] PATH
-//	portable-generator reconcile [--dry-run]
-//	portable-generator --version
+//	portable-generator [OPTIONS] reconcile [--dry-run]
+//	portable-generator --help | VERB --help | --version
+//
+// The verbs and options are defined once, in the tables of cli.go; the man
+// pages and the shell completions are tested against them.
 package main
 
 import (
-	"encoding/json"
-	"flag"
+	"errors"
 	"fmt"
 	"io"
 	"os"
-	"path/filepath"
-	"strings"
 
 	"github.com/portable-generator/portable-generator/generator"
+	"github.com/portable-generator/portable-generator/internal/text"
 )
-
-// version is set at build time with -ldflags "-X main.version=...".
-var version = "0.1.0-dev"
 
 func main() {
 	tuneGC()
 	os.Exit(run(os.Args[1:], os.Stdout, os.Stderr))
 }
 
+// Exit statuses shared by the verbs; inspect gives 1 its own meaning
+// (not attached).
+const (
+	exitOK      = 0
+	exitFailure = 1
+	exitUsage   = 2
+)
+
 func run(args []string, stdout, stderr io.Writer) int {
-	fl := flag.NewFlagSet("portable-generator", flag.ContinueOnError)
-	fl.SetOutput(stderr)
-	root := fl.String("root", "/", "read everything from the tree under `DIR` as if it were /")
-	sdVersion := fl.Int("systemd-version", 0, "render for systemd version `N` instead of the installed one")
-	dryRun := fl.Bool("dry-run", false, "print the files that would be written (only those of the NAMEs given)")
-	showVersion := fl.Bool("version", false, "print the version and exit")
-	if err := fl.Parse(args); err != nil {
-		return 2
+	inv, err := parse(args)
+	if err != nil {
+		var ue *usageError
+		if errors.As(err, &ue) {
+			fmt.Fprintf(stderr, "%s: %s\n", program, ue.msg)
+			return exitUsage
+		}
+		fmt.Fprintf(stderr, "%s: %v\n", program, err)
+		return exitFailure
 	}
-	if *showVersion {
-		fmt.Fprintf(stdout, "portable-generator %s\n", version)
-		return 0
-	}
-	log := generator.NewLogger()
-	log.Stderr = stderr
-	cfg := generator.Config{Root: *root, SystemdVersion: *sdVersion}
-	pos := fl.Args()
+	inv.stdout, inv.stderr = stdout, stderr
 	switch {
-	case len(pos) > 0 && pos[0] == "reconcile":
-		return reconcileCmd(cfg.Root, *dryRun, pos[1:], stdout, stderr)
-	case *dryRun:
-		return dryRunCmd(cfg, pos, stdout, log)
-	case isGeneratorInvocation(pos):
-		return generate(cfg, pos[0], log)
-	case len(pos) == 0:
-		fmt.Fprintln(stderr, "portable-generator: expected output directories or a verb (list, inspect, dissect); see --help")
-		return 2
+	case inv.version:
+		fmt.Fprintf(stdout, "%s %s\n", program, buildVersion())
+		return exitOK
+	case inv.help && inv.verb != nil:
+		writeVerbHelp(stdout, inv.verb)
+		return exitOK
+	case inv.help:
+		writeHelp(stdout)
+		return exitOK
 	}
-	switch pos[0] {
-	case "list":
-		return listCmd(cfg, pos[1:], stdout, stderr)
-	case "inspect":
-		return inspectCmd(cfg, pos[1:], stdout, stderr)
-	case "dissect":
-		return dissectCmd(pos[1:], stdout, stderr)
-	}
-	fmt.Fprintf(stderr, "portable-generator: unknown verb %q\n", pos[0])
-	return 2
+	return inv.verb.run(inv)
 }
 
-// isGeneratorInvocation: systemd passes three absolute directories; one is
-// accepted for tests, as systemd's own generators accept it.
-func isGeneratorInvocation(pos []string) bool {
-	if len(pos) != 1 && len(pos) != 3 {
-		return false
-	}
-	for _, p := range pos {
-		if !filepath.IsAbs(p) {
-			return false
-		}
-	}
-	return true
+// config is the generator's configuration from the options.
+func (inv *invocation) config() generator.Config {
+	return generator.Config{Root: inv.root, SystemdVersion: inv.systemdVersion}
 }
 
-func generate(cfg generator.Config, normal string, log *generator.Logger) int {
-	if why := generator.Disabled(cfg.Root, os.Getenv("SYSTEMD_IN_INITRD") == "1"); why != "" {
-		log.Logf(generator.LevelDebug, "doing nothing: %s", why)
-		return 0
-	}
-	out, _, err := generator.Generate(cfg)
-	if err != nil {
-		log.Logf(generator.LevelErr, "cannot read %s: %v", cfg.Root, err)
-		return 0 // nothing to attach; never fail the boot over it
-	}
-	generator.LogOutput(log, out)
-	if err := generator.Write(normal, out.Files); err != nil {
-		log.Logf(generator.LevelErr, "cannot write to %s: %v", normal, err)
-		return 1
-	}
-	return 0
+// logger logs to the invocation's stderr (and to the kernel log when
+// systemd runs us).
+func (inv *invocation) logger() *generator.Logger {
+	log := generator.NewLogger()
+	log.Stderr = inv.stderr
+	return log
 }
 
-func dryRunCmd(cfg generator.Config, names []string, stdout io.Writer, log *generator.Logger) int {
-	out, _, err := generator.Generate(cfg)
-	if err != nil {
-		log.Logf(generator.LevelErr, "cannot read %s: %v", cfg.Root, err)
-		return 1
-	}
-	generator.LogOutput(log, out)
-	generator.WriteDryRun(stdout, generator.FilesOf(out.Files, names))
-	return 0
-}
-
-func jsonFlag(name string, args []string, stderr io.Writer) (*flag.FlagSet, *bool, bool) {
-	fl := flag.NewFlagSet(name, flag.ContinueOnError)
-	fl.SetOutput(stderr)
-	js := fl.Bool("json", false, "print JSON")
-	return fl, js, fl.Parse(args) == nil
-}
-
-func listCmd(cfg generator.Config, args []string, stdout, stderr io.Writer) int {
-	fl, js, ok := jsonFlag("list", args, stderr)
-	if !ok || fl.NArg() != 0 {
-		return 2
-	}
-	out, _, err := generator.Generate(cfg)
-	if err != nil {
-		fmt.Fprintf(stderr, "portable-generator: %v\n", err)
-		return 1
-	}
-	for _, w := range out.Warnings {
-		fmt.Fprintf(stderr, "portable-generator: %s\n", w)
-	}
-	if *js {
-		return printJSON(stdout, nonNil(out.Reports))
-	}
-	generator.WriteList(stdout, out.Reports)
-	return 0
-}
-
-func inspectCmd(cfg generator.Config, args []string, stdout, stderr io.Writer) int {
-	fl, js, ok := jsonFlag("inspect", args, stderr)
-	if !ok || fl.NArg() != 1 {
-		fmt.Fprintln(stderr, "usage: portable-generator inspect [--json] NAME")
-		return 2
-	}
-	name := fl.Arg(0)
-	out, host, err := generator.Generate(cfg)
-	if err != nil {
-		fmt.Fprintf(stderr, "portable-generator: %v\n", err)
-		return 1
-	}
-	reports := generator.ReportsOf(out.Reports, name)
-	attached := len(reports) > 0 && reports[0].State == generator.StateAttached
-	if *js {
-		printJSON(stdout, map[string]any{
-			"name": name, "attached": attached, "entries": nonNil(reports),
-			"systemdVersion": host.SystemdVersion, "architecture": host.Architecture,
-			"files": fileNames(generator.FilesOf(out.Files, []string{name})),
-		})
-	} else {
-		if len(reports) == 0 {
-			fmt.Fprintf(stdout, "%s: no image of that name in %s\n", name, strings.Join(generator.SearchDirs, " "))
-		}
-		for _, r := range reports {
-			fmt.Fprintf(stdout, "%s: %s\n", r.Path, r.State)
-			if r.Reason != "" {
-				fmt.Fprintf(stdout, "    reason:  %s\n", generator.OneLine(r.Reason))
-			}
-			if r.State == generator.StateAttached || r.State == generator.StateSkipped {
-				fmt.Fprintf(stdout, "    profile: %s\n", r.Profile)
-			}
-			for _, u := range r.Units {
-				fmt.Fprintf(stdout, "    unit:    %s\n", u)
-			}
-			for _, n := range r.Notices {
-				fmt.Fprintf(stdout, "    notice:  %s\n", generator.OneLine(n))
-			}
-		}
-		if attached {
-			fmt.Fprintf(stdout, "files (systemd %d, %s):\n", host.SystemdVersion, host.Architecture)
-			for _, f := range fileNames(generator.FilesOf(out.Files, []string{name})) {
-				fmt.Fprintf(stdout, "    %s\n", f)
-			}
-		}
-	}
-	if !attached {
-		return 1
-	}
-	return 0
-}
-
-func fileNames(files []generator.File) []string {
-	out := []string{}
-	for _, f := range files {
-		if f.Link != "" {
-			out = append(out, f.Path+" -> "+f.Link)
-		} else {
-			out = append(out, f.Path)
-		}
-	}
-	return out
-}
-
-func nonNil[T any](s []T) []T {
-	if s == nil {
-		return []T{}
-	}
-	return s
-}
-
-func printJSON(w io.Writer, v any) int {
-	enc := json.NewEncoder(w)
-	enc.SetIndent("", "  ")
-	if err := enc.Encode(v); err != nil {
-		return 1
-	}
-	return 0
+// errorf prints a message naming the program, on one line: what it
+// quotes (names, paths, reasons) may come from an image.
+func (inv *invocation) errorf(format string, args ...any) {
+	fmt.Fprintf(inv.stderr, "%s: %s\n", program, text.Escape(fmt.Sprintf(format, args...)))
 }

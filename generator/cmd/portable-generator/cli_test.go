@@ -1,0 +1,198 @@
+package main
+
+import (
+	"bytes"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+)
+
+// call runs the command line as main does and returns what it printed.
+func call(args ...string) (code int, stdout, stderr string) {
+	var out, errw bytes.Buffer
+	code = run(args, &out, &errw)
+	return code, out.String(), errw.String()
+}
+
+// testRoot builds a tree with two directory images under
+// /var/lib/portables: foo, which attaches, and bar, which has no os-release
+// and is skipped.
+func testRoot(t *testing.T) string {
+	t.Helper()
+	root := t.TempDir()
+	foo := filepath.Join(root, "var/lib/portables/foo")
+	for _, d := range []string{"usr/lib/systemd/system", "etc", "proc", "sys", "dev", "run", "tmp", "var/tmp"} {
+		if err := os.MkdirAll(filepath.Join(foo, d), 0o755); err != nil {
+			t.Fatal(err)
+		}
+	}
+	for name, content := range map[string]string{
+		"usr/lib/os-release":                 "ID=test\n",
+		"usr/lib/systemd/system/foo.service": "[Service]\nExecStart=/bin/true\n",
+		"etc/resolv.conf":                    "",
+		"etc/machine-id":                     "",
+	} {
+		if err := os.WriteFile(filepath.Join(foo, name), []byte(content), 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if err := os.MkdirAll(filepath.Join(root, "var/lib/portables/bar"), 0o755); err != nil {
+		t.Fatal(err)
+	}
+	return root
+}
+
+// Every verb's --help (after the verb or before it) and the overview name
+// every verb and each option the verb takes.
+func TestHelp(t *testing.T) {
+	code, out, errw := call("--help")
+	if code != 0 || errw != "" {
+		t.Fatalf("--help: exit %d, stderr %q", code, errw)
+	}
+	for _, v := range verbs {
+		if !strings.Contains(out, strings.TrimPrefix(v.synopsis, "[OPTIONS] ")) {
+			t.Errorf("--help lacks %q:\n%s", v.synopsis, out)
+		}
+	}
+	for _, o := range options {
+		if !strings.Contains(out, optionSpelling(o)) {
+			t.Errorf("--help lacks %s:\n%s", optionSpelling(o), out)
+		}
+	}
+	if _, short, _ := call("-h"); short != out {
+		t.Errorf("-h differs from --help")
+	}
+	for _, v := range verbs {
+		word := v.name
+		if v.name == "generator" {
+			continue // generator mode has no word: its help is the overview's
+		}
+		for _, args := range [][]string{{word, "--help"}, {"--help", word}, {word, "-h", "--root=/nowhere"}} {
+			code, out, errw := call(args...)
+			if code != 0 || errw != "" {
+				t.Errorf("%q: exit %d, stderr %q", args, code, errw)
+			}
+			if !strings.HasPrefix(out, program+" "+v.synopsis+"\n") {
+				t.Errorf("%q does not start with the synopsis:\n%s", args, out)
+			}
+			for _, o := range v.options {
+				if !strings.Contains(out, optionSpelling(*lookupOption(o))) {
+					t.Errorf("%q lacks --%s:\n%s", args, o, out)
+				}
+			}
+			if !strings.Contains(out, "Exit status:") {
+				t.Errorf("%q lacks the exit status:\n%s", args, out)
+			}
+		}
+	}
+}
+
+func TestVersion(t *testing.T) {
+	for _, args := range [][]string{{"--version"}, {"list", "--version"}} {
+		code, out, _ := call(args...)
+		if code != 0 || !strings.HasPrefix(out, program+" ") || strings.Count(out, "\n") != 1 {
+			t.Errorf("%q: exit %d, %q", args, code, out)
+		}
+	}
+}
+
+// A bad command line gets one line naming the problem and exit 2, before
+// anything is read.
+func TestBadArguments(t *testing.T) {
+	for _, tc := range []struct {
+		args []string
+		want string
+	}{
+		{nil, "no verb given"},
+		{[]string{"frob"}, `unknown verb "frob"`},
+		{[]string{"relative/dir"}, `unknown verb "relative/dir"`},
+		{[]string{"--frob"}, "unknown option --frob"},
+		{[]string{"-x", "list"}, "unknown option -x"},
+		{[]string{"list", "extra"}, `list: unexpected argument "extra"`},
+		{[]string{"inspect"}, "inspect needs NAME"},
+		{[]string{"inspect", "a", "b"}, `inspect: unexpected argument "b"`},
+		{[]string{"dissect"}, "dissect needs PATH"},
+		{[]string{"dissect", "--root=/", "x.raw"}, "dissect does not take --root"},
+		{[]string{"list", "--dry-run"}, "list does not take --dry-run"},
+		{[]string{"reconcile", "--json"}, "reconcile does not take --json"},
+		{[]string{"reconcile", "now"}, `reconcile: unexpected argument "now"`},
+		{[]string{"--root"}, "--root needs a value"},
+		{[]string{"--root=", "list"}, "--root needs a directory"},
+		{[]string{"--systemd-version=x", "list"}, "not a systemd version number"},
+		{[]string{"--json=loud", "list"}, "expected pretty, short or off"},
+		{[]string{"--dry-run=yes"}, "--dry-run takes no value"},
+		{[]string{"--dry-run", "/run/x"}, "is not an image name"},
+		{[]string{"/a", "/b"}, "one or three output directories"},
+		{[]string{"/a", "b", "c"}, `absolute directories, not "b"`},
+		{[]string{"/a", "/b", "/c", "/d"}, `unexpected argument "/d"`},
+	} {
+		code, out, errw := call(tc.args...)
+		if code != exitUsage || out != "" || !strings.Contains(errw, tc.want) || strings.Count(errw, "\n") != 1 {
+			t.Errorf("%q: exit %d, stdout %q, stderr %q; want exit 2 and one line with %q", tc.args, code, out, errw, tc.want)
+		}
+	}
+}
+
+// The verbs' exit statuses on a tree with an attached image (foo) and a
+// skipped one (bar); options go before or after the verb.
+func TestExitStatus(t *testing.T) {
+	root := testRoot(t)
+	rootOpt := "--root=" + root
+	for _, tc := range []struct {
+		args    []string
+		code    int
+		stdout  string // a substring of stdout
+		message string // a substring of stderr
+	}{
+		{[]string{rootOpt, "list"}, 0, "foo   attached", ""},
+		{[]string{"list", rootOpt, "--systemd-version=252"}, 0, "bar   skipped", ""},
+		{[]string{"list", "--json=short", rootOpt}, 0, `"name":"foo"`, ""},
+		{[]string{"inspect", "foo", rootOpt}, 0, "files (systemd 252", ""},
+		{[]string{rootOpt, "inspect", "--json", "bar"}, 1, `"attached": false`, ""},
+		{[]string{rootOpt, "inspect", "nosuch"}, 1, "", "nosuch: no image of that name"},
+		{[]string{"--root=" + filepath.Join(root, "nowhere"), "inspect", "foo"}, 2, "", "cannot read"},
+		{[]string{"--root=" + filepath.Join(root, "nowhere"), "list"}, 1, "", "cannot read"},
+		{[]string{rootOpt, "--dry-run", "foo"}, 0, "# foo.service\n", ""},
+		{[]string{"--dry-run", rootOpt}, 0, "# foo.service.d/20-portable.conf\n", ""},
+		{[]string{rootOpt, "--dry-run", "nosuch"}, 1, "", "nosuch: no image of that name"},
+		{[]string{rootOpt, "--dry-run", "bar"}, 1, "", "bar: not attached (skipped)"},
+		{[]string{rootOpt, "--dry-run", "--", "list"}, 1, "", "list: no image of that name"},
+		{[]string{"dissect", filepath.Join(root, "var/lib/portables/foo")}, 0, "foo.service", ""},
+		{[]string{"dissect", "--json", filepath.Join(root, "var/lib/portables/foo")}, 0, `"osRelease": [`, ""},
+		{[]string{"dissect", filepath.Join(root, "nosuch.raw")}, 1, "", "nosuch.raw"},
+	} {
+		args := tc.args
+		if args[0] != "dissect" {
+			args = append(args, "--systemd-version=252")
+		}
+		code, out, errw := call(args...)
+		if code != tc.code || !strings.Contains(out, tc.stdout) || !strings.Contains(errw, tc.message) {
+			t.Errorf("%q: exit %d (want %d)\nstdout:\n%s\nstderr:\n%s", tc.args, code, tc.code, out, errw)
+		}
+	}
+}
+
+// Generator mode writes into the first directory and exits 0, even with a
+// skipped image beside the attached one.
+func TestGeneratorMode(t *testing.T) {
+	root := testRoot(t)
+	for _, n := range []int{1, 3} {
+		var dirs []string
+		for range n {
+			dirs = append(dirs, t.TempDir())
+		}
+		code, out, errw := call(append([]string{"--root=" + root, "--systemd-version=252"}, dirs...)...)
+		if code != 0 || out != "" {
+			t.Fatalf("%d directories: exit %d, stdout %q, stderr %q", n, code, out, errw)
+		}
+		if _, err := os.Stat(filepath.Join(dirs[0], "foo.service")); err != nil {
+			t.Errorf("%d directories: %v", n, err)
+		}
+		for _, d := range dirs[1:] {
+			if ents, _ := os.ReadDir(d); len(ents) != 0 {
+				t.Errorf("%s: written to, want only the first directory", d)
+			}
+		}
+	}
+}

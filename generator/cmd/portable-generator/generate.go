@@ -1,0 +1,57 @@
+package main
+
+import (
+	"os"
+
+	"github.com/portable-generator/portable-generator/generator"
+)
+
+// generatorVerb is generator mode: write the units into the first output
+// directory. Exit 0 unless the output cannot be written: an image that
+// cannot be attached is logged, never a failed boot.
+func generatorVerb(inv *invocation) int {
+	cfg, log := inv.config(), inv.logger()
+	if why := generator.Disabled(cfg.Root, os.Getenv("SYSTEMD_IN_INITRD") == "1"); why != "" {
+		log.Logf(generator.LevelDebug, "doing nothing: %s", why)
+		return exitOK
+	}
+	out, _, err := generator.Generate(cfg)
+	if err != nil {
+		log.Logf(generator.LevelErr, "cannot read %s: %v", cfg.Root, err)
+		return exitOK // nothing to attach; never fail the boot over it
+	}
+	generator.LogOutput(log, out)
+	normal := inv.operands[0]
+	if err := generator.Write(normal, out.Files); err != nil {
+		log.Logf(generator.LevelErr, "cannot write to %s: %v", normal, err)
+		return exitFailure
+	}
+	return exitOK
+}
+
+// dryRunVerb prints the files generator mode would write, only the named
+// images' when names are given. Every name must be an image found, and
+// attached: otherwise there is nothing to show, and the exit says so.
+func dryRunVerb(inv *invocation) int {
+	cfg, log := inv.config(), inv.logger()
+	out, _, err := generator.Generate(cfg)
+	if err != nil {
+		inv.errorf("cannot read %s: %v", cfg.Root, err)
+		return exitFailure
+	}
+	generator.LogOutput(log, out)
+	status := exitOK
+	for _, name := range inv.operands {
+		reports := generator.ReportsOf(out.Reports, name)
+		switch {
+		case len(reports) == 0:
+			inv.errorf("%s: no image of that name", name)
+			status = exitFailure
+		case reports[0].State != generator.StateAttached:
+			inv.errorf("%s: not attached (%s); see: %s inspect %s", name, reports[0].State, program, name)
+			status = exitFailure
+		}
+	}
+	generator.WriteDryRun(inv.stdout, generator.FilesOf(out.Files, inv.operands))
+	return status
+}

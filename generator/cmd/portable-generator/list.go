@@ -1,0 +1,91 @@
+package main
+
+import (
+	"fmt"
+	"strings"
+
+	"github.com/portable-generator/portable-generator/generator"
+)
+
+// listVerb prints every image found and what became of it.
+func listVerb(inv *invocation) int {
+	out, _, err := generator.Generate(inv.config())
+	if err != nil {
+		inv.errorf("cannot read %s: %v", inv.root, err)
+		return exitFailure
+	}
+	for _, w := range out.Warnings {
+		inv.errorf("%s", w)
+	}
+	if inv.json != "" {
+		return printJSON(inv, nonNil(out.Reports))
+	}
+	generator.WriteList(inv.stdout, out.Reports)
+	return exitOK
+}
+
+// inspectVerb prints every decision for one image: 0 when it is attached,
+// 1 when it is not, 2 when it cannot be told.
+func inspectVerb(inv *invocation) int {
+	const exitNotAttached, exitError = 1, 2
+	name := inv.operands[0]
+	out, host, err := generator.Generate(inv.config())
+	if err != nil {
+		inv.errorf("cannot read %s: %v", inv.root, err)
+		return exitError
+	}
+	reports := generator.ReportsOf(out.Reports, name)
+	attached := len(reports) > 0 && reports[0].State == generator.StateAttached
+	files := fileNames(generator.FilesOf(out.Files, []string{name}))
+	if len(reports) == 0 {
+		inv.errorf("%s: no image of that name in %s", name, strings.Join(generator.SearchDirs, " "))
+	}
+	if inv.json != "" {
+		if printJSON(inv, map[string]any{
+			"name": name, "attached": attached, "entries": nonNil(reports),
+			"systemdVersion": host.SystemdVersion, "architecture": host.Architecture,
+			"files": files,
+		}) != exitOK {
+			return exitError
+		}
+	} else {
+		w := inv.stdout
+		for _, r := range reports {
+			fmt.Fprintf(w, "%s: %s\n", generator.OneLine(r.Path), r.State)
+			if r.Reason != "" {
+				fmt.Fprintf(w, "    reason:  %s\n", generator.OneLine(r.Reason))
+			}
+			if r.State == generator.StateAttached || r.State == generator.StateSkipped {
+				fmt.Fprintf(w, "    profile: %s\n", generator.OneLine(r.Profile))
+			}
+			for _, u := range r.Units {
+				fmt.Fprintf(w, "    unit:    %s\n", generator.OneLine(u))
+			}
+			for _, n := range r.Notices {
+				fmt.Fprintf(w, "    notice:  %s\n", generator.OneLine(n))
+			}
+		}
+		if attached {
+			fmt.Fprintf(w, "files (systemd %d, %s):\n", host.SystemdVersion, host.Architecture)
+			for _, f := range files {
+				fmt.Fprintf(w, "    %s\n", generator.OneLine(f))
+			}
+		}
+	}
+	if !attached {
+		return exitNotAttached
+	}
+	return exitOK
+}
+
+func fileNames(files []generator.File) []string {
+	out := []string{}
+	for _, f := range files {
+		if f.Link != "" {
+			out = append(out, f.Path+" -> "+f.Link)
+		} else {
+			out = append(out, f.Path)
+		}
+	}
+	return out
+}
