@@ -3,6 +3,7 @@ package erofs
 import (
 	"bytes"
 	"errors"
+	"fmt"
 	"io/fs"
 	"math/rand/v2"
 	"os"
@@ -354,4 +355,25 @@ func TestDecompressionBudget(t *testing.T) {
 	if st := b.Stats(); st.Decompressed > 1<<20+pclusterMaxDSize {
 		t.Errorf("decompressed %d bytes under a 1 MiB budget", st.Decompressed)
 	}
+}
+
+func TestXattrs(t *testing.T) {
+	src, cases := fstest.XattrSource(t)
+	// Repeated on many files, mkfs.erofs keeps a value once, shared.
+	for i := range 8 {
+		name := fmt.Sprintf("usr/share/shared-%d", i)
+		if err := os.WriteFile(filepath.Join(src, name), nil, 0o644); err != nil {
+			t.Fatal(err)
+		}
+		if err := unix.Setxattr(filepath.Join(src, name), "user.shared", []byte("same everywhere"), 0); err != nil {
+			t.Fatal(err)
+		}
+		cases = append(cases, fstest.XattrCase{Path: name, Name: "user.shared", Value: []byte("same everywhere")})
+	}
+	for _, args := range [][]string{nil, {"-zlz4hc"}} {
+		tree, _, _ := open(t, build(t, src, args...), vfs.DefaultLimits)
+		fstest.CompareXattrs(t, tree, cases)
+	}
+	tree, _, _ := open(t, build(t, src, "-x", "-1"), vfs.DefaultLimits)
+	fstest.CompareXattrs(t, tree, []fstest.XattrCase{{Path: cases[0].Path, Name: cases[0].Name}})
 }

@@ -11,6 +11,8 @@ import (
 	"strings"
 	"testing"
 
+	"golang.org/x/sys/unix"
+
 	"github.com/portable-generator/portable-generator/dissect/internal/fstest"
 	"github.com/portable-generator/portable-generator/dissect/internal/vfs"
 )
@@ -28,6 +30,8 @@ func fuzzSource(f *testing.F) string {
 		os.WriteFile(p, data, 0o644)
 	}
 	write("usr/lib/os-release", []byte("ID=seed\n"))
+	// An attribute, so mutations reach the xattr parser too.
+	unix.Setxattr(filepath.Join(src, "usr/lib/os-release"), "user.extension-release.strict", []byte("false"), 0)
 	write("usr/lib/systemd/system/seed.service", bytes.Repeat([]byte("[Service]\n"), 500))
 	var text strings.Builder
 	for i := 0; text.Len() < 24<<10; i++ {

@@ -47,6 +47,9 @@ type Inode struct {
 	// dataPos is where inline data, chunk indexes or compression
 	// indexes begin: after the inode and its inline xattr area.
 	dataPos uint64
+	// xattrSize is the length of the xattr area between the inode and
+	// dataPos; 0 without one.
+	xattrSize uint64
 	// startBlk is the first data block of flat inodes; for chunk-based
 	// ones chunkBits is log2 of the chunk size and chunkIndexes says
 	// whether the table holds 8-byte indexes or 4-byte block numbers.
@@ -102,7 +105,7 @@ func (f *FS) inode(nid uint64) (*Inode, error) {
 	xattrs := uint64(0)
 	if icount := le16(2); icount != 0 {
 		// A 12-byte header, then icount-1 4-byte slots of shared xattr
-		// ids and inline entries: skipped whole, never parsed.
+		// ids and inline entries: skipped here, parsed only by Xattr.
 		xattrs = 12 + 4*(uint64(icount)-1)
 	}
 	imode := le16(4)
@@ -119,6 +122,7 @@ func (f *FS) inode(nid uint64) (*Inode, error) {
 		return nil, corrupt(int64(pos), "inode %d of %d bytes", nid, ino.size)
 	}
 	ino.dataPos = pos + uint64(isize) + xattrs
+	ino.xattrSize = xattrs
 	raw := le32(16) // start block, compressed block count, device or chunk format
 	var ok bool
 	if ino.mode, ok = vfs.PosixMode(imode); !ok {

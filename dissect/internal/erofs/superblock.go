@@ -68,6 +68,7 @@ type Superblock struct {
 	Inodes          uint64
 	Blocks          uint64
 	MetaBlkAddr     uint32
+	XattrBlkAddr    uint32 // where shared xattr entries live
 	FeatureCompat   uint32
 	FeatureIncompat uint32
 	// Algorithms is a bitmap of the compression algorithms the image
@@ -117,6 +118,7 @@ func readSuperblock(r io.ReaderAt, size int64) (Superblock, error) {
 		FixedNsec:       le32(32),
 		Blocks:          uint64(le32(36)),
 		MetaBlkAddr:     le32(40),
+		XattrBlkAddr:    le32(44),
 		FeatureIncompat: le32(80),
 		PackedNid:       le64(96),
 	}

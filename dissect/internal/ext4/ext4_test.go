@@ -269,3 +269,15 @@ func TestListingCacheIsBounded(t *testing.T) {
 		t.Errorf("huge/name-0700: %v", err)
 	}
 }
+
+func TestXattrs(t *testing.T) {
+	src, cases := fstest.XattrSource(t)
+	for _, args := range [][]string{
+		{"-b", "4096", "-t", "ext4"},               // 256-byte inodes: small values in the inode, the rest in a block
+		{"-b", "4096", "-t", "ext4", "-I", "128"},  // no in-inode area: every value in a block
+		{"-b", "4096", "-t", "ext4", "-I", "1024"}, // room for most values in the inode
+	} {
+		tree, _ := open(t, build(t, src, "16M", args...))
+		fstest.CompareXattrs(t, tree, cases)
+	}
+}

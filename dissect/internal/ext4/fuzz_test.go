@@ -8,6 +8,8 @@ import (
 	"path/filepath"
 	"testing"
 
+	"golang.org/x/sys/unix"
+
 	"github.com/portable-generator/portable-generator/dissect/internal/fstest"
 	"github.com/portable-generator/portable-generator/dissect/internal/vfs"
 )
@@ -23,6 +25,8 @@ func FuzzExt4(f *testing.F) {
 		src := f.TempDir()
 		os.MkdirAll(filepath.Join(src, "usr/lib/systemd/system"), 0o755)
 		os.WriteFile(filepath.Join(src, "usr/lib/os-release"), []byte("ID=seed\n"), 0o644)
+		// An attribute, so mutations reach the xattr parser too.
+		unix.Setxattr(filepath.Join(src, "usr/lib/os-release"), "user.extension-release.strict", []byte("false"), 0)
 		os.WriteFile(filepath.Join(src, "usr/lib/systemd/system/seed.service"), bytes.Repeat([]byte("[Service]\n"), 150), 0o644)
 		os.Symlink("../usr/lib/os-release", filepath.Join(src, "os-release"))
 		os.Symlink(string(bytes.Repeat([]byte("long/"), 20)), filepath.Join(src, "slow-link"))

@@ -33,6 +33,9 @@ type Inode struct {
 	blocks    [60]byte // i_block: extent root, block map, or inline bytes
 	inline    []byte   // the system.data extended attribute of inline data
 	inlinePos int64    // where inline starts in the image
+	// xattrBlock is the block of extended attributes beyond the
+	// in-inode area, 0 for none.
+	xattrBlock uint64
 }
 
 // iBlock is where i_block starts in an on-disk inode.
@@ -114,27 +117,35 @@ func (f *FS) hasSuper(group uint64) bool {
 	return false
 }
 
-// inode reads inode number num.
-func (f *FS) inode(num uint32) (*Inode, error) {
+// inodeRaw returns the on-disk bytes of inode num, a slice of a cached
+// block, and where they are in the image.
+func (f *FS) inodeRaw(num uint32) ([]byte, int64, error) {
 	if num == 0 || num > f.sb.InodesCount {
-		return nil, corrupt(superblockOffset, "inode number %d of %d", num, f.sb.InodesCount)
+		return nil, 0, corrupt(superblockOffset, "inode number %d of %d", num, f.sb.InodesCount)
 	}
 	group := uint64(num-1) / uint64(f.sb.InodesPerGroup)
 	index := uint64(num-1) % uint64(f.sb.InodesPerGroup)
 	tbl, err := f.groupInodeTable(group)
 	if err != nil {
-		return nil, err
+		return nil, 0, err
 	}
 	// An inode never straddles blocks: inode sizes are powers of two no
 	// larger than a block.
 	byteInTable := index * uint64(f.sb.InodeSize)
 	blk, err := f.block(tbl+byteInTable/uint64(f.sb.BlockSize), "inode table")
 	if err != nil {
-		return nil, err
+		return nil, 0, err
 	}
 	within := byteInTable % uint64(f.sb.BlockSize)
-	raw := blk[within : within+uint64(f.sb.InodeSize)]
-	off := int64(tbl*uint64(f.sb.BlockSize) + byteInTable)
+	return blk[within : within+uint64(f.sb.InodeSize)], int64(tbl*uint64(f.sb.BlockSize) + byteInTable), nil
+}
+
+// inode reads inode number num.
+func (f *FS) inode(num uint32) (*Inode, error) {
+	raw, off, err := f.inodeRaw(num)
+	if err != nil {
+		return nil, err
+	}
 	le16 := func(o int) uint16 { return binary.LittleEndian.Uint16(raw[o:]) }
 	le32 := func(o int) uint32 { return binary.LittleEndian.Uint32(raw[o:]) }
 	mode, ok := vfs.PosixMode(le16(0x0))
@@ -142,17 +153,18 @@ func (f *FS) inode(num uint32) (*Inode, error) {
 		return nil, corrupt(off, "inode %d: file type %#o", num, le16(0)&0xF000)
 	}
 	ino := &Inode{
-		num:   num,
-		pos:   off,
-		mode:  mode,
-		size:  uint64(le32(0x4)) | uint64(le32(0x6C))<<32,
-		mtime: le32(0x10),
-		flags: le32(0x20),
+		num:        num,
+		pos:        off,
+		mode:       mode,
+		size:       uint64(le32(0x4)) | uint64(le32(0x6C))<<32,
+		mtime:      le32(0x10),
+		flags:      le32(0x20),
+		xattrBlock: uint64(le32(0x68)) | uint64(le16(0x76))<<32,
 	}
 	copy(ino.blocks[:], raw[iBlock:iBlock+60])
 	if mode&fs.ModeSymlink != 0 && ino.flags&flagInlineData == 0 {
 		sectors := le32(0x1C)
-		if le32(0x68) != 0 || le16(0x76) != 0 { // an extended attribute block (a cluster)
+		if ino.xattrBlock != 0 { // an extended attribute block (a cluster)
 			sectors -= f.sb.ClusterSize / 512
 		}
 		ino.fast = sectors == 0
@@ -176,38 +188,10 @@ func (f *FS) inode(num uint32) (*Inode, error) {
 // in-inode attribute area (the part of inline data beyond i_block) and
 // where it is in the image.
 func inlineData(raw []byte, off int64) ([]byte, int64, error) {
-	if len(raw) <= 128 {
-		return nil, -1, nil
+	area, areaOff := inodeXattrArea(raw, off)
+	v, at, err := findXattr(area, area, areaOff, xattrSystem, "data")
+	if err != nil || v == nil {
+		return nil, -1, err
 	}
-	extra := int(binary.LittleEndian.Uint16(raw[0x80:]))
-	start := 128 + extra
-	if extra < 4 || start+4 > len(raw) {
-		return nil, -1, nil
-	}
-	if binary.LittleEndian.Uint32(raw[start:]) != 0xEA020000 {
-		return nil, -1, nil
-	}
-	area := raw[start+4:]
-	for p := 0; p+16 <= len(area); {
-		nameLen := int(area[p])
-		index := area[p+1]
-		valueOff := int(binary.LittleEndian.Uint16(area[p+2:]))
-		valueInum := binary.LittleEndian.Uint32(area[p+4:])
-		valueSize := int(binary.LittleEndian.Uint32(area[p+8:]))
-		if nameLen == 0 && index == 0 && valueOff == 0 && valueInum == 0 {
-			break
-		}
-		if p+16+nameLen > len(area) {
-			return nil, -1, corrupt(off, "in-inode extended attribute name beyond the inode")
-		}
-		name := string(area[p+16 : p+16+nameLen])
-		if index == 7 && name == "data" {
-			if valueInum != 0 || valueOff+valueSize > len(area) || valueSize < 0 {
-				return nil, -1, corrupt(off, "inline data attribute of %d bytes at %d", valueSize, valueOff)
-			}
-			return area[valueOff : valueOff+valueSize], off + int64(start+4+valueOff), nil
-		}
-		p += (16 + nameLen + 3) &^ 3
-	}
-	return nil, -1, nil
+	return v, at, nil
 }

@@ -15,6 +15,8 @@ import (
 	"strings"
 	"testing"
 
+	"golang.org/x/sys/unix"
+
 	"github.com/portable-generator/portable-generator/dissect/internal/vfs"
 )
 
@@ -35,9 +37,9 @@ func Run(t testing.TB, name string, args ...string) {
 	}
 }
 
-// Source writes a tree that exercises a reader: an os-release and unit
-// files, relative and absolute symlinks (fast and, with a 300-byte target,
-// slow), files of 0 bytes, one block, several blocks and odd lengths,
+// Source writes a tree that exercises a reader: an os-release, unit files,
+// an extension-release file with an extended attribute, relative and
+// absolute symlinks (fast and, with a 300-byte target, slow), files of 0 bytes, one block, several blocks and odd lengths,
 // random (incompressible) and repetitive data, a sparse file, a
 // many-entry directory and deep nesting.
 func Source(t testing.TB, entries int) string {
@@ -72,6 +74,11 @@ func Source(t testing.TB, entries int) string {
 	write("usr/lib/os-release", []byte("ID=fstest\nVERSION_ID=1\nPORTABLE_PREFIXES=app\n"))
 	link("../usr/lib/os-release", "etc/os-release")
 	write("usr/lib/systemd/system/app.service", []byte("[Service]\nExecStart=/usr/bin/app\n"))
+	// An extension's release file under another name, flagged as systemd
+	// allows, so every reader's seed images carry an attribute (best
+	// effort: where the temporary directory keeps none, there is none).
+	write("usr/lib/extension-release.d/extension-release.app2", []byte("ID=_any\n"))
+	unix.Setxattr(filepath.Join(dir, "usr/lib/extension-release.d/extension-release.app2"), "user.extension-release.strict", []byte("false"), 0)
 	write("usr/lib/systemd/system/app.socket", []byte("[Socket]\nListenStream=80\n"))
 	link("/usr/lib/systemd/system/app.service", "usr/lib/systemd/system/app-alias.service")
 	link(strings.Repeat("x/", 150), "usr/lib/slow-symlink")

@@ -59,7 +59,13 @@ type Inode struct {
 	sizesOff    int
 
 	target string // symlinks
+
+	// xattr indexes the xattr id table; noXattr for none (every basic
+	// inode, which has no field for it).
+	xattr uint32
 }
+
+const noXattr = 0xffffffff
 
 func (i *Inode) Mode() fs.FileMode  { return i.mode }
 func (i *Inode) Size() int64        { return int64(i.size) }
@@ -105,7 +111,7 @@ func (f *FS) inode(ref uint64) (*Inode, error) {
 	le16 := func(o int) uint16 { return uint16(hdr[o]) | uint16(hdr[o+1])<<8 }
 	le32 := func(o int) uint32 { return uint32(le16(o)) | uint32(le16(o+2))<<16 }
 	typ := le16(0)
-	ino := &Inode{mode: modeOf(typ, le16(2)), mtime: le32(8), number: le32(12)}
+	ino := &Inode{mode: modeOf(typ, le16(2)), mtime: le32(8), number: le32(12), xattr: noXattr}
 	var e errs
 	switch typ {
 	case typeDir:
@@ -121,7 +127,7 @@ func (f *FS) inode(ref uint64) (*Inode, error) {
 		ino.parent = e.u32(m)
 		ino.indexCount = e.u16(m)
 		ino.dirOffset = e.u16(m)
-		e.u32(m) // xattr
+		ino.xattr = e.u32(m)
 		ino.indexPos, ino.indexOff = m.pos, m.off
 	case typeFile:
 		ino.blocksStart = uint64(e.u32(m))
@@ -135,7 +141,7 @@ func (f *FS) inode(ref uint64) (*Inode, error) {
 		e.u32(m) // link count
 		ino.fragment = e.u32(m)
 		ino.fragOffset = e.u32(m)
-		e.u32(m) // xattr
+		ino.xattr = e.u32(m)
 	case typeSymlink, typeExtSymlink:
 		e.u32(m) // link count
 		n := e.u32(m)

@@ -172,3 +172,13 @@ func TestSymlinkLoopAndEscape(t *testing.T) {
 		t.Errorf("escape: %v, want not-exist inside the image", err)
 	}
 }
+
+func TestXattrs(t *testing.T) {
+	src, cases := fstest.XattrSource(t)
+	for _, args := range [][]string{{"-comp", "gzip"}, {"-noI", "-noD", "-noF", "-noX"}} {
+		tree, _, _ := open(t, build(t, src, args...))
+		fstest.CompareXattrs(t, tree, cases)
+	}
+	tree, _, _ := open(t, build(t, src, "-no-xattrs"))
+	fstest.CompareXattrs(t, tree, []fstest.XattrCase{{Path: cases[0].Path, Name: cases[0].Name}})
+}

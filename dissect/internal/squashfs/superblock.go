@@ -18,6 +18,9 @@ const (
 	flagCompressorOptions = 0x0400
 )
 
+// noTable marks an absent optional table (xattr ids, exports).
+const noTable = ^uint64(0)
+
 // Compressor identifies the compression of metadata and data blocks.
 type Compressor uint16
 
@@ -59,6 +62,7 @@ type Superblock struct {
 	Flags              uint16
 	RootInode          uint64 // inode reference: metadata block << 16 | offset
 	BytesUsed          uint64
+	XattrIDTableStart  uint64 // noTable without extended attributes
 	InodeTableStart    uint64
 	DirTableStart      uint64
 	FragmentTableStart uint64
@@ -92,6 +96,7 @@ func readSuperblock(r io.ReaderAt, size int64) (Superblock, error) {
 		Flags:              le16(24),
 		RootInode:          le64(32),
 		BytesUsed:          le64(40),
+		XattrIDTableStart:  le64(56),
 		InodeTableStart:    le64(64),
 		DirTableStart:      le64(72),
 		FragmentTableStart: le64(80),
