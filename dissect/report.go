@@ -14,11 +14,15 @@ import (
 // value shapes are those of Debian 12's `systemd-dissect --json=short`
 // (systemd 252), plus Units, so scripts written for one read the other.
 type Report struct {
-	Name      string        `json:"name"`
-	Size      int64         `json:"size"`
-	OSRelease []string      `json:"osRelease"`
-	Mounts    []ReportMount `json:"mounts"`
-	Units     []string      `json:"units"`
+	Name      string   `json:"name"`
+	Size      int64    `json:"size"`
+	OSRelease []string `json:"osRelease"`
+	// ExtensionRelease is an extension image's release file, found by
+	// the newest systemd's rules for the file's name, as 252's
+	// systemd-dissect shows it.
+	ExtensionRelease []string      `json:"extensionRelease,omitempty"`
+	Mounts           []ReportMount `json:"mounts"`
+	Units            []string      `json:"units"`
 	// Kind and PartitionTable go beyond systemd-dissect: a directory image
 	// and the table type are worth seeing.
 	Kind           Kind   `json:"kind"`
@@ -48,6 +52,11 @@ func (img *Image) Report(name string) Report {
 			for _, k := range order {
 				r.OSRelease = append(r.OSRelease, k+"="+m[k])
 			}
+		}
+	}
+	if er, err := img.ExtensionRelease(ExtensionName(name, img.Kind, 0), 0); err == nil {
+		for _, k := range er.Keys {
+			r.ExtensionRelease = append(r.ExtensionRelease, k+"="+er.Fields[k])
 		}
 	}
 	for _, p := range img.Partitions {
@@ -118,6 +127,13 @@ func (r Report) WriteText(w io.Writer) {
 			label = "           "
 		}
 		fmt.Fprintf(w, "%s %s\n", label, kv)
+	}
+	for i, kv := range r.ExtensionRelease {
+		label := "Ext. Rel.:"
+		if i > 0 {
+			label = "          "
+		}
+		fmt.Fprintf(w, " %s %s\n", label, kv)
 	}
 	for i, u := range r.Units {
 		label := "     Units:"
