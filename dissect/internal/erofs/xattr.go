@@ -2,41 +2,24 @@ package erofs
 
 import (
 	"encoding/binary"
-	"strings"
 
 	"github.com/portable-generator/portable-generator/dissect/internal/vfs"
 )
 
-// Xattr name prefixes as erofs numbers them (the kernel's
-// EROFS_XATTR_INDEX_*); the prefix is not stored with the name. An index
-// with longPrefix set names an entry of the long-prefix table instead.
+// An entry's name index (vfs.XattrIndex) with longPrefix set names an
+// entry of the long-prefix table instead.
 const (
-	xattrUser     = 1
-	xattrTrusted  = 4
-	xattrSecurity = 6
-	longPrefix    = 0x80
+	longPrefix = 0x80
 	// xattrHeader is the inline area's header: a name filter, the count
 	// of shared ids, and reserved bytes.
 	xattrHeader = 12
 )
 
-func xattrPrefix(name string) (uint8, string, bool) {
-	for _, p := range []struct {
-		prefix string
-		index  uint8
-	}{{"user.", xattrUser}, {"trusted.", xattrTrusted}, {"security.", xattrSecurity}} {
-		if rest, ok := strings.CutPrefix(name, p.prefix); ok {
-			return p.index, rest, true
-		}
-	}
-	return 0, "", false
-}
-
 // Xattr reads one extended attribute of n: first the shared entries the
 // inode names by id, then its inline entries.
 func (f *FS) Xattr(n vfs.Node, name string) ([]byte, error) {
 	ino, ok := n.(*Inode)
-	want, suffix, known := xattrPrefix(name)
+	want, suffix, known := vfs.XattrIndex(name)
 	if !ok || !known || ino.xattrSize == 0 {
 		return nil, vfs.ErrNoXattr
 	}

@@ -2,36 +2,20 @@ package ext4
 
 import (
 	"encoding/binary"
-	"strings"
 
 	"github.com/portable-generator/portable-generator/dissect/internal/vfs"
 )
 
-// Extended attribute name prefixes as ext4 numbers them; the prefix is not
-// stored with the name.
+// Extended attribute layout; names are stored without their namespace,
+// numbered as vfs.XattrIndex says (system., of inline data, is 7).
 const (
-	xattrUser     = 1
-	xattrTrusted  = 4
-	xattrSecurity = 6
-	xattrSystem   = 7
-	xattrMagic    = 0xEA020000
+	xattrSystem = 7
+	xattrMagic  = 0xEA020000
 	// xattrBlockHeader is the header of an attribute block: magic,
 	// reference count, block count, hash, checksum, reserved.
 	xattrBlockHeader = 32
 	xattrEntryHeader = 16
 )
-
-func xattrPrefix(name string) (byte, string, bool) {
-	for _, p := range []struct {
-		prefix string
-		index  byte
-	}{{"user.", xattrUser}, {"trusted.", xattrTrusted}, {"security.", xattrSecurity}} {
-		if rest, ok := strings.CutPrefix(name, p.prefix); ok {
-			return p.index, rest, true
-		}
-	}
-	return 0, "", false
-}
 
 // inodeXattrArea returns the entries of the in-inode attribute area (past
 // i_extra_isize and the magic), nil if there is none, and where it is.
@@ -82,7 +66,7 @@ func findXattr(area, values []byte, valuesOff int64, index byte, name string) ([
 // from the inode's attribute block.
 func (f *FS) Xattr(n vfs.Node, name string) ([]byte, error) {
 	ino, ok := n.(*Inode)
-	index, suffix, known := xattrPrefix(name)
+	index, suffix, known := vfs.XattrIndex(name)
 	if !ok || !known {
 		return nil, vfs.ErrNoXattr
 	}

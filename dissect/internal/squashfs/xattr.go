@@ -2,7 +2,6 @@ package squashfs
 
 import (
 	"encoding/binary"
-	"strings"
 
 	"github.com/portable-generator/portable-generator/dissect/internal/vfs"
 )
@@ -18,18 +17,14 @@ const (
 	maxXattrName   = 255 // XATTR_NAME_MAX
 )
 
-// xattrPrefix returns the squashfs prefix number of an attribute name and
-// the rest of the name.
+// xattrIndex is the number the format stores for a namespace prefix.
+var xattrIndex = map[string]uint16{"user.": xattrUser, "trusted.": xattrTrusted, "security.": xattrSecurity}
+
+// xattrPrefix returns the stored number of an attribute name's namespace
+// and the rest of the name.
 func xattrPrefix(name string) (uint16, string, bool) {
-	for _, p := range []struct {
-		prefix string
-		typ    uint16
-	}{{"user.", xattrUser}, {"trusted.", xattrTrusted}, {"security.", xattrSecurity}} {
-		if rest, ok := strings.CutPrefix(name, p.prefix); ok {
-			return p.typ, rest, true
-		}
-	}
-	return 0, "", false
+	ns, rest, ok := vfs.XattrNamespace(name)
+	return xattrIndex[ns], rest, ok
 }
 
 // Xattr reads one extended attribute of n. Only extended inodes carry an

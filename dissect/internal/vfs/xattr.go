@@ -4,6 +4,7 @@ import (
 	"errors"
 	"fmt"
 	"io/fs"
+	"strings"
 )
 
 // XattrFS is implemented by readers that read extended attributes. It is
@@ -46,4 +47,24 @@ func (t *Tree) Xattr(name, attr string) ([]byte, error) {
 		return nil, pathErr("getxattr", name, fmt.Errorf("%w: attribute %s of %d bytes", ErrCorrupt, attr, len(v)))
 	}
 	return v, nil
+}
+
+// XattrNamespace splits an attribute name into the namespace prefixes
+// the on-disk formats number ("user.", "trusted.", "security.") and the
+// rest of the name they store.
+func XattrNamespace(name string) (namespace, rest string, ok bool) {
+	for _, ns := range []string{"user.", "trusted.", "security."} {
+		if rest, ok := strings.CutPrefix(name, ns); ok {
+			return ns, rest, true
+		}
+	}
+	return "", "", false
+}
+
+// XattrIndex returns the number ext4 and erofs store for an attribute's
+// namespace (the kernel's numbering: 1 user, 4 trusted, 6 security) and
+// the rest of the name.
+func XattrIndex(name string) (uint8, string, bool) {
+	ns, rest, ok := XattrNamespace(name)
+	return map[string]uint8{"user.": 1, "trusted.": 4, "security.": 6}[ns], rest, ok
 }
