@@ -4,7 +4,6 @@ import (
 	"errors"
 	"fmt"
 	"io/fs"
-	"path"
 	"slices"
 
 	"github.com/portable-generator/portable-generator/dissect"
@@ -75,43 +74,20 @@ func (r Root) Load(e Entry, global Settings, profiles *Profiles) (img Image) {
 // unit directories in portabled's order, the first of each name winning;
 // empty and /dev/null-masked units are skipped as portabled skips them.
 func ImageUnits(fsys fs.FS, prefixes []string) ([]Unit, error) {
-	seen := map[string]bool{}
-	var out []Unit
-	for _, dir := range dissect.UnitDirectories {
-		ents, err := fs.ReadDir(fsys, dir)
-		if err != nil {
-			if errors.Is(err, fs.ErrNotExist) || errors.Is(err, fs.ErrInvalid) {
-				continue
-			}
-			return nil, fmt.Errorf("reading /%s: %w", dir, err)
-		}
-		for _, de := range ents {
-			name := de.Name()
-			if seen[name] || !names.ValidUnitName(name) || names.MatchUnit(name, prefixes) == "" {
-				continue
-			}
-			if de.Type()&fs.ModeSymlink == 0 && !de.Type().IsRegular() {
-				continue
-			}
-			p := path.Join(dir, name)
-			if de.Type()&fs.ModeSymlink != 0 {
-				if target, err := fs.ReadLink(fsys, p); err == nil && target == "/dev/null" {
-					continue
-				}
-			}
-			b, err := fs.ReadFile(fsys, p)
-			if err != nil {
-				if errors.Is(err, dissect.ErrCorrupt) || errors.Is(err, dissect.ErrBudget) || errors.Is(err, dissect.ErrUnsupported) {
-					return nil, fmt.Errorf("reading /%s: %w", p, err)
-				}
-				continue // dangling or not a regular file: portabled skips it too
-			}
-			if len(b) == 0 {
-				continue
-			}
-			seen[name] = true
-			out = append(out, Unit{Name: name, Content: b})
-		}
+	files, err := dissect.Units(fsys, unitFilter(prefixes))
+	if err != nil {
+		return nil, err
+	}
+	out := make([]Unit, 0, len(files))
+	for _, f := range files {
+		out = append(out, Unit{Name: f.Name, Content: f.Content})
 	}
 	return out, nil
+}
+
+// unitFilter keeps the names of portable unit types matching a prefix.
+func unitFilter(prefixes []string) func(string) bool {
+	return func(name string) bool {
+		return names.ValidUnitName(name) && names.MatchUnit(name, prefixes) != ""
+	}
 }

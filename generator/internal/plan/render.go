@@ -62,27 +62,6 @@ func writablePath(p string) error {
 	return nil
 }
 
-// nameAndVersion is portabled's PORTABLE_NAME_AND_VERSION (§1.11).
-func nameAndVersion(osr map[string]string) string {
-	first := func(keys ...string) string {
-		for _, k := range keys {
-			if v := osr[k]; v != "" {
-				return v
-			}
-		}
-		return ""
-	}
-	id := first("IMAGE_ID", "ID")
-	version := first("IMAGE_VERSION", "VERSION_ID", "BUILD_ID")
-	switch {
-	case id != "" && version != "":
-		return id + "_" + version
-	case id != "":
-		return id
-	}
-	return version
-}
-
 // portableDropIn renders 20-portable.conf for one unit of an image.
 func portableDropIn(img *host.Image, unit string, inv *host.Inventory) []byte {
 	var b strings.Builder
@@ -107,7 +86,7 @@ func portableDropIn(img *host.Image, unit string, inv *host.Inventory) []byte {
 		b.WriteString("BindReadOnlyPaths=-/etc/os-release:/run/host/os-release\n")
 	}
 	fmt.Fprintf(&b, "LogExtraFields=%s\n", quoteValue("PORTABLE="+base))
-	if nv := nameAndVersion(img.OSRelease); nv != "" {
+	if nv := dissect.NameAndVersion(img.OSRelease, ""); nv != "" {
 		fmt.Fprintf(&b, "LogExtraFields=%s\n", quoteValue("PORTABLE_NAME_AND_VERSION="+nv))
 	}
 	if v := img.Verity; v != nil && v.RootHash != "" {
