@@ -1,48 +1,111 @@
 package host
 
 import (
+	"bufio"
+	"bytes"
+	"io/fs"
 	"os"
 	"path"
+	"strings"
 
 	"github.com/portable-generator/portable-generator/dissect"
+	"github.com/portable-generator/portable-generator/generator/internal/names"
+	"github.com/portable-generator/portable-generator/generator/internal/state"
 )
 
 // Inventory is what the generator knows of the machine it runs for, read
-// once per run.
+// once per run from the root: its systemd and architecture, and every name
+// the host already holds (DESIGN.md, The host namespace). A name an image
+// uses is the image's only if it is in the image's namespace and the host
+// does not hold it.
 type Inventory struct {
 	// SystemdVersion decides version-dependent lines; 0 means the newest.
 	SystemdVersion int
 	// Architecture is the native architecture in systemd's naming.
 	Architecture string
-	// VendorUnits maps unit names found in vendor and portablectl unit
-	// directories to the directory: an image unit of that name conflicts.
-	VendorUnits map[string]string
-	// AdminUnits maps unit names the admin placed in /etc/systemd/system or
-	// /run/systemd/system (files or masks) to their path: they override ours.
-	AdminUnits map[string]string
+	// Units maps unit names the host holds to where: unit files and
+	// symlinks in every unit directory PID 1 reads but ours, portablectl's
+	// attachments, and SysV scripts (NAME.service).
+	Units map[string]UnitFile
+	// Masks maps unit names the admin masked (/dev/null or an empty file in
+	// /etc/systemd/system or /run/systemd/system) to the mask: such a unit
+	// of an image is written, and stays masked.
+	Masks map[string]string
+	// Accounts maps user and group names to where the host defines them.
+	Accounts map[string]string
+	// Paths maps the entries the host has directly below /run, /var/lib,
+	// /var/cache, /var/log and /etc (and their private/ directories of
+	// DynamicUser=) to what they are: "/var/lib/foo" -> "directory".
+	Paths map[string]string
+	// Previous is the last run's record (this boot's, else the copy kept
+	// across reboots), nil if none: the names it granted an image stay
+	// the image's.
+	Previous *state.File
+
+	// heldPrefixes maps every prefix a host unit name is in the namespace
+	// of ("dbus" for dbus.service and dbus-broker.service) to that unit.
+	heldPrefixes map[string]string
 }
 
-// vendorUnitDirs hold units an image must never replace: the vendor's and
-// those portablectl attached.
-var vendorUnitDirs = []string{
-	"/usr/lib/systemd/system",
-	"/usr/local/lib/systemd/system",
-	"/lib/systemd/system",
+// UnitFile is where the host holds a unit name.
+type UnitFile struct {
+	Path string // in the root
+	// AliasOf is the unit a symlink makes this name an alias of ("" for a
+	// unit file or SysV script).
+	AliasOf string
+}
+
+func (u UnitFile) String() string {
+	if u.AliasOf != "" {
+		return u.Path + ", an alias of " + u.AliasOf
+	}
+	return u.Path
+}
+
+// unitDirs are the directories PID 1 reads units from (system scope), but
+// for the generator directories: those are emptied before each run and
+// filled by generators running at the same time as us.
+var unitDirs = []string{
+	"/etc/systemd/system.control",
+	"/run/systemd/system.control",
+	"/run/systemd/transient",
+	"/etc/systemd/system",
 	"/etc/systemd/system.attached",
+	"/run/systemd/system",
 	"/run/systemd/system.attached",
+	"/usr/local/lib/systemd/system",
+	"/usr/lib/systemd/system",
+	"/lib/systemd/system",
 }
 
-// adminUnitDirs hold the admin's overrides (systemctl mask, edit --full).
+// adminUnitDirs are where a /dev/null mask is the admin overriding us.
 var adminUnitDirs = []string{"/etc/systemd/system", "/run/systemd/system"}
+
+// sysvDir holds SysV scripts, which systemd-sysv-generator (running beside
+// us, so its output is not there to see) turns into NAME.service.
+const sysvDir = "/etc/init.d"
+
+// pathParents are the directories below which PID 1 creates directories and
+// sockets for services: an image may not claim an entry the host has there.
+var pathParents = []string{
+	"/run", "/var/lib", "/var/cache", "/var/log", "/etc",
+	"/var/lib/private", "/var/cache/private", "/var/log/private",
+}
+
+// userdbDirs hold userdb records (NAME.user, NAME.group).
+var userdbDirs = []string{"/etc/userdb", "/run/userdb", "/run/host/userdb", "/usr/local/lib/userdb", "/usr/lib/userdb"}
 
 // ReadInventory reads the inventory from the root. systemdVersion and arch
 // override what the root says when set.
 func (r Root) ReadInventory(systemdVersion int, arch string) *Inventory {
 	inv := &Inventory{
-		VendorUnits:    r.hostUnits(vendorUnitDirs),
-		AdminUnits:     r.hostUnits(adminUnitDirs),
 		SystemdVersion: systemdVersion,
 		Architecture:   arch,
+		Units:          map[string]UnitFile{},
+		Masks:          map[string]string{},
+		Accounts:       map[string]string{},
+		Paths:          map[string]string{},
+		heldPrefixes:   map[string]string{},
 	}
 	if inv.SystemdVersion == 0 {
 		inv.SystemdVersion = r.SystemdVersion()
@@ -50,26 +113,258 @@ func (r Root) ReadInventory(systemdVersion int, arch string) *Inventory {
 	if inv.Architecture == "" {
 		inv.Architecture = dissect.NativeArchitecture()
 	}
+	r.readUnits(inv)
+	r.readAccounts(inv)
+	r.readPaths(inv)
+	inv.Previous = r.readPrevious()
+	for u := range inv.Units {
+		inv.holdPrefixes(u)
+	}
 	return inv
 }
 
-// hostUnits lists the unit names (files and symlinks, not drop-in or
-// .wants directories) in dirs, mapped to the path of the first one.
-func (r Root) hostUnits(dirs []string) map[string]string {
-	out := map[string]string{}
-	for _, d := range dirs {
+func (r Root) readUnits(inv *Inventory) {
+	seen := map[string]bool{} // /lib is often /usr/lib: read a directory once
+	for _, d := range unitDirs {
+		real, err := r.Resolve(d)
+		if err != nil || seen[real] {
+			continue
+		}
+		seen[real] = true
+		ents, err := os.ReadDir(r.Path(real))
+		if err != nil {
+			continue
+		}
+		admin := d == adminUnitDirs[0] || d == adminUnitDirs[1]
+		for _, e := range ents {
+			name := e.Name()
+			// U.d/ and T.wants/ directories are never holders: drop-ins
+			// are how the admin adjusts an image's unit.
+			if e.IsDir() || !names.ValidAnyUnitName(name) {
+				continue
+			}
+			p := path.Join(d, name)
+			if admin && r.isMask(p, e) {
+				if _, ok := inv.Masks[name]; !ok {
+					inv.Masks[name] = p
+				}
+				continue
+			}
+			if _, ok := inv.Units[name]; !ok {
+				h := UnitFile{Path: p}
+				if e.Type()&fs.ModeSymlink != 0 {
+					if target, err := os.Readlink(r.Path(p)); err == nil {
+						h.AliasOf = path.Base(target)
+					}
+				}
+				inv.Units[name] = h
+			}
+		}
+	}
+	ents, _ := os.ReadDir(r.Path(sysvDir))
+	for _, e := range ents {
+		name := e.Name()
+		if e.IsDir() || strings.HasPrefix(name, ".") || strings.ContainsAny(name, "~") || name == "README" || name == "skeleton" {
+			continue
+		}
+		u := name + ".service"
+		if _, ok := inv.Units[u]; !ok && names.ValidUnitName(u) {
+			inv.Units[u] = UnitFile{Path: path.Join(sysvDir, name)}
+		}
+	}
+}
+
+// isMask reports whether the unit file at in-root path p masks its name:
+// a symlink to /dev/null or an empty file, as systemd reads them.
+func (r Root) isMask(p string, e fs.DirEntry) bool {
+	if e.Type()&fs.ModeSymlink != 0 {
+		target, err := os.Readlink(r.Path(p))
+		return err == nil && target == "/dev/null"
+	}
+	fi, err := e.Info()
+	return err == nil && fi.Mode().IsRegular() && fi.Size() == 0
+}
+
+func (r Root) readAccounts(inv *Inventory) {
+	for _, f := range []string{"/etc/passwd", "/etc/group"} {
+		data, err := os.ReadFile(r.Path(f))
+		if err != nil {
+			continue
+		}
+		s := bufio.NewScanner(bytes.NewReader(data))
+		for s.Scan() {
+			name, _, ok := strings.Cut(s.Text(), ":")
+			// "+name" and "-name" are NIS compatibility lines: still names.
+			name = strings.TrimLeft(name, "+-")
+			if ok && name != "" {
+				if _, seen := inv.Accounts[name]; !seen {
+					inv.Accounts[name] = f
+				}
+			}
+		}
+	}
+	for _, d := range userdbDirs {
+		ents, _ := os.ReadDir(r.Path(d))
+		for _, e := range ents {
+			n := e.Name()
+			base := strings.TrimSuffix(strings.TrimSuffix(n, ".user"), ".group")
+			if base == n || base == "" || isDigits(base) {
+				continue // not a record, or the uid/gid alias of one
+			}
+			if _, seen := inv.Accounts[base]; !seen {
+				inv.Accounts[base] = path.Join(d, n)
+			}
+		}
+	}
+}
+
+func isDigits(s string) bool {
+	for _, c := range []byte(s) {
+		if c < '0' || c > '9' {
+			return false
+		}
+	}
+	return s != ""
+}
+
+func (r Root) readPaths(inv *Inventory) {
+	for _, d := range pathParents {
 		ents, err := os.ReadDir(r.Path(d))
 		if err != nil {
 			continue
 		}
 		for _, e := range ents {
-			if e.IsDir() {
-				continue
-			}
-			if _, ok := out[e.Name()]; !ok {
-				out[e.Name()] = path.Join(d, e.Name())
+			inv.Paths[path.Join(d, e.Name())] = kindOf(e)
+		}
+	}
+	// What a DynamicUser= service's directory symlinks point at.
+	for p, kind := range inv.Paths {
+		if kind != "symlink" {
+			continue
+		}
+		if target, err := os.Readlink(r.Path(p)); err == nil {
+			inv.Paths[p] = "symlink to " + target
+		}
+	}
+}
+
+func kindOf(e fs.DirEntry) string {
+	switch t := e.Type(); {
+	case t.IsDir():
+		return "directory"
+	case t&fs.ModeSymlink != 0:
+		return "symlink"
+	case t&fs.ModeSocket != 0:
+		return "socket"
+	case t&fs.ModeNamedPipe != 0:
+		return "FIFO"
+	case t.IsRegular():
+		return "file"
+	}
+	return "special file"
+}
+
+// readPrevious reads this boot's state, else the copy kept across reboots.
+func (r Root) readPrevious() *state.File {
+	for _, p := range []string{state.RuntimePath, state.PersistentPath} {
+		if err := r.CheckChain(path.Dir(p)); err != nil {
+			continue // a record anyone could have written grants nothing
+		}
+		if s, err := state.Read(r.Path(p)); err == nil && s != nil {
+			return s
+		}
+	}
+	return nil
+}
+
+// holdPrefixes records every prefix whose namespace holds unit u.
+func (inv *Inventory) holdPrefixes(u string) {
+	for i := 1; i < len(u); i++ {
+		if strings.IndexByte("-.@_", u[i]) >= 0 {
+			if _, ok := inv.heldPrefixes[u[:i]]; !ok {
+				inv.heldPrefixes[u[:i]] = u
 			}
 		}
 	}
-	return out
+	if _, ok := inv.heldPrefixes[u]; !ok {
+		inv.heldPrefixes[u] = u
+	}
+}
+
+// UnitHolder returns where the host holds unit name (the unit itself, or
+// the template an instance of it would be); ok is false if it does not.
+func (inv *Inventory) UnitHolder(unit string) (UnitFile, bool) {
+	if h, ok := inv.Units[unit]; ok {
+		return h, true
+	}
+	if t := names.TemplateOf(unit); t != "" {
+		if h, ok := inv.Units[t]; ok {
+			return h, true
+		}
+	}
+	return UnitFile{}, false
+}
+
+// PrefixHolder returns a host unit in the namespace of prefix, "" if none:
+// such a unit takes the prefix away from any image (an image called dbus
+// on a host with dbus.service owns nothing).
+func (inv *Inventory) PrefixHolder(prefix string) string {
+	if u, ok := inv.heldPrefixes[prefix]; ok {
+		return u
+	}
+	return ""
+}
+
+// AccountHolder returns where the host defines account or group name.
+func (inv *Inventory) AccountHolder(name string) string { return inv.Accounts[name] }
+
+// PathHolder returns what the host has at p (a directory or socket below
+// /run, /var/lib, …), "" if nothing or if it is image's own: granted to it
+// by an earlier run, or systemd's DynamicUser= layout for it (/var/lib/NAME
+// a symlink into /var/lib/private/NAME).
+func (inv *Inventory) PathHolder(p, image string) string {
+	kind, ok := inv.Paths[p]
+	if !ok {
+		return ""
+	}
+	if inv.granted(p, image) {
+		return ""
+	}
+	dir, base := path.Split(p)
+	if kind == "symlink to private/"+base && inv.Paths[dir+"private/"+base] != "" {
+		return ""
+	}
+	if dir == "/var/lib/private/" || dir == "/var/cache/private/" || dir == "/var/log/private/" {
+		// The target of a DynamicUser= layout: its symlink is judged.
+		if inv.Paths[strings.Replace(p, "/private/", "/", 1)] == "symlink to private/"+base {
+			return ""
+		}
+	}
+	return kind + " " + p
+}
+
+// PathPrefixHolder is PathHolder for a claim of every name starting with
+// prefix (a directory named after an instance): the first host entry so
+// named that is not the image's own.
+func (inv *Inventory) PathPrefixHolder(prefix, image string) string {
+	held := ""
+	for p := range inv.Paths {
+		if strings.HasPrefix(p, prefix) && !inv.granted(p, image) {
+			if h := inv.PathHolder(p, image); h != "" && (held == "" || h < held) {
+				held = h
+			}
+		}
+	}
+	return held
+}
+
+// granted reports whether an earlier run granted path p to image, by name
+// or by a prefix grant ("/run/foo-*").
+func (inv *Inventory) granted(p, image string) bool {
+	for _, g := range inv.Previous.GrantsOf(image) {
+		if g == p || strings.HasSuffix(g, "*") && strings.HasPrefix(p, strings.TrimSuffix(g, "*")) {
+			return true
+		}
+	}
+	return false
 }

@@ -25,6 +25,9 @@ type Planned struct {
 	Files []File
 	// Claims are the unit names (and aliases) the image puts in the output.
 	Claims []string
+	// Grants are the host paths the image's units claim, recorded so that
+	// the next run takes what its services made there for the image's.
+	Grants []string
 	// Rank and prefix decide unit-name conflicts between images.
 	rank   int
 	prefix map[string]string
@@ -137,6 +140,7 @@ func Image(img *host.Image, inv *host.Inventory, profiles ProfileParses) *Planne
 	}
 	prefixes := img.Prefixes()
 	var dropins, units, links []File
+	var cl claims
 	for _, u := range img.Units {
 		parsed, err := unitfile.Parse(u.Content)
 		if err != nil {
@@ -145,6 +149,9 @@ func Image(img *host.Image, inv *host.Inventory, profiles ProfileParses) *Planne
 		narrow, err := policy.Check(u.Name, parsed, policy.Image{Units: unitNames, Prefixes: prefixes, Allow: img.Settings.AllowDirectives}, p.Report.Profile, c.profile)
 		if err != nil {
 			return p.skip(err)
+		}
+		for _, c := range policy.Claims(u.Name, parsed, c.profile) {
+			cl.byPolicy = append(cl.byPolicy, unitClaim{unit: u.Name, Claim: c})
 		}
 		p.Claims = append(p.Claims, u.Name)
 		p.prefix[u.Name] = names.MatchUnit(u.Name, prefixes)
@@ -168,14 +175,13 @@ func Image(img *host.Image, inv *host.Inventory, profiles ProfileParses) *Planne
 			}
 		}
 	}
-	for _, name := range p.Claims {
-		if dir, ok := inv.VendorUnits[name]; ok {
-			return p.skip(&HostHoldsError{Claim: name, Holder: dir})
-		}
-		if where, ok := inv.AdminUnits[name]; ok {
-			p.Report.Notices = append(p.Report.Notices, fmt.Sprintf("%s is overridden by the admin's %s", name, where))
-		}
+	cl.units = p.Claims
+	notices, err := checkHost(img, inv, cl)
+	if err != nil {
+		return p.skip(err)
 	}
+	p.Report.Notices = append(p.Report.Notices, notices...)
+	p.Grants = cl.grants()
 	p.Files = append(append(dropins, units...), links...)
 	for i := range p.Files {
 		p.Files[i].Image = img.Name

@@ -132,16 +132,6 @@ func (e *UnitError) Error() string {
 
 func (e *UnitError) Unwrap() error { return e.Err }
 
-// HostHoldsError is a name the image would use that the host holds.
-type HostHoldsError struct {
-	Claim  string // what the image wants: a unit name, an account, a path
-	Holder string // where the host holds it
-}
-
-func (e *HostHoldsError) Error() string {
-	return fmt.Sprintf("unit %s already exists on the host in %s", e.Claim, e.Holder)
-}
-
 // ConflictError is a unit name another image provides with precedence.
 type ConflictError struct {
 	Unit, Winner, WinnerPath string

@@ -1,0 +1,137 @@
+package plan
+
+import (
+	"fmt"
+	"path"
+	"strings"
+
+	"github.com/portable-generator/portable-generator/generator/internal/host"
+	"github.com/portable-generator/portable-generator/generator/internal/policy"
+)
+
+// PrefixHeldError is an image prefix the host has taken: a host unit is in
+// its namespace (an image called dbus on a host with dbus.service).
+type PrefixHeldError struct {
+	Prefix, HostUnit, Where string
+}
+
+func (e *PrefixHeldError) Error() string {
+	return fmt.Sprintf("prefix %q belongs to the host: host unit %s (%s) is in its namespace (rename the image, or set Match= in its .portable file)",
+		e.Prefix, e.HostUnit, e.Where)
+}
+
+// HostHoldsError is a name the image would use that the host holds.
+type HostHoldsError struct {
+	Unit      string // the image's unit that claims it
+	Directive string // the setting that claims it, "" for the unit name itself
+	Claim     string // the unit name, account or path claimed
+	Holder    string // what and where the host holds
+	hint      string // what the admin can do about it, with a leading space
+}
+
+func (e *HostHoldsError) Error() string {
+	if e.Directive == "" {
+		return fmt.Sprintf("unit %s already exists on the host in %s%s", e.Claim, e.Holder, e.hint)
+	}
+	return fmt.Sprintf("unit %s: %s= claims %s, which the host holds (%s)", e.Unit, e.Directive, e.Claim, e.Holder)
+}
+
+// unitHint tells the admin what to do about a host unit in the way.
+func unitHint(unit string, h host.UnitFile) string {
+	switch dir := path.Dir(h.Path); {
+	case dir == "/etc/systemd/system.attached" || dir == "/run/systemd/system.attached":
+		return " (attached by portablectl: portablectl detach the image that provides it)"
+	case (dir == "/etc/systemd/system" || dir == "/run/systemd/system") && h.AliasOf == "":
+		return fmt.Sprintf(" (to change a generated unit, add a drop-in with systemctl edit %s instead of a copy)", unit)
+	}
+	return ""
+}
+
+// claims collects what one image's units claim, for the host check and
+// the grants of the state file.
+type claims struct {
+	units    []string // unit names and aliases
+	byPolicy []unitClaim
+}
+
+type unitClaim struct {
+	unit string
+	policy.Claim
+}
+
+// checkHost is the host namespace rule: an image's prefixes, unit names,
+// accounts and paths must be held by nothing on the host. It returns the
+// first collision (the image is skipped whole) and the notices of masked
+// units.
+func checkHost(img *host.Image, inv *host.Inventory, cl claims) (notices []string, err error) {
+	for _, u := range cl.units {
+		if h, ok := inv.UnitHolder(u); ok {
+			return nil, &HostHoldsError{Claim: u, Holder: h.String(), hint: unitHint(u, h)}
+		}
+		if mask, ok := inv.Masks[u]; ok {
+			notices = append(notices, fmt.Sprintf("%s is masked by the admin (%s)", u, mask))
+		}
+	}
+	for _, p := range img.Prefixes() {
+		if u := inv.PrefixHolder(p); u != "" {
+			h, _ := inv.UnitHolder(u)
+			return nil, &PrefixHeldError{Prefix: p, HostUnit: u, Where: h.String()}
+		}
+	}
+	for _, c := range cl.byPolicy {
+		var holder string
+		switch {
+		case c.Kind == policy.ClaimAccount && c.Prefix:
+			holder = accountPrefixHolder(inv, c.Name)
+		case c.Kind == policy.ClaimAccount:
+			if where := inv.AccountHolder(c.Name); where != "" {
+				holder = "account " + c.Name + " in " + where
+			}
+		case c.Prefix:
+			holder = inv.PathPrefixHolder(c.Name, img.Name)
+		default:
+			holder = inv.PathHolder(c.Name, img.Name)
+		}
+		if holder != "" {
+			claim := c.Name
+			if c.Prefix {
+				claim += "…"
+			}
+			return nil, &HostHoldsError{Unit: c.unit, Directive: c.Directive, Claim: claim, Holder: holder}
+		}
+	}
+	return notices, nil
+}
+
+func accountPrefixHolder(inv *host.Inventory, prefix string) string {
+	held := ""
+	for name, where := range inv.Accounts {
+		if strings.HasPrefix(name, prefix) && (held == "" || name < held) {
+			held = "account " + name + " in " + where
+		}
+	}
+	return held
+}
+
+// grants are the paths a run grants an image: what its units claim below
+// /run, /var/lib, … ("/run/foo", or "/run/foo-*" for a name with an
+// instance), so the next run takes what the image's services made there for
+// the image's own.
+func (cl claims) grants() []string {
+	var out []string
+	seen := map[string]bool{}
+	for _, c := range cl.byPolicy {
+		if c.Kind != policy.ClaimPath {
+			continue
+		}
+		g := c.Name
+		if c.Prefix {
+			g += "*"
+		}
+		if !seen[g] {
+			seen[g] = true
+			out = append(out, g)
+		}
+	}
+	return out
+}
