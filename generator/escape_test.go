@@ -3,7 +3,6 @@ package generator
 import (
 	"fmt"
 	"os"
-	"os/exec"
 	"path/filepath"
 	"slices"
 	"sort"
@@ -11,124 +10,13 @@ import (
 	"testing"
 
 	"github.com/portable-generator/portable-generator/integration/security/escapes"
+	"github.com/portable-generator/portable-generator/internal/systemdtest"
 )
 
 // The escape corpus (integration/security/escapes) through the generator,
 // judged by what a real PID 1 loads from our output: systemd 252 (this
 // machine's) and 257 (the trixie tree, when it is there), in test mode.
 // See the escapes package for what each outcome means.
-
-// judge is a real systemd that loads unit directories in test mode.
-type judge struct {
-	version int
-	// dump returns the `systemd --test` dump of unit, loaded from the unit
-	// directories (below base) before the default ones.
-	dump func(t *testing.T, base string, unitDirs []string, unit string) string
-}
-
-// hostJudge is this machine's systemd; `systemd --test` refuses to run as
-// root, so it runs as nobody.
-func hostJudge(t *testing.T) (judge, bool) {
-	systemd := "/lib/systemd/systemd"
-	if _, err := os.Stat(systemd); err != nil {
-		return judge{}, false
-	}
-	if _, err := exec.LookPath("setpriv"); err != nil || os.Getuid() != 0 {
-		return judge{}, false
-	}
-	return judge{version: SystemdVersion("/"), dump: func(t *testing.T, base string, dirs []string, unit string) string {
-		noGenerators := filepath.Join(base, "no-generators")
-		os.MkdirAll(noGenerators, 0o755)
-		cmd := exec.Command("setpriv", "--reuid=65534", "--regid=65534", "--clear-groups", "env",
-			"SYSTEMD_UNIT_PATH="+strings.Join(dirs, ":")+":", "SYSTEMD_GENERATOR_PATH="+noGenerators,
-			systemd, "--test", "--system", "--no-pager", "--unit="+unit)
-		cmd.Dir = "/"
-		out, err := cmd.Output()
-		if !strings.Contains(string(out), "Unit "+unit+":") {
-			t.Fatalf("systemd --test: %v\n%s", err, out)
-		}
-		return string(out)
-	}}, true
-}
-
-// trixieJudge is systemd 257 of the trixie tree (integration/trixie-tree.sh),
-// run in the tree with chroot, base bound at /mnt in a private mount
-// namespace.
-func trixieJudge(t *testing.T) (judge, bool) {
-	tree := os.Getenv("PG_TRIXIE_TREE")
-	if tree == "" {
-		tree = "/var/cache/portable-generator/trixie"
-	}
-	if _, err := os.Stat(filepath.Join(tree, ".complete")); err != nil || os.Getuid() != 0 {
-		return judge{}, false
-	}
-	version := SystemdVersion(tree)
-	if version == 0 {
-		return judge{}, false
-	}
-	return judge{version: version, dump: func(t *testing.T, base string, dirs []string, unit string) string {
-		var inTree []string
-		for _, d := range dirs {
-			inTree = append(inTree, "/mnt"+strings.TrimPrefix(d, base))
-		}
-		script := `set -e; t=$1; shift
-mount --make-rprivate /
-mount -t proc proc "$t/proc"; mount --rbind /dev "$t/dev"; mount --rbind /sys "$t/sys"
-mount -t tmpfs tmpfs "$t/run"; mount --bind "$1" "$t/mnt"; shift
-mkdir -p "$t/run/no-generators"
-exec chroot "$t" setpriv --reuid=65534 --regid=65534 --clear-groups env "$@"`
-		cmd := exec.Command("unshare", "-m", "sh", "-c", script, "sh", tree, base,
-			"SYSTEMD_UNIT_PATH="+strings.Join(inTree, ":")+":", "SYSTEMD_GENERATOR_PATH=/run/no-generators",
-			"/usr/lib/systemd/systemd", "--test", "--system", "--no-pager", "--unit="+unit)
-		out, err := cmd.Output()
-		if !strings.Contains(string(out), "Unit "+unit+":") {
-			t.Fatalf("systemd --test in %s: %v\n%s", tree, err, out)
-		}
-		return string(out)
-	}}, true
-}
-
-// unitDump is one unit's settings in a dump: label → values.
-type unitDump map[string][]string
-
-// parseDump reads `systemd --test` output: "-> Unit NAME:" (252) or
-// "→ Unit NAME:" (257) starts a unit, tab-indented "Label: value" lines are
-// its settings, and a nested "-> ExecStart:" block's lines are values of
-// that label.
-func parseDump(s string) map[string]unitDump {
-	units := map[string]unitDump{}
-	var cur unitDump
-	sub := ""
-	for _, line := range strings.Split(s, "\n") {
-		depth := len(line) - len(strings.TrimLeft(line, "\t"))
-		l := strings.TrimLeft(line, "\t")
-		arrow, rest := "", l
-		for _, a := range []string{"-> ", "→ "} {
-			if r, ok := strings.CutPrefix(l, a); ok {
-				arrow, rest = a, r
-			}
-		}
-		switch {
-		case depth == 1 && arrow != "" && strings.HasPrefix(rest, "Unit "):
-			cur = unitDump{}
-			units[strings.TrimSuffix(strings.TrimPrefix(rest, "Unit "), ":")] = cur
-			sub = ""
-		case depth == 1:
-			cur = nil
-		case cur == nil:
-		case depth == 2 && arrow != "":
-			sub = strings.TrimSuffix(rest, ":")
-			cur[sub] = append(cur[sub], "")
-		case depth == 2:
-			sub = ""
-			label, value, _ := strings.Cut(l, ": ")
-			cur[strings.TrimSuffix(label, ":")] = append(cur[strings.TrimSuffix(label, ":")], value)
-		case depth >= 3 && sub != "":
-			cur[sub] = append(cur[sub], l)
-		}
-	}
-	return units
-}
 
 // listLabels hold sets PID 1 computed; narrower than the baseline's is
 // fine.
@@ -198,10 +86,10 @@ func corpusRoot(t *testing.T, root string) {
 // with or without each case's directive allowed, as PID 1 loaded it.
 type corpusRun struct {
 	reports map[string]Report
-	units   map[string]unitDump
+	units   systemdtest.Dump
 }
 
-func runCorpus(t *testing.T, j judge, base, root, profile string, allow bool) corpusRun {
+func runCorpus(t *testing.T, j systemdtest.Judge, base, root, profile string, allow bool) corpusRun {
 	t.Helper()
 	conf := filepath.Join(root, "etc/systemd")
 	os.MkdirAll(filepath.Join(conf, "portable"), 0o755)
@@ -219,7 +107,7 @@ func runCorpus(t *testing.T, j judge, base, root, profile string, allow bool) co
 		}
 		wants = append(wants, c.UnitNames()...)
 	}
-	res, _, err := Generate(Config{Root: root, SystemdVersion: j.version})
+	res, _, err := Generate(Config{Root: root, SystemdVersion: j.Version})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -241,7 +129,7 @@ func runCorpus(t *testing.T, j judge, base, root, profile string, allow bool) co
 	if err := os.WriteFile(filepath.Join(extra, "escape-corpus.target"), []byte(target), 0o644); err != nil {
 		t.Fatal(err)
 	}
-	r := corpusRun{reports: map[string]Report{}, units: parseDump(j.dump(t, base, []string{out, extra}, "escape-corpus.target"))}
+	r := corpusRun{reports: map[string]Report{}, units: j.Load(t, base, []string{name, "extra"}, "escape-corpus.target")}
 	for _, rep := range res.Reports {
 		r.reports[rep.Name] = rep
 	}
@@ -249,18 +137,12 @@ func runCorpus(t *testing.T, j judge, base, root, profile string, allow bool) co
 }
 
 func TestEscapeCorpus(t *testing.T) {
-	var judges []judge
-	if j, ok := hostJudge(t); ok {
-		judges = append(judges, j)
-	}
-	if j, ok := trixieJudge(t); ok && !testing.Short() {
-		judges = append(judges, j)
-	}
-	if len(judges) == 0 {
-		t.Skip("needs root, setpriv and a systemd binary (systemd --test runs as nobody)")
+	judges := []systemdtest.Judge{systemdtest.Host(t)}
+	if !testing.Short() {
+		judges = systemdtest.All(t)
 	}
 	for _, j := range judges {
-		t.Run(fmt.Sprintf("systemd%d", j.version), func(t *testing.T) {
+		t.Run(fmt.Sprintf("systemd%d", j.Version), func(t *testing.T) {
 			base, err := os.MkdirTemp("", "pg-escapes-")
 			if err != nil {
 				t.Fatal(err)
@@ -279,15 +161,15 @@ func TestEscapeCorpus(t *testing.T) {
 				row := judgeCase(t, j, c, runs)
 				table = append(table, fmt.Sprintf("%-26s %s", c.Name, row))
 			}
-			t.Logf("systemd %d: case, then per profile refused / no effect, and whether it widens when allowed:\n%s", j.version, strings.Join(table, "\n"))
+			t.Logf("systemd %d: case, then per profile refused / no effect, and whether it widens when allowed:\n%s", j.Version, strings.Join(table, "\n"))
 		})
 	}
 }
 
 // judgeCase checks one case against every run and returns its table row.
-func judgeCase(t *testing.T, j judge, c escapes.Case, runs map[string]corpusRun) string {
+func judgeCase(t *testing.T, j systemdtest.Judge, c escapes.Case, runs map[string]corpusRun) string {
 	t.Helper()
-	known := j.version >= c.Since
+	known := j.Version >= c.Since
 	var row []string
 	baseType := func(unit string) string { return escapes.Baseline + unit[strings.LastIndexByte(unit, '.'):] }
 	for _, p := range c.ProfilesOf() {

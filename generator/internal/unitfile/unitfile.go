@@ -32,6 +32,9 @@ type Assignment struct {
 	Key     string
 	Value   string // trimmed, otherwise raw: no unquoting, no specifier expansion
 	Line    int    // 1-based line number where the logical line starts
+	// Origin is the drop-in the line comes from (its path), "" for the
+	// unit file itself; Merge sets it.
+	Origin string
 }
 
 // File is a parsed unit file.
@@ -44,6 +47,17 @@ type File struct {
 // Parse reads a unit file. It fails only where systemd would refuse to load
 // the unit (a malformed section header, an over-long line).
 func Parse(data []byte) (*File, error) {
+	f, err := parse(data)
+	if err != nil {
+		return nil, err
+	}
+	return f, nil
+}
+
+// parse reads a unit file up to its first fatal error and returns what it
+// read before it, as systemd applies a drop-in's lines up to the one it
+// cannot parse.
+func parse(data []byte) (*File, error) {
 	f := &File{}
 	section := ""
 	var cont strings.Builder
@@ -72,7 +86,7 @@ func Parse(data []byte) (*File, error) {
 			cont.WriteByte(' ')
 			inCont = true
 			if cont.Len() > MaxLine {
-				return nil, fmt.Errorf("line %d: longer than %d bytes", contStart, MaxLine)
+				return f, fmt.Errorf("line %d: longer than %d bytes", contStart, MaxLine)
 			}
 			continue
 		}
@@ -84,7 +98,7 @@ func Parse(data []byte) (*File, error) {
 			inCont = false
 		}
 		if len(logical) > MaxLine {
-			return nil, fmt.Errorf("line %d: longer than %d bytes", contStart, MaxLine)
+			return f, fmt.Errorf("line %d: longer than %d bytes", contStart, MaxLine)
 		}
 		l := strings.TrimSpace(logical)
 		switch {
@@ -92,14 +106,14 @@ func Parse(data []byte) (*File, error) {
 			continue
 		case !utf8.ValidString(l):
 			// systemd refuses the whole unit.
-			return nil, fmt.Errorf("line %d: not valid UTF-8", contStart)
+			return f, fmt.Errorf("line %d: not valid UTF-8", contStart)
 		case l[0] == '[':
 			if !strings.HasSuffix(l, "]") || len(l) < 3 {
-				return nil, fmt.Errorf("line %d: invalid section header %q", contStart, l)
+				return f, fmt.Errorf("line %d: invalid section header %q", contStart, l)
 			}
 			section = l[1 : len(l)-1]
 			if strings.ContainsAny(section, "[]") {
-				return nil, fmt.Errorf("line %d: invalid section header %q", contStart, l)
+				return f, fmt.Errorf("line %d: invalid section header %q", contStart, l)
 			}
 			continue
 		}

@@ -17,8 +17,8 @@ func TestParse(t *testing.T) {
 			name: "comments, blanks, CRLF and spaces around =",
 			in:   "# comment\n; also\n[Unit]\r\nDescription = A thing \r\n\n[Service]\nExecStart=/bin/x\n",
 			want: []Assignment{
-				{"Unit", "Description", "A thing", 4},
-				{"Service", "ExecStart", "/bin/x", 7},
+				{"Unit", "Description", "A thing", 4, ""},
+				{"Service", "ExecStart", "/bin/x", 7, ""},
 			},
 		},
 		{
@@ -26,22 +26,22 @@ func TestParse(t *testing.T) {
 			// and the backslash turns into a space.
 			name: "continuation with an inner comment",
 			in:   "[Service]\nExecStart=/bin/echo \\\n# not here\n  --flag \\\n  --last\n",
-			want: []Assignment{{"Service", "ExecStart", "/bin/echo    --flag    --last", 2}},
+			want: []Assignment{{"Service", "ExecStart", "/bin/echo    --flag    --last", 2, ""}},
 		},
 		{
 			name: "an escaped backslash does not continue",
 			in:   "[Service]\nEnvironment=A=\\\\\nUser=x\n",
-			want: []Assignment{{"Service", "Environment", "A=\\\\", 2}, {"Service", "User", "x", 3}},
+			want: []Assignment{{"Service", "Environment", "A=\\\\", 2, ""}, {"Service", "User", "x", 3, ""}},
 		},
 		{
 			name: "a # after the start of a line is part of the value",
 			in:   "[Unit]\nDocumentation=https://example.com/#anchor ; not a comment\n",
-			want: []Assignment{{"Unit", "Documentation", "https://example.com/#anchor ; not a comment", 2}},
+			want: []Assignment{{"Unit", "Documentation", "https://example.com/#anchor ; not a comment", 2, ""}},
 		},
 		{
 			name: "empty assignments are kept (they reset lists)",
 			in:   "[Service]\nExecStart=\nExecStart=/bin/y\n",
-			want: []Assignment{{"Service", "ExecStart", "", 2}, {"Service", "ExecStart", "/bin/y", 3}},
+			want: []Assignment{{"Service", "ExecStart", "", 2, ""}, {"Service", "ExecStart", "/bin/y", 3, ""}},
 		},
 		{
 			// systemd's read_line ends a line at '\n', '\r' or NUL; "\r\n"
@@ -49,14 +49,14 @@ func TestParse(t *testing.T) {
 			name: "a lone carriage return and a NUL end lines",
 			in:   "[Unit]\nDescription=x\rConflicts=y.service\n[Service]\nEnvironment=A=1\x00User=root\n\rGroup=g\n",
 			want: []Assignment{
-				{"Unit", "Description", "x", 2}, {"Unit", "Conflicts", "y.service", 3},
-				{"Service", "Environment", "A=1", 5}, {"Service", "User", "root", 6}, {"Service", "Group", "g", 7},
+				{"Unit", "Description", "x", 2, ""}, {"Unit", "Conflicts", "y.service", 3, ""},
+				{"Service", "Environment", "A=1", 5, ""}, {"Service", "User", "root", 6, ""}, {"Service", "Group", "g", 7, ""},
 			},
 		},
 		{
 			name: "a continuation across CRLF",
 			in:   "[Service]\r\nExecStart=/bin/true \\\r\n  --x\r\nUser=u\r\n",
-			want: []Assignment{{"Service", "ExecStart", "/bin/true    --x", 2}, {"Service", "User", "u", 4}},
+			want: []Assignment{{"Service", "ExecStart", "/bin/true    --x", 2, ""}, {"Service", "User", "u", 4, ""}},
 		},
 		{
 			// systemd drops the first byte-order mark found at a line start;
@@ -64,7 +64,7 @@ func TestParse(t *testing.T) {
 			// not know).
 			name: "byte-order marks",
 			in:   "\xef\xbb\xbf[Service]\nUser=a\n\xef\xbb\xbfGroup=b\n",
-			want: []Assignment{{"Service", "User", "a", 2}, {"Service", "\ufeffGroup", "b", 3}},
+			want: []Assignment{{"Service", "User", "a", 2, ""}, {"Service", "\ufeffGroup", "b", 3, ""}},
 		},
 		{
 			name: "lines systemd ignores",
