@@ -299,8 +299,9 @@ func TestLoadCurrent(t *testing.T) {
 	}
 }
 
-// TestParseState: which entry decides an image name, and refusals.
-func TestParseState(t *testing.T) {
+// TestFromState: which entry decides an image name; a state file that
+// cannot be read is an error, not an empty state.
+func TestFromState(t *testing.T) {
 	for _, tc := range []struct {
 		name, images string
 		want         ImageStatus
@@ -314,7 +315,9 @@ func TestParseState(t *testing.T) {
 		{"a shadowed entry is replaced by the owner", image("foo", v1, "shadowed") + "," + image("foo", "/etc/portables/foo.raw", "skipped"),
 			ImageStatus{State: "skipped", Path: "/etc/portables/foo.raw", Reasons: []string{}}},
 	} {
-		s, err := ParseState([]byte(`{"version":1,"images":[` + tc.images + `]}`))
+		tr := newTree(t)
+		tr.state(tc.images)
+		s, err := LoadCurrent(tr.root)
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -323,8 +326,13 @@ func TestParseState(t *testing.T) {
 		}
 	}
 	for _, bad := range []string{`{"version":2,"images":[]}`, `{"version":1,"images":`, `[]`} {
-		if _, err := ParseState([]byte(bad)); !errors.Is(err, ErrBadState) {
-			t.Errorf("ParseState(%s) = %v, want ErrBadState", bad, err)
+		tr := newTree(t)
+		tr.write(StatePath, bad)
+		if _, err := LoadCurrent(tr.root); !errors.Is(err, ErrBadState) {
+			t.Errorf("LoadCurrent(%s) = %v, want ErrBadState", bad, err)
 		}
+	}
+	if _, err := LoadCurrent(t.TempDir()); !errors.Is(err, ErrNoState) {
+		t.Errorf("LoadCurrent without a state file = %v, want ErrNoState", err)
 	}
 }

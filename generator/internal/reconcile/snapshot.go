@@ -1,9 +1,10 @@
 package reconcile
 
 import (
-	"encoding/json"
-	"fmt"
+	"time"
+
 	"github.com/portable-generator/portable-generator/generator/internal/names"
+	"github.com/portable-generator/portable-generator/generator/internal/state"
 	"sort"
 )
 
@@ -46,33 +47,10 @@ const (
 	stateSuperseded = "superseded"
 )
 
-// stateFile is the part of the generator's state file
-// (/run/portable-generator/state.json) that reconcile reads.
-type stateFile struct {
-	Version int    `json:"version"`
-	Time    string `json:"time"`
-	Images  []struct {
-		Name    string   `json:"name"`
-		Path    string   `json:"path"`
-		State   string   `json:"state"`
-		Reasons []string `json:"reasons"`
-		Units   []struct {
-			Name   string `json:"name"`
-			Digest string `json:"digest"`
-		} `json:"units"`
-	} `json:"images"`
-}
-
-// ParseState builds a snapshot (without Wants) from a state file.
-func ParseState(b []byte) (*Snapshot, error) {
-	var sf stateFile
-	if err := json.Unmarshal(b, &sf); err != nil {
-		return nil, fmt.Errorf("%w: %v", ErrBadState, err)
-	}
-	if sf.Version != 1 {
-		return nil, fmt.Errorf("%w: version %d, this reconcile reads version 1", ErrBadState, sf.Version)
-	}
-	s := &Snapshot{Units: map[string]Unit{}, Images: map[string]ImageStatus{}, Time: sf.Time}
+// FromState builds a snapshot (without Wants) from a generator run's
+// state file.
+func FromState(sf *state.File) *Snapshot {
+	s := &Snapshot{Units: map[string]Unit{}, Images: map[string]ImageStatus{}, Time: sf.Time.UTC().Format(time.RFC3339)}
 	for _, im := range sf.Images {
 		// The entry that decides a name is the one that is neither
 		// shadowed nor superseded; an attached entry always decides.
@@ -88,7 +66,7 @@ func ParseState(b []byte) (*Snapshot, error) {
 			s.Units[u.Name] = Unit{Image: im.Name, Path: im.Path, Digest: u.Digest}
 		}
 	}
-	return s, nil
+	return s
 }
 
 // template is the template a unit is an instance of ("foo@a.service" →

@@ -4,6 +4,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"github.com/portable-generator/portable-generator/generator/internal/state"
 	"io/fs"
 	"os"
 	"path/filepath"
@@ -16,7 +17,7 @@ import (
 // Where the files live, inside the root.
 const (
 	// StatePath is the generator's record of its last run.
-	StatePath = "/run/portable-generator/state.json"
+	StatePath = state.RuntimePath
 	// RecordPath is reconcile's record of what it last reconciled.
 	RecordPath = "/run/portable-generator/reconciled.json"
 	// lockPath serialises reconciles (the .path unit's and an admin's).
@@ -28,7 +29,7 @@ const (
 var (
 	// ErrNoState: the generator has not written its state file.
 	ErrNoState = errors.New("reconcile: no state file")
-	// ErrBadState: the state file cannot be read as version 1.
+	// ErrBadState: the state file cannot be read.
 	ErrBadState = errors.New("reconcile: unreadable state file")
 	// ErrBadRecord: reconcile's own record is damaged.
 	ErrBadRecord = errors.New("reconcile: unreadable record")
@@ -46,17 +47,14 @@ type record struct {
 // LoadCurrent reads the generator's state file and the enablement links it
 // wrote for its units, under root.
 func LoadCurrent(root string) (*Snapshot, error) {
-	b, err := os.ReadFile(filepath.Join(root, StatePath))
-	if errors.Is(err, fs.ErrNotExist) {
-		return nil, fmt.Errorf("%w: %s (has a generator that writes it run since boot?)", ErrNoState, StatePath)
-	}
+	sf, err := state.Read(filepath.Join(root, StatePath))
 	if err != nil {
-		return nil, err
+		return nil, fmt.Errorf("%w: %v", ErrBadState, err)
 	}
-	s, err := ParseState(b)
-	if err != nil {
-		return nil, fmt.Errorf("%s: %w", StatePath, err)
+	if sf == nil {
+		return nil, fmt.Errorf("%w: %s (has the generator run since boot?)", ErrNoState, StatePath)
 	}
+	s := FromState(sf)
 	if err := readLinks(filepath.Join(root, GeneratorDir), s); err != nil {
 		return nil, err
 	}
