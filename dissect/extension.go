@@ -213,7 +213,7 @@ func (img *Image) readRelease(c ExtensionClass, p, match string) (*ExtensionRele
 	if err != nil {
 		return nil, err
 	}
-	fields, keys, err := parseOSRelease(b)
+	fields, keys, err := img.envSyntax().parse(b)
 	if err != nil {
 		return nil, fmt.Errorf("/%s: %w", p, err)
 	}

@@ -17,9 +17,14 @@ import (
 // its path and repart's JSON description.
 func repartImage(t *testing.T, defs map[string]string, args ...string) (string, []map[string]any) {
 	t.Helper()
+	return repartImageOf(t, imageTree(t), defs, args...)
+}
+
+// repartImageOf is repartImage of the given tree.
+func repartImageOf(t *testing.T, tree string, defs map[string]string, args ...string) (string, []map[string]any) {
+	t.Helper()
 	need(t, "systemd-repart")
 	dir := t.TempDir()
-	tree := imageTree(t)
 	defDir := filepath.Join(dir, "defs")
 	os.Mkdir(defDir, 0o755)
 	for name, c := range defs {
@@ -132,11 +137,17 @@ func TestGPTArchitecturePreference(t *testing.T) {
 // squashfs of the test tree.
 func mbrImage(t *testing.T) string {
 	t.Helper()
+	return mbrImageOf(t, imageTree(t))
+}
+
+// mbrImageOf is mbrImage of the given tree.
+func mbrImageOf(t *testing.T, tree string) string {
+	t.Helper()
 	need(t, "sfdisk")
 	need(t, "mksquashfs")
 	dir := t.TempDir()
 	fsimg := filepath.Join(dir, "root.sq")
-	run(t, "mksquashfs", imageTree(t), fsimg, "-quiet", "-noappend", "-all-root")
+	run(t, "mksquashfs", tree, fsimg, "-quiet", "-noappend", "-all-root")
 	disk := filepath.Join(dir, "mbr.raw")
 	run(t, "truncate", "-s", "8M", disk)
 	cmd := exec.Command("sfdisk", "-q", disk)

@@ -37,9 +37,10 @@ type Image struct {
 	// Verity is what PID 1 needs to activate dm-verity, nil without verity.
 	Verity *Verity
 
-	tree   *vfs.Tree
-	budget *vfs.Budget
-	closer io.Closer
+	tree           *vfs.Tree
+	budget         *vfs.Budget
+	closer         io.Closer
+	systemdVersion int // Options.SystemdVersion
 }
 
 // Designator is the role of a partition in the Discoverable Partitions
@@ -96,6 +97,9 @@ type Options struct {
 	// Architecture is the native architecture in systemd's naming
 	// ("x86-64", "arm64", ...); "" means the one this program runs on.
 	Architecture string
+	// SystemdVersion is the systemd whose rules apply where they changed
+	// between versions (os-release syntax); 0 means the newest.
+	SystemdVersion int
 }
 
 // Open opens the image at path with default options.
@@ -110,7 +114,12 @@ func OpenOptions(path string, o Options) (*Image, error) {
 		return nil, err
 	}
 	if fi.IsDir() {
-		return openDirectory(path, b)
+		img, err := openDirectory(path, b)
+		if err != nil {
+			return nil, err
+		}
+		img.systemdVersion = o.SystemdVersion
+		return img, nil
 	}
 	f, err := os.Open(path)
 	if err != nil {

@@ -18,7 +18,7 @@ import (
 // beside the image file, nil if none.
 func newRaw(r io.ReaderAt, size int64, path string, side *Verity, o Options, b *vfs.Budget) (*Image, error) {
 	cr := newHeadReaderAt(vfs.CountingReaderAt{R: r, B: b}, size)
-	img := &Image{Path: path, Kind: KindRaw, Size: size, budget: b}
+	img := &Image{Path: path, Kind: KindRaw, Size: size, budget: b, systemdVersion: o.SystemdVersion}
 	if sector := findGPT(cr); sector != 0 {
 		if err := sidecarBesideTable(side); err != nil {
 			return nil, err

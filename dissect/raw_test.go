@@ -15,9 +15,15 @@ import (
 // absolute link, and links that try to leave the image.
 func imageTree(t *testing.T) string {
 	t.Helper()
+	return imageTreeWith(t, "ID=raw\nVERSION_ID=7\n")
+}
+
+// imageTreeWith is imageTree with the given os-release.
+func imageTreeWith(t *testing.T, osRelease string) string {
+	t.Helper()
 	d := t.TempDir()
 	files := map[string]string{
-		"usr/lib/os-release":                   "ID=raw\nVERSION_ID=7\n",
+		"usr/lib/os-release":                   osRelease,
 		"usr/lib/systemd/system/raw.service":   "[Service]\nExecStart=/usr/bin/raw\n",
 		"usr/lib/systemd/system/raw-2.service": "[Service]\nExecStart=/usr/bin/raw2\n",
 	}

@@ -48,7 +48,7 @@ func (img *Image) Report(name string) Report {
 	r := Report{Name: filepath.Base(name), Size: img.Size, Kind: img.Kind, PartitionTable: img.PartitionTable,
 		OSRelease: []string{}, Mounts: []ReportMount{}, Units: []string{}}
 	if b, _, err := img.osReleaseBytes(); err == nil {
-		if m, order, err := parseOSRelease(b); err == nil {
+		if m, order, err := img.envSyntax().parse(b); err == nil {
 			for _, k := range order {
 				r.OSRelease = append(r.OSRelease, k+"="+m[k])
 			}
