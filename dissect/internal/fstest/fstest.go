@@ -165,11 +165,16 @@ func Compare(t testing.TB, src string, fsys fs.FS, extraInRoot ...string) {
 }
 
 // WholeTree returns the limits for a test that reads every file of a
-// source tree (Compare): the defaults, with files up to vfs.MaxReadFile
-// instead of the few the generator reads.
+// source tree (Compare), which is not the generator's job: files up to
+// vfs.MaxReadFile instead of the few KiB of a unit, a sparse file and text
+// that compresses a thousandfold (no decompression ratio), and more bytes.
 func WholeTree() vfs.Limits {
 	l := vfs.DefaultLimits
 	l.FileSize = vfs.MaxReadFile
+	l.DecompressRatio = 0
+	l.Decompressed = 512 << 20
+	l.BytesRead = 256 << 20
+	l.Memory = 64 << 20
 	return l
 }
 

@@ -250,6 +250,56 @@ func TestBudget(t *testing.T) {
 	}
 }
 
+// Decompression is bounded by what was read: a ratio and a slack, on
+// top of the total.
+func TestDecompressionRatio(t *testing.T) {
+	b := NewBudget(Limits{DecompressRatio: 4, DecompressSlack: 100})
+	if err := b.Decompress(100); err != nil {
+		t.Fatalf("the slack: %v", err)
+	}
+	if err := b.Decompress(1); !errors.Is(err, ErrBudget) {
+		t.Errorf("past the slack with nothing read: %v", err)
+	}
+	b = NewBudget(Limits{DecompressRatio: 4, DecompressSlack: 100})
+	b.Read(50)
+	if err := b.Decompress(300); err != nil {
+		t.Errorf("4 x 50 + 100: %v", err)
+	}
+	if err := b.Decompress(1); !errors.Is(err, ErrBudget) {
+		t.Errorf("past 4 x 50 + 100: %v", err)
+	}
+	// Without a ratio only the total counts.
+	b = NewBudget(Limits{Decompressed: 1000})
+	if err := b.Decompress(1000); err != nil {
+		t.Errorf("no ratio: %v", err)
+	}
+}
+
+// Buffers held are counted, their peak kept, the Memory limit enforced.
+func TestMemory(t *testing.T) {
+	b := NewBudget(Limits{Memory: 100})
+	if err := b.Alloc(60); err != nil {
+		t.Fatal(err)
+	}
+	if err := b.Alloc(41); !errors.Is(err, ErrBudget) {
+		t.Errorf("101 bytes held: %v", err)
+	}
+	b.Free(60)
+	if err := b.Alloc(90); err != nil {
+		t.Errorf("90 held after 60 freed: %v", err)
+	}
+	b.Free(90)
+	st := b.Stats()
+	if st.Allocated != 150 || st.PeakMemory != 90 || b.Held() != 0 {
+		t.Errorf("allocated %d, peak %d, held %d; want 150, 90, 0", st.Allocated, st.PeakMemory, b.Held())
+	}
+	var none *Budget
+	if err := none.Alloc(1 << 40); err != nil {
+		t.Error(err)
+	}
+	none.Free(1)
+}
+
 func TestErrorKinds(t *testing.T) {
 	c := Corruptf("gpt header", 512, "bad CRC")
 	if !errors.Is(c, ErrCorrupt) || errors.Is(c, ErrUnsupported) {
