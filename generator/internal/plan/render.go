@@ -37,14 +37,38 @@ func xescape(s string) string {
 func specifierEscape(s string) string { return strings.ReplaceAll(s, "%", "%%") }
 
 // quoteValue quotes a value for settings that split words and unescape
-// (Environment=, LogExtraFields=) when it needs it, and escapes '%'.
+// C escapes (Environment=, LogExtraFields=) when it needs it, and escapes
+// '%'. Control characters become \xNN escapes: a newline from an image's
+// os-release must never end the line and start a directive of its own.
 func quoteValue(s string) string {
 	s = specifierEscape(s)
-	if !strings.ContainsAny(s, " \t\"'\\") {
+	if !strings.ContainsAny(s, " \t\"'\\") && !hasControl(s) {
 		return s
 	}
-	r := strings.NewReplacer(`\`, `\\`, `"`, `\"`)
-	return `"` + r.Replace(s) + `"`
+	var b strings.Builder
+	b.WriteByte('"')
+	for i := 0; i < len(s); i++ {
+		switch c := s[i]; {
+		case c == '\\' || c == '"':
+			b.WriteByte('\\')
+			b.WriteByte(c)
+		case c < 0x20 || c == 0x7f:
+			fmt.Fprintf(&b, "\\x%02x", c)
+		default:
+			b.WriteByte(c)
+		}
+	}
+	b.WriteByte('"')
+	return b.String()
+}
+
+func hasControl(s string) bool {
+	for i := 0; i < len(s); i++ {
+		if s[i] < 0x20 || s[i] == 0x7f {
+			return true
+		}
+	}
+	return false
 }
 
 // writablePath reports whether a path can be written into a unit file at
