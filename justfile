@@ -5,11 +5,11 @@ set shell := ["bash", "-euo", "pipefail", "-c"]
 export GOFLAGS := "-buildvcs=false"
 
 # The Debian packages the tests and the demo need (image tools, systemd-nspawn, debootstrap).
-apt_packages := "systemd-container squashfs-tools erofs-utils e2fsprogs fdisk dbus debootstrap btrfs-progs xfsprogs dosfstools f2fs-tools cryptsetup-bin util-linux openssl iproute2"
+apt_packages := "systemd-container squashfs-tools erofs-utils e2fsprogs fdisk dbus debootstrap btrfs-progs xfsprogs dosfstools f2fs-tools cryptsetup-bin util-linux openssl iproute2 go-md2man lintian zsh bash-completion"
 
 # Recipes kept beside the code they drive.
 import? 'dissect/dissect.just'
-import? 'generator/generator.just'
+import? 'dist/dist.just'
 import? 'examples/examples.just'
 import? 'integration/integration.just'
 import? 'integration/bench.just'
@@ -30,10 +30,10 @@ deps:
     fi
     go mod download
 
-# Build the generator binary into build/.
+# Build the generator binary into build/, carrying its version (dist/version.sh).
 build:
     mkdir -p build
-    CGO_ENABLED=0 go build -trimpath -o build/portable-generator ./generator/cmd/portable-generator
+    CGO_ENABLED=0 go build -trimpath -ldflags "-X main.version=$(dist/version.sh)" -o build/portable-generator ./generator/cmd/portable-generator
 
 # Static checks: formatting and go vet.
 check:
@@ -69,5 +69,5 @@ fuzz fuzztime="15s":
         done
     done
 
-# Everything CI runs: deps, checks, bounded fuzzing, unit tests, real-systemd integration.
-test: deps check (fuzz "10s") unit integration
+# Everything CI runs: deps, checks, bounded fuzzing, unit tests, the Debian package, real-systemd integration.
+test: deps check (fuzz "10s") unit deb integration
