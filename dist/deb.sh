@@ -74,6 +74,7 @@ Description: attach systemd portable service images by their presence
  attached (list, inspect), the files it would write (--dry-run), and what
  its image reader sees in an image (dissect).
 CONTROL
+install -m 0755 dist/debian/postinst dist/debian/postrm "$stage/DEBIAN/"
 (cd "$stage" && find usr -type f -print0 | sort -z | xargs -0 md5sum) > "$stage/DEBIAN/md5sums"
 chmod 0644 "$stage/DEBIAN/control" "$stage/DEBIAN/md5sums"
 # Directories 0755 and files 0644 whatever the umask, as dpkg-deb expects.

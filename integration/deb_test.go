@@ -28,6 +28,7 @@ var packagedFiles = []string{
 	"/usr/share/zsh/vendor-completions/_portable-generator",
 	"/usr/share/portable-generator/profiles/default/service.conf",
 	"/usr/share/doc/portable-generator/copyright",
+	"/usr/lib/systemd/system/portable-generator-reconcile.service",
 }
 
 // buildDeb builds the package as `just deb` does and returns its path.
@@ -51,7 +52,8 @@ func buildDeb(t *testing.T) string {
 
 // TestDebianPackage installs the .deb with dpkg in a container that has no
 // generator of ours, runs the workflow from it (copy then rename an image
-// in, reload, start, use, remove, reload), and removes the package.
+// in, reload, start, use, remove, reload), and removes the package; the
+// package's own reloads attach and detach what is there.
 func TestDebianPackage(t *testing.T) {
 	deb := buildDeb(t)
 	c, err := boot("", bootOptions{tree: osTree, noPortables: true, setup: func(root string) error {
@@ -69,6 +71,20 @@ func TestDebianPackage(t *testing.T) {
 		t.Fatal(err)
 	}
 
+	// Deliver the image as the README says: copy under a name the generator
+	// ignores, then rename into place. No generator of ours is there yet.
+	portables := filepath.Join(c.merged, "var/lib/portables")
+	deliver := func() {
+		tmp := filepath.Join(portables, ".greeter_1.raw.tmp")
+		buildImage(t, "greeter", imagebuild.Squashfs, "1", "deb", tmp)
+		if err := os.Rename(tmp, filepath.Join(portables, "greeter_1.raw")); err != nil {
+			t.Fatal(err)
+		}
+	}
+	loadState := func() string { return c.must(t, "systemctl", "show", "-P", "LoadState", "greeter.service") }
+	deliver()
+
+	// Installing reloads systemd: the image is attached with no reload of ours.
 	c.must(t, "dpkg", "-i", "/root/"+filepath.Base(deb))
 	for _, f := range packagedFiles {
 		c.must(t, "test", "-e", f)
@@ -80,18 +96,11 @@ func TestDebianPackage(t *testing.T) {
 	if got := c.must(t, "portable-generator", "--version"); got != "portable-generator "+version {
 		t.Errorf("portable-generator --version: %q, want the package's version %s", got, version)
 	}
-
-	// Deliver the image as the README says: copy under a name the generator
-	// ignores, then rename into place.
-	portables := filepath.Join(c.merged, "var/lib/portables")
-	tmp := filepath.Join(portables, ".greeter_1.raw.tmp")
-	buildImage(t, "greeter", imagebuild.Squashfs, "1", "deb", tmp)
-	if err := os.Rename(tmp, filepath.Join(portables, "greeter_1.raw")); err != nil {
-		t.Fatal(err)
-	}
-	c.must(t, "systemctl", "daemon-reload")
 	if got := c.must(t, "systemctl", "show", "-P", "FragmentPath", "greeter.service"); got != "/run/systemd/generator/greeter.service" {
-		t.Fatalf("greeter.service from %q\n%s", got, c.sh("portable-generator list"))
+		t.Fatalf("after dpkg -i, greeter.service from %q\n%s", got, c.sh("portable-generator list"))
+	}
+	if got := c.sh("systemctl is-enabled portable-generator-reconcile.service"); got != "disabled" {
+		t.Errorf("portable-generator-reconcile.service is %s after install, want disabled", got)
 	}
 	c.must(t, "portable-generator", "inspect", "greeter")
 	c.must(t, "systemctl", "start", "greeter.socket")
@@ -107,18 +116,24 @@ func TestDebianPackage(t *testing.T) {
 		t.Fatal(err)
 	}
 	c.must(t, "systemctl", "daemon-reload")
-	if got := c.must(t, "systemctl", "show", "-P", "LoadState", "greeter.service"); got != "not-found" {
+	if got := loadState(); got != "not-found" {
 		t.Errorf("greeter.service is %s after its image left", got)
 	}
 
+	// Removing the package reloads too: the units it generated go with it.
+	deliver()
+	c.must(t, "systemctl", "daemon-reload")
+	if got := loadState(); got != "loaded" {
+		t.Fatalf("greeter.service is %s after the image came back", got)
+	}
 	c.must(t, "dpkg", "-r", "portable-generator")
+	if got := loadState(); got != "not-found" {
+		t.Errorf("greeter.service is %s after dpkg -r", got)
+	}
 	for _, f := range packagedFiles {
 		if out := c.sh("test -e " + f + " || test -L " + f + " && echo left"); out != "" {
 			t.Errorf("dpkg -r left %s", f)
 		}
-	}
-	if out := c.sh("dpkg -L portable-generator 2>&1"); !strings.Contains(out, "is not installed") {
-		t.Errorf("dpkg -L after removal: %s", out)
 	}
 	fmt.Fprintf(os.Stderr, "deb: %s installed, ran the workflow, removed on systemd %d\n", filepath.Base(deb), c.version)
 }
