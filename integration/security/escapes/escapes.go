@@ -64,6 +64,61 @@ type Case struct {
 	// ImagePath, when set, is where the image really lies; the search
 	// directory holds a symlink to it.
 	ImagePath string
+	// Settings are further lines of the image's [Portable] section
+	// ("Enable=yes").
+	Settings string
+
+	// Host is what the host already holds, by path below its root ("@N@"
+	// expanded): unit files, alias symlinks, directories, sockets. Entries
+	// below var/lib/portables/ are further images. The tests build every
+	// case's host into one root, so each case uses names of its own.
+	Host map[string]HostEntry
+	// Accounts are host users, each with a group of its name, in the
+	// host's /etc/passwd and /etc/group.
+	Accounts []string
+	// HostUnits are host units PID 1 must load exactly as it does without
+	// the generator's output: the image may not change them (an alias's
+	// drop-ins applied to the host's unit, an instance replacing the host
+	// template's).
+	HostUnits []string
+	// Holders: the skip line must name one of them, the host's holder of
+	// what the image claims (Reason then names the claim).
+	Holders []string
+	// LoadState is how PID 1 must load the case's units when the image
+	// attaches ("loaded" when empty).
+	LoadState string
+	// Notice is part of a notice the image's report must carry.
+	Notice string
+	// Others are units of further images (from Host) with dump lines
+	// ("Label: value") PID 1 must load for them: the case may not take
+	// them away.
+	Others map[string][]string
+}
+
+// HostEntry is one thing the host holds: a file (Content), a symlink (Link),
+// a directory (Dir) or a bound unix socket (Socket).
+type HostEntry struct {
+	Content, Link string
+	Dir, Socket   bool
+}
+
+func file(content string) HostEntry { return HostEntry{Content: content} }
+func link(target string) HostEntry  { return HostEntry{Link: target} }
+func dir() HostEntry                { return HostEntry{Dir: true} }
+func socket() HostEntry             { return HostEntry{Socket: true} }
+
+// HostHeld reports whether the case is about what the host holds (not only
+// about further images).
+func (c Case) HostHeld() bool {
+	if len(c.Accounts) > 0 {
+		return true
+	}
+	for p := range c.Host {
+		if !strings.HasPrefix(p, "var/lib/portables/") {
+			return true
+		}
+	}
+	return false
 }
 
 // Judged are the confining profiles.
@@ -101,6 +156,18 @@ func (c Case) UnitNames() []string {
 		out = append(out, c.Expand(n))
 	}
 	sort.Strings(out)
+	return out
+}
+
+// LoadableUnits are UnitNames without templates, which PID 1 loads only as
+// instances.
+func (c Case) LoadableUnits() []string {
+	var out []string
+	for _, n := range c.UnitNames() {
+		if !strings.Contains(n, "@.") {
+			out = append(out, n)
+		}
+	}
 	return out
 }
 
@@ -167,8 +234,12 @@ var (
 	offline = []string{"nonetwork", "strict"}
 )
 
-// Cases is the corpus.
-var Cases = []Case{
+// Cases is the corpus: the attempts to act outside the sandbox (below),
+// then those to claim what the host holds (host.go).
+var Cases = append(directiveCases, hostCases...)
+
+// directiveCases are refused or narrowed by the policy.
+var directiveCases = []Case{
 	// Commands outside the sandbox. The dump prints no Exec flags:
 	// `systemctl show -p ExecStartPreEx` does.
 	{Name: "exec-plus", Attempt: "ExecStartPre=+ runs a command as root without the sandbox's namespaces",
