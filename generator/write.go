@@ -2,12 +2,16 @@ package generator
 
 import (
 	"bytes"
+	"errors"
+	"fmt"
 	"os"
 	"path"
 	"runtime"
 	"strconv"
+	"strings"
 	"sync"
 
+	"github.com/portable-generator/portable-generator/generator/internal/names"
 	"golang.org/x/sys/unix"
 )
 
@@ -15,35 +19,98 @@ import (
 // name and renamed into place, so a generator killed mid-way (PID 1 sends
 // SIGTERM when its budget runs out) leaves whole files only. Images are
 // written in parallel, but each image's files by one worker in the order
-// given: Plan puts an image's drop-ins before its unit files, so no unit
+// given: plan puts an image's drop-ins before its unit files, so no unit
 // ever appears without its sandbox.
+//
+// Nothing is ever created outside dir, by construction: every path is
+// checked to have the shape of generator output (a unit name, U.d/NAME.conf
+// or T.wants/U, see outputPath) before it is used, and directories are
+// opened with openat2(RESOLVE_BENEATH|RESOLVE_NO_SYMLINKS) relative to dir,
+// so neither a bad name nor a symlink planted in the output directory can
+// lead a write elsewhere.
 //
 // Output creation is most of a large run (a thousand images are some
 // 18,000 inodes), so each file costs four system calls (open, write,
-// close, rename, all relative to one directory descriptor), each worker
-// makes a directory once (a directory two images share, such as
-// multi-user.target.wants, is simply found made), and nothing is synced:
-// the output lives on a tmpfs and is made anew at every boot and reload.
+// close, rename, relative to its directory's descriptor), and nothing is
+// synced: the output lives on a tmpfs and is made anew at every run.
 func Write(dir string, files []File) error {
-	if err := os.MkdirAll(dir, 0o755); err != nil {
+	w, err := openOutput(dir)
+	if err != nil {
 		return err
 	}
-	dfd, err := unix.Open(dir, unix.O_PATH|unix.O_DIRECTORY|unix.O_CLOEXEC, 0)
-	if err != nil {
-		return &os.PathError{Op: "open", Path: dir, Err: err}
-	}
-	defer unix.Close(dfd)
-	w := writer{dir: dir, fd: dfd, chmod: umaskStrips(0o644), suffix: "." + strconv.Itoa(os.Getpid())}
+	defer w.close()
 	return w.parallel(imageRuns(files))
 }
 
-// writer writes files relative to an open output directory.
+// ErrBadOutputPath is a file name that is not generator output.
+var ErrBadOutputPath = errors.New("not a generator output path")
+
+// outputPath checks that p has the shape of what a generator writes: a
+// unit name (a unit, an alias), or one directory level of U.d/ (holding
+// NAME.conf drop-ins) or U.wants/, U.requires/, U.upholds/ (holding unit
+// names), with U a valid unit name. Such a path has no empty, "." or ".."
+// component and cannot leave the output directory.
+func outputPath(p string) error {
+	dir, file, nested := strings.Cut(p, "/")
+	if !nested {
+		if names.ValidAnyUnitName(p) {
+			return nil
+		}
+		return fmt.Errorf("%w: %q", ErrBadOutputPath, p)
+	}
+	switch {
+	case strings.Contains(file, "/"):
+	case strings.HasSuffix(dir, ".d") && names.ValidAnyUnitName(strings.TrimSuffix(dir, ".d")) && validDropInName(file):
+		return nil
+	case hasDependencySuffix(dir) && names.ValidAnyUnitName(file):
+		return nil
+	}
+	return fmt.Errorf("%w: %q", ErrBadOutputPath, p)
+}
+
+func hasDependencySuffix(dir string) bool {
+	for _, s := range []string{".wants", ".requires", ".upholds"} {
+		if u, ok := strings.CutSuffix(dir, s); ok && names.ValidAnyUnitName(u) {
+			return true
+		}
+	}
+	return false
+}
+
+// validDropInName accepts NAME.conf made of plain file-name characters.
+func validDropInName(f string) bool {
+	base, ok := strings.CutSuffix(f, ".conf")
+	if !ok || base == "" || base[0] == '.' {
+		return false
+	}
+	for _, c := range []byte(base) {
+		if !(c >= 'a' && c <= 'z' || c >= 'A' && c <= 'Z' || c >= '0' && c <= '9' || strings.IndexByte("-_.@:", c) >= 0) {
+			return false
+		}
+	}
+	return true
+}
+
+// writer writes files beneath an open output directory.
 type writer struct {
 	dir    string // for error messages
 	fd     int
 	chmod  bool   // the umask would strip bits of 0644
 	suffix string // of temporary names: unique per process, and each path is written by one worker
 }
+
+func openOutput(dir string) (*writer, error) {
+	if err := os.MkdirAll(dir, 0o755); err != nil {
+		return nil, err
+	}
+	dfd, err := unix.Open(dir, unix.O_PATH|unix.O_DIRECTORY|unix.O_CLOEXEC, 0)
+	if err != nil {
+		return nil, &os.PathError{Op: "open", Path: dir, Err: err}
+	}
+	return &writer{dir: dir, fd: dfd, chmod: umaskStrips(0o644), suffix: "." + strconv.Itoa(os.Getpid())}, nil
+}
+
+func (w *writer) close() { unix.Close(w.fd) }
 
 // imageRuns splits files into runs of consecutive files of one image.
 func imageRuns(files []File) [][]File {
@@ -62,12 +129,13 @@ func imageRuns(files []File) [][]File {
 // parallel writes the runs with one worker per CPU (at most four: more
 // only contend for the output directory's lock); the first error wins and
 // stops the rest.
-func (w writer) parallel(runs [][]File) error {
+func (w *writer) parallel(runs [][]File) error {
 	workers := min(runtime.NumCPU(), 4, len(runs))
 	if workers <= 1 {
-		made := dirsMade{}
+		dirs := w.newDirs()
+		defer dirs.close()
 		for _, r := range runs {
-			if err := w.run(r, made); err != nil {
+			if err := w.run(r, dirs); err != nil {
 				return err
 			}
 		}
@@ -83,9 +151,10 @@ func (w writer) parallel(runs [][]File) error {
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
-			made := dirsMade{}
+			dirs := w.newDirs()
+			defer dirs.close()
 			for r := range next {
-				if err := w.run(r, made); err != nil {
+				if err := w.run(r, dirs); err != nil {
 					mu.Lock()
 					if firstErr == nil {
 						firstErr = err
@@ -109,75 +178,113 @@ func (w writer) parallel(runs [][]File) error {
 	return firstErr
 }
 
-// dirsMade are the directories one worker has made or found.
-type dirsMade map[string]bool
+// dirs are the subdirectories one worker has opened, by name. The output
+// directory itself is "".
+type dirs struct {
+	w   *writer
+	fds map[string]int
+}
 
-func (w writer) run(files []File, made dirsMade) error {
+func (w *writer) newDirs() *dirs { return &dirs{w: w, fds: map[string]int{"": w.fd}} }
+
+func (d *dirs) close() {
+	for name, fd := range d.fds {
+		if name != "" {
+			unix.Close(fd)
+		}
+	}
+}
+
+// open returns a descriptor of subdirectory name, making it if needed. It
+// is opened beneath the output directory without following any symlink:
+// a symlink planted where a directory should be is an error, not a way out.
+func (d *dirs) open(name string) (int, error) {
+	if fd, ok := d.fds[name]; ok {
+		return fd, nil
+	}
+	if err := unix.Mkdirat(d.w.fd, name, 0o755); err != nil && err != unix.EEXIST {
+		return -1, d.w.pathError("mkdir", name, err)
+	}
+	fd, err := openBeneath(d.w.fd, name)
+	if err != nil {
+		return -1, d.w.pathError("open", name, err)
+	}
+	d.fds[name] = fd
+	return fd, nil
+}
+
+// openBeneath opens directory name below dfd with openat2's
+// RESOLVE_BENEATH|RESOLVE_NO_SYMLINKS; where the kernel or a seccomp filter
+// lacks openat2, it opens with O_NOFOLLOW, which is the same for the one
+// validated component it is given.
+func openBeneath(dfd int, name string) (int, error) {
+	how := unix.OpenHow{Flags: unix.O_PATH | unix.O_DIRECTORY | unix.O_CLOEXEC, Resolve: unix.RESOLVE_BENEATH | unix.RESOLVE_NO_SYMLINKS}
+	fd, err := unix.Openat2(dfd, name, &how)
+	if err == unix.ENOSYS || err == unix.EPERM {
+		if strings.Contains(name, "/") {
+			return -1, unix.EINVAL
+		}
+		return unix.Openat(dfd, name, unix.O_PATH|unix.O_DIRECTORY|unix.O_NOFOLLOW|unix.O_CLOEXEC, 0)
+	}
+	return fd, err
+}
+
+func (w *writer) run(files []File, d *dirs) error {
 	for _, f := range files {
-		if err := w.mkdir(path.Dir(f.Path), made); err != nil {
-			return err
-		}
-		if err := w.one(f); err != nil {
+		if err := w.one(f, d); err != nil {
 			return err
 		}
 	}
 	return nil
 }
 
-// mkdir makes directory d and its parents unless made already.
-func (w writer) mkdir(d string, made dirsMade) error {
-	if d == "." || made[d] {
-		return nil
-	}
-	if err := w.mkdir(path.Dir(d), made); err != nil {
-		return err
-	}
-	if err := unix.Mkdirat(w.fd, d, 0o755); err != nil && err != unix.EEXIST {
-		return w.pathError("mkdir", d, err)
-	}
-	made[d] = true
-	return nil
-}
-
-func (w writer) pathError(op, p string, err error) error {
+func (w *writer) pathError(op, p string, err error) error {
 	return &os.PathError{Op: op, Path: path.Join(w.dir, p), Err: err}
 }
 
 // one writes a file or symlink under a temporary name in its directory
 // and renames it into place.
-func (w writer) one(f File) error {
-	tmp := path.Join(path.Dir(f.Path), ".#"+path.Base(f.Path)+w.suffix)
-	if err := w.create(tmp, f); err != nil {
-		unix.Unlinkat(w.fd, tmp, 0)
+func (w *writer) one(f File, d *dirs) error {
+	if err := outputPath(f.Path); err != nil {
 		return err
 	}
-	if err := unix.Renameat(w.fd, tmp, w.fd, f.Path); err != nil {
-		unix.Unlinkat(w.fd, tmp, 0)
+	dirName, name := "", f.Path
+	if i := strings.IndexByte(f.Path, '/'); i >= 0 {
+		dirName, name = f.Path[:i], f.Path[i+1:]
+	}
+	dfd, err := d.open(dirName)
+	if err != nil {
+		return err
+	}
+	tmp := ".#" + name + w.suffix
+	if err := w.create(dfd, tmp, f); err != nil {
+		unix.Unlinkat(dfd, tmp, 0)
+		return w.pathError("create", path.Join(dirName, tmp), err)
+	}
+	if err := unix.Renameat(dfd, tmp, dfd, name); err != nil {
+		unix.Unlinkat(dfd, tmp, 0)
 		return w.pathError("rename", f.Path, err)
 	}
 	return nil
 }
 
-func (w writer) create(tmp string, f File) error {
+func (w *writer) create(dfd int, tmp string, f File) error {
 	for try := 0; ; try++ {
-		err := w.createOnce(tmp, f)
+		err := w.createOnce(dfd, tmp, f)
 		if err == unix.EEXIST && try == 0 {
 			// Left by a killed run of a process with our pid: ours to replace.
-			unix.Unlinkat(w.fd, tmp, 0)
+			unix.Unlinkat(dfd, tmp, 0)
 			continue
 		}
-		if err != nil {
-			return w.pathError("create", tmp, err)
-		}
-		return nil
+		return err
 	}
 }
 
-func (w writer) createOnce(tmp string, f File) error {
+func (w *writer) createOnce(dfd int, tmp string, f File) error {
 	if f.Link != "" {
-		return unix.Symlinkat(f.Link, w.fd, tmp)
+		return unix.Symlinkat(f.Link, dfd, tmp)
 	}
-	fd, err := unix.Openat(w.fd, tmp, unix.O_WRONLY|unix.O_CREAT|unix.O_EXCL|unix.O_NOFOLLOW|unix.O_CLOEXEC, 0o644)
+	fd, err := unix.Openat(dfd, tmp, unix.O_WRONLY|unix.O_CREAT|unix.O_EXCL|unix.O_NOFOLLOW|unix.O_CLOEXEC, 0o644)
 	if err != nil {
 		return err
 	}
@@ -199,6 +306,33 @@ func (w writer) createOnce(tmp string, f File) error {
 		}
 	}
 	return unix.Close(fd)
+}
+
+// remove takes files away again, in the reverse of the order they were
+// written (links, units, then drop-ins), so that no unit is ever left
+// without its drop-ins.
+func (w *writer) remove(files []File) error {
+	d := w.newDirs()
+	defer d.close()
+	var firstErr error
+	for i := len(files) - 1; i >= 0; i-- {
+		f := files[i]
+		if err := outputPath(f.Path); err != nil {
+			return err
+		}
+		dirName, name := "", f.Path
+		if j := strings.IndexByte(f.Path, '/'); j >= 0 {
+			dirName, name = f.Path[:j], f.Path[j+1:]
+		}
+		dfd, err := d.open(dirName)
+		if err == nil {
+			err = unix.Unlinkat(dfd, name, 0)
+		}
+		if err != nil && err != unix.ENOENT && firstErr == nil {
+			firstErr = w.pathError("remove", f.Path, err)
+		}
+	}
+	return firstErr
 }
 
 // umaskStrips reports whether the process umask would take bits of mode

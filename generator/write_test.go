@@ -1,6 +1,7 @@
 package generator
 
 import (
+	"errors"
 	"fmt"
 	"os"
 	"path/filepath"
@@ -21,7 +22,7 @@ func writeTestFiles(images int) []File {
 			File{Image: img, Path: "multi-user.target.wants/" + u, Link: "../" + u},
 		)
 	}
-	return append(files, File{Path: "deep/er/own.conf", Data: []byte("x\n")})
+	return append(files, File{Path: "portable-generator-late.service.d/own.conf", Data: []byte("x\n")})
 }
 
 // TestWrite: every file lands whole with mode 0644 whatever the umask,
@@ -63,8 +64,9 @@ func TestWrite(t *testing.T) {
 		return nil
 	})
 	// 50 images: unit, drop-in dir, two drop-ins, link; plus the wants
-	// directory, deep, deep/er, own.conf and the output directory.
-	if want := 50*5 + 5; n != want {
+	// directory, the late unit's drop-in directory and file, and the output
+	// directory.
+	if want := 50*5 + 4; n != want {
 		t.Errorf("%d inodes, want %d", n, want)
 	}
 }
@@ -113,5 +115,36 @@ func TestWriteError(t *testing.T) {
 	err := Write(dir, writeTestFiles(2))
 	if err == nil || !strings.Contains(err.Error(), "img0.service.d") {
 		t.Fatalf("err = %v, want one naming img0.service.d", err)
+	}
+}
+
+// TestWriteBeneath: nothing is ever created outside the output directory,
+// whatever the path asks for or a planted symlink points at.
+func TestWriteBeneath(t *testing.T) {
+	outside := t.TempDir()
+	for _, p := range []string{
+		"../escape.service", "/etc/escape.service", "multi-user.target.wants/../../escape.service",
+		"a.service.d/x/y.conf", "escape", ".service", "x.service.d/.conf", "x.service.d/../y.conf",
+		"multi-user.target.wants/" + outside + "/x.service", "x.service.d/evil",
+	} {
+		dir := t.TempDir()
+		err := Write(dir, []File{{Image: "x", Path: p, Data: []byte("x")}})
+		if !errors.Is(err, ErrBadOutputPath) {
+			t.Errorf("%q: err = %v, want ErrBadOutputPath", p, err)
+		}
+	}
+	// A symlink where a directory should be is not followed.
+	dir := t.TempDir()
+	if err := os.Symlink(outside, filepath.Join(dir, "img0.service.d")); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.Symlink(outside, filepath.Join(dir, "multi-user.target.wants")); err != nil {
+		t.Fatal(err)
+	}
+	if err := Write(dir, writeTestFiles(1)); err == nil {
+		t.Error("wrote through a planted symlink")
+	}
+	if ents, _ := os.ReadDir(outside); len(ents) != 0 {
+		t.Errorf("files outside the output directory: %v", ents)
 	}
 }
