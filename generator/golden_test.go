@@ -2,8 +2,10 @@ package generator
 
 import (
 	"bytes"
+	"context"
 	"flag"
 	"fmt"
+	"io/fs"
 	"os"
 	"path/filepath"
 	"strconv"
@@ -60,6 +62,12 @@ func runGolden(t *testing.T, file string) {
 	if err != nil {
 		t.Fatal(err)
 	}
+	// One worker writes images in NAME order, so in conflicts.txtar image
+	// foo is written first and must be taken back when foo-bar wins.
+	sequential := cfg
+	sequential.Parallelism = 1
+	checkStreamed(t, sequential, out)
+	checkStreamed(t, cfg, out)
 	var files, list bytes.Buffer
 	WriteDryRun(&files, abbreviateProfiles(out.Files, host.SystemdVersion))
 	WriteList(&list, out.Reports)
@@ -91,6 +99,55 @@ func runGolden(t *testing.T, file string) {
 	for name := range got {
 		t.Errorf("%s missing from the archive (run with -update and review)", name)
 	}
+}
+
+// checkStreamed runs the generator as systemd does, writing image by image,
+// and checks that it leaves exactly the files and reports of the answer in
+// memory: conflicts settled at the end take back what a losing image wrote.
+func checkStreamed(t *testing.T, cfg Config, want Output) {
+	t.Helper()
+	dir := t.TempDir()
+	got, _, err := GenerateInto(context.Background(), cfg, dir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if diff := cmp.Diff(reportLines(want.Reports), reportLines(got.Reports)); diff != "" {
+		t.Errorf("streamed reports (-memory +streamed):\n%s", diff)
+	}
+	wantTree := map[string]string{}
+	for _, f := range want.Files {
+		if f.Link != "" {
+			wantTree[f.Path] = "-> " + f.Link
+		} else {
+			wantTree[f.Path] = string(f.Data)
+		}
+	}
+	gotTree := map[string]string{}
+	filepath.WalkDir(dir, func(p string, d fs.DirEntry, err error) error {
+		if err != nil || d.IsDir() {
+			return err
+		}
+		rel, _ := filepath.Rel(dir, p)
+		if d.Type()&fs.ModeSymlink != 0 {
+			l, _ := os.Readlink(p)
+			gotTree[rel] = "-> " + l
+		} else {
+			b, _ := os.ReadFile(p)
+			gotTree[rel] = string(b)
+		}
+		return nil
+	})
+	if diff := cmp.Diff(wantTree, gotTree); diff != "" {
+		t.Errorf("streamed output directory (-memory +streamed):\n%s", diff)
+	}
+}
+
+func reportLines(rs []Report) []string {
+	var out []string
+	for _, r := range rs {
+		out = append(out, fmt.Sprintf("%s %s %s %v %s", r.Name, r.State, r.Path, r.Units, r.Reason))
+	}
+	return out
 }
 
 // materialize creates one archive entry under root.

@@ -1,9 +1,8 @@
 package generator
 
 import (
-	"runtime"
+	"context"
 	"strings"
-	"sync"
 
 	"github.com/portable-generator/portable-generator/generator/internal/host"
 	"github.com/portable-generator/portable-generator/generator/internal/plan"
@@ -19,71 +18,16 @@ type Config struct {
 	Architecture string
 	// Parallelism bounds how many images are read at once; 0 means one per CPU.
 	Parallelism int
+
+	// load replaces reading an image, for tests of the pipeline.
+	load func(host.Entry) host.Image
 }
 
-// Generate reads the root and plans the output: the whole generator but for
-// writing. Its error is only about the root itself being unreadable.
+// Generate reads the root and plans the output, in memory: the whole
+// generator but for writing (list, inspect, --dry-run, tests). Its error is
+// only about the root itself being unreadable.
 func Generate(cfg Config) (Output, *Inventory, error) {
-	root, err := host.OpenRoot(cfg.Root)
-	if err != nil {
-		return Output{}, nil, err
-	}
-	inv := root.ReadInventory(cfg.SystemdVersion, cfg.Architecture)
-	entries, dirProblems := root.Scan(inv.Architecture)
-	chosen, lost := plan.Select(entries)
-	global := root.GlobalSettings()
-	profiles := host.NewProfiles(root, inv.SystemdVersion)
-	images := make([]host.Image, len(chosen))
-	workers := cfg.Parallelism
-	if workers <= 0 {
-		workers = runtime.NumCPU()
-	}
-	var mu sync.Mutex
-	var wg sync.WaitGroup
-	next := make(chan int)
-	for w := 0; w < workers; w++ {
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
-			for i := range next {
-				img, more := loadNewestReadable(root, chosen[i], global, profiles)
-				images[i] = img
-				mu.Lock()
-				lost = append(lost, more...)
-				mu.Unlock()
-			}
-		}()
-	}
-	for i := range chosen {
-		next <- i
-	}
-	close(next)
-	wg.Wait()
-	out := plan.Plan(images, lost, inv)
-	out.Warnings = append(dirProblems, out.Warnings...)
-	if late := root.LateSearchDirs(); len(late) > 0 {
-		out.Files = append(out.Files, plan.LateFiles(late)...)
-	}
-	return out, inv, nil
-}
-
-// loadNewestReadable loads the newest candidate of a NAME; while it cannot
-// be read (damaged, half copied, unreadable), the next newest is tried, so a
-// broken upgrade never costs the version that runs. The reports say what
-// became of the others: skipped for the unreadable, superseded for the older.
-func loadNewestReadable(root host.Root, cands plan.Candidates, global host.Settings, profiles *host.Profiles) (host.Image, []plan.Report) {
-	var reports []plan.Report
-	for i, e := range cands {
-		img := root.Load(e, global, profiles)
-		if !plan.Unreadable(&img) || i == len(cands)-1 {
-			if len(reports) > 0 {
-				img.Settings.Warnings = append(img.Settings.Warnings, plan.FallbackNotice(reports))
-			}
-			return img, append(reports, plan.Superseded(cands[i+1:], e.Path)...)
-		}
-		reports = append(reports, plan.Unattached(&img))
-	}
-	panic("loadNewestReadable: no candidates")
+	return run(context.Background(), cfg, &memorySink{})
 }
 
 // Disabled reports why the generator must do nothing on this boot, "" if
@@ -107,20 +51,25 @@ func LogOutput(l *Logger, out Output) {
 	LogReports(l, out.Reports)
 }
 
-// LogReports writes one line per attached or skipped image, notices, and
-// the other states at debug level.
+// LogReports logs the verdicts as DESIGN.md asks: quiet on success. A
+// skipped image and an image's warnings are logged at warning priority, one
+// line each ("NAME: PATH: reason"); attachments, notices and the other
+// states at debug.
 func LogReports(l *Logger, reports []Report) {
 	for _, r := range reports {
 		switch r.State {
 		case StateAttached:
-			l.Logf(LevelInfo, "%s: %s: attached %s with profile %s", r.Name, r.Path, strings.Join(r.Units, " "), r.Profile)
+			l.Logf(LevelDebug, "%s: %s: attached %s with profile %s", r.Name, r.Path, strings.Join(r.Units, " "), r.Profile)
 		case StateSkipped:
 			l.Logf(LevelWarning, "%s: %s: skipped: %s", r.Name, r.Path, r.Reason)
 		default:
 			l.Logf(LevelDebug, "%s: %s: %s: %s", r.Name, r.Path, r.State, r.Reason)
 		}
+		for _, w := range r.Warnings {
+			l.Logf(LevelWarning, "%s: %s: %s", r.Name, r.Path, w)
+		}
 		for _, n := range r.Notices {
-			l.Logf(LevelNotice, "%s: %s: %s", r.Name, r.Path, n)
+			l.Logf(LevelDebug, "%s: %s: %s", r.Name, r.Path, n)
 		}
 	}
 }

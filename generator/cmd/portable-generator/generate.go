@@ -1,30 +1,34 @@
 package main
 
 import (
+	"context"
 	"os"
+	"time"
 
 	"github.com/portable-generator/portable-generator/generator"
 )
 
 // generatorVerb is generator mode: write the units into the first output
-// directory. Exit 0 unless the output cannot be written: an image that
-// cannot be attached is logged, never a failed boot.
+// directory, image by image as each is planned, within the run's deadline,
+// then record the run in the state file. Exit 0 unless the output cannot be
+// written: an image that cannot be attached is logged, never a failed boot.
 func generatorVerb(inv *invocation) int {
 	cfg, log := inv.config(), inv.logger()
 	if why := generator.Disabled(cfg.Root, os.Getenv("SYSTEMD_IN_INITRD") == "1"); why != "" {
 		log.Logf(generator.LevelDebug, "doing nothing: %s", why)
 		return exitOK
 	}
-	out, _, err := generator.Generate(cfg)
+	ctx, cancel := context.WithTimeout(context.Background(), generator.DefaultDeadline)
+	defer cancel()
+	normal := inv.operands[0]
+	out, host, err := generator.GenerateInto(ctx, cfg, normal)
 	if err != nil {
-		log.Logf(generator.LevelErr, "cannot read %s: %v", cfg.Root, err)
+		log.Logf(generator.LevelErr, "cannot attach portable images (%s, %s): %v", cfg.Root, normal, err)
 		return exitOK // nothing to attach; never fail the boot over it
 	}
 	generator.LogOutput(log, out)
-	normal := inv.operands[0]
-	if err := generator.Write(normal, out.Files); err != nil {
-		log.Logf(generator.LevelErr, "cannot write to %s: %v", normal, err)
-		return exitFailure
+	if err := generator.WriteState(cfg.Root, out, host, time.Now()); err != nil {
+		log.Logf(generator.LevelWarning, "cannot record the run's verdicts: %v", err)
 	}
 	return exitOK
 }

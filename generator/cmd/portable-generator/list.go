@@ -61,6 +61,9 @@ func inspectVerb(inv *invocation) int {
 			for _, u := range r.Units {
 				fmt.Fprintf(w, "    unit:    %s\n", generator.OneLine(u))
 			}
+			for _, n := range r.Warnings {
+				fmt.Fprintf(w, "    warning: %s\n", generator.OneLine(n))
+			}
 			for _, n := range r.Notices {
 				fmt.Fprintf(w, "    notice:  %s\n", generator.OneLine(n))
 			}

@@ -4,7 +4,9 @@ import (
 	"errors"
 	"fmt"
 	"io/fs"
+	"os"
 	"slices"
+	"syscall"
 
 	"github.com/portable-generator/portable-generator/dissect"
 	"github.com/portable-generator/portable-generator/generator/internal/names"
@@ -30,6 +32,7 @@ func (r Root) Load(e Entry, global Settings, profiles *Profiles) (img Image) {
 		return img
 	}
 	img.Profile, img.ProfileErr = profiles.Get(img.ProfileName())
+	img.Identity = r.identity(e.Path)
 	defer func() {
 		if p := recover(); p != nil {
 			img.Err = fmt.Errorf("%w (a bug in portable-generator, please report it): %v", ErrCrashed, p)
@@ -90,4 +93,17 @@ func unitFilter(prefixes []string) func(string) bool {
 	return func(name string) bool {
 		return names.ValidUnitName(name) && names.MatchUnit(name, prefixes) != ""
 	}
+}
+
+// identity describes the file at in-root path p so that a replaced file
+// (copy then rename, an upgrade in place) differs from the one before.
+func (r Root) identity(p string) string {
+	fi, err := os.Stat(r.Path(p))
+	if err != nil {
+		return p
+	}
+	if st, ok := fi.Sys().(*syscall.Stat_t); ok {
+		return fmt.Sprintf("%s dev=%d ino=%d size=%d mtime=%d", p, st.Dev, st.Ino, st.Size, fi.ModTime().UnixNano())
+	}
+	return fmt.Sprintf("%s size=%d mtime=%d", p, fi.Size(), fi.ModTime().UnixNano())
 }

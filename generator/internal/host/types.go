@@ -24,6 +24,9 @@ type Entry struct {
 	// Mask is set for a symlink to /dev/null. A mask without Version masks
 	// NAME; with Version only that version.
 	Mask bool
+	// Identity tells this file apart from another at the same path (its
+	// device, inode, size and modification time), set when it is loaded.
+	Identity string
 	// Err, when set, is why the entry cannot be used (untrusted
 	// ownership, an unresolvable symlink); the image is skipped with it.
 	Err error

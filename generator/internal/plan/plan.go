@@ -6,9 +6,12 @@
 package plan
 
 import (
+	"crypto/sha256"
+	"encoding/hex"
 	"fmt"
 	"runtime"
 	"sort"
+	"strings"
 	"sync"
 
 	"github.com/portable-generator/portable-generator/generator/internal/host"
@@ -25,9 +28,6 @@ type Planned struct {
 	Files []File
 	// Claims are the unit names (and aliases) the image puts in the output.
 	Claims []string
-	// Grants are the host paths the image's units claim, recorded so that
-	// the next run takes what its services made there for the image's.
-	Grants []string
 	// Rank and prefix decide unit-name conflicts between images.
 	rank   int
 	prefix map[string]string
@@ -126,7 +126,7 @@ func (m ProfileParses) parse(conf []byte) (*unitfile.File, error) {
 func Image(img *host.Image, inv *host.Inventory, profiles ProfileParses) *Planned {
 	p := &Planned{rank: img.Rank, prefix: map[string]string{}, Report: Report{
 		Name: img.Name, State: StateAttached, Path: img.Path, Profile: img.ProfileName(),
-		Notices: append([]string(nil), img.Settings.Warnings...),
+		Warnings: append([]string(nil), img.Settings.Warnings...),
 	}}
 	c := &imageCheck{img: img, inv: inv, profiles: profiles}
 	for _, check := range imageChecks {
@@ -181,12 +181,32 @@ func Image(img *host.Image, inv *host.Inventory, profiles ProfileParses) *Planne
 		return p.skip(err)
 	}
 	p.Report.Notices = append(p.Report.Notices, notices...)
-	p.Grants = cl.grants()
+	p.Report.Grants = cl.grants()
 	p.Files = append(append(dropins, units...), links...)
 	for i := range p.Files {
 		p.Files[i].Image = img.Name
 	}
+	p.Report.Digests = unitDigests(p.Report.Units, p.Files, img.Identity)
 	return p
+}
+
+// unitDigests fingerprints, per unit, what was written for it (the unit,
+// its drop-ins, the links to it) and the identity of the image it runs
+// from: reconcile restarts a running unit whose digest changed.
+func unitDigests(units []string, files []File, identity string) map[string]string {
+	out := make(map[string]string, len(units))
+	for _, u := range units {
+		h := sha256.New()
+		fmt.Fprintf(h, "image %q\n", identity)
+		for _, f := range files {
+			if f.Path == u || strings.HasPrefix(f.Path, u+".d/") || f.Link == u || f.Link == "../"+u {
+				fmt.Fprintf(h, "%q %q %d\n", f.Path, f.Link, len(f.Data))
+				h.Write(f.Data)
+			}
+		}
+		out[u] = hex.EncodeToString(h.Sum(nil))
+	}
+	return out
 }
 
 // profileDropIn is the profile with the unit's narrowed lists appended.
@@ -258,3 +278,6 @@ func contains(list []string, s string) bool {
 	}
 	return false
 }
+
+// Fail skips an image that could not be put in place.
+func (p *Planned) Fail(err error) { p.skip(err) }

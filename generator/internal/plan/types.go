@@ -49,9 +49,18 @@ type Report struct {
 	// same as an error, for code (errors.Is).
 	Reason string `json:"reason"`
 	Err    error  `json:"-"`
-	// Notices are remarks that do not stop the image (an admin override,
-	// an unknown settings key).
+	// Warnings are problems that do not stop the image but that the admin
+	// must see on every run: an unknown settings key, a newer version
+	// that could not be read.
+	Warnings []string `json:"warnings,omitempty"`
+	// Notices are remarks that do not stop the image (a masked unit, an
+	// [Install] line left out).
 	Notices []string `json:"notices,omitempty"`
+	// Grants are the host paths the image's units claim (state file).
+	Grants []string `json:"grants,omitempty"`
+	// Digests map each attached unit to the digest of what was written
+	// for it and the image it runs from (state file, reconcile).
+	Digests map[string]string `json:"-"`
 }
 
 // Output is the generator's whole result.

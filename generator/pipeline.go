@@ -1,0 +1,164 @@
+package generator
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"runtime"
+	"time"
+
+	"github.com/portable-generator/portable-generator/generator/internal/host"
+	"github.com/portable-generator/portable-generator/generator/internal/plan"
+)
+
+// DefaultDeadline bounds a whole run. PID 1 gives all generators together
+// one budget, DEFAULT_TIMEOUT_SEC (90 s unless systemd was built
+// otherwise), and kills them when it runs out; ending our own run at a
+// third of it leaves the other generators and a slow disk their share, and
+// whatever we planned by then is written. The work budgets of package
+// dissect make a hostile image cost milliseconds; the deadline is the
+// backstop for what budgets cannot see (a disk that stalls, a machine
+// starved of CPU).
+const DefaultDeadline = 30 * time.Second
+
+// ErrDeadline is an image not read before the run's deadline.
+var ErrDeadline = errors.New("not read before the run's deadline")
+
+// deadlineError says which deadline passed.
+type deadlineError struct{ after time.Duration }
+
+func (e *deadlineError) Error() string {
+	return fmt.Sprintf("not read: the run reached its deadline (%s) first, so this image is not attached in this run (the next reload tries again)", e.after)
+}
+func (e *deadlineError) Is(target error) bool { return target == ErrDeadline }
+
+// sink receives each planned image, from one goroutine, in the order they
+// finish, and then finish once.
+type sink interface {
+	add(p *plan.Planned)
+	finish(extra []File) (planned []*plan.Planned, warnings []string)
+}
+
+// run is the generator's pipeline: read the host, select the entries,
+// then load and plan each image on workers, handing each planned image to
+// the sink as soon as it is ready, so that memory holds the images in
+// flight, not all of them. Images not planned when ctx ends are skipped
+// with ErrDeadline, and the sink finishes with what was planned.
+func run(ctx context.Context, cfg Config, out sink) (Output, *Inventory, error) {
+	root, err := host.OpenRoot(cfg.Root)
+	if err != nil {
+		return Output{}, nil, err
+	}
+	inv := root.ReadInventory(cfg.SystemdVersion, cfg.Architecture)
+	entries, dirProblems := root.Scan(inv.Architecture)
+	chosen, lost := plan.Select(entries)
+	global := root.GlobalSettings()
+	profiles := host.NewProfiles(root, inv.SystemdVersion)
+	workers := cfg.Parallelism
+	if workers <= 0 {
+		workers = runtime.NumCPU()
+	}
+	load := cfg.load
+	if load == nil {
+		load = func(e host.Entry) host.Image { return root.Load(e, global, profiles) }
+	}
+
+	type result struct {
+		i    int
+		p    *plan.Planned
+		more []plan.Report
+	}
+	// Buffered for every image: a worker finishing after the deadline
+	// never blocks, and is simply not waited for.
+	results := make(chan result, len(chosen))
+	jobs := make(chan int)
+	for w := 0; w < workers; w++ {
+		go func() {
+			parses := plan.ProfileParses{}
+			for i := range jobs {
+				img, more := loadNewestReadable(load, chosen[i])
+				results <- result{i, plan.Image(&img, inv, parses), more}
+			}
+		}()
+	}
+	go func() {
+		defer close(jobs)
+		for i := range chosen {
+			select {
+			case jobs <- i:
+			case <-ctx.Done():
+				return
+			}
+		}
+	}()
+	done := make([]bool, len(chosen))
+	take := func(r result) {
+		done[r.i] = true
+		lost = append(lost, r.more...)
+		out.add(r.p)
+	}
+	start := time.Now()
+collect:
+	for n := 0; n < len(chosen); n++ {
+		select {
+		case r := <-results:
+			take(r)
+		case <-ctx.Done():
+			// What finished by now is used, whichever case select saw first.
+			for {
+				select {
+				case r := <-results:
+					take(r)
+				default:
+					break collect
+				}
+			}
+		}
+	}
+	for i, d := range done {
+		if !d {
+			e := chosen[i][0]
+			err := &deadlineError{after: time.Since(start).Round(time.Millisecond)}
+			lost = append(lost, plan.Report{Name: e.Name, State: plan.StateSkipped, Path: e.Path, Err: err, Reason: plan.Describe(err)})
+		}
+	}
+	var extra []File
+	if late := root.LateSearchDirs(); len(late) > 0 {
+		extra = append(extra, plan.LateFiles(late)...)
+	}
+	planned, warnings := out.finish(extra)
+	output := plan.Assemble(planned, lost)
+	output.Files = append(output.Files, extra...)
+	output.Warnings = append(append(dirProblems, output.Warnings...), warnings...)
+	return output, inv, nil
+}
+
+// loadNewestReadable loads the newest candidate of a NAME; while it cannot
+// be read (damaged, half copied, unreadable), the next newest is tried, so a
+// broken upgrade never costs the version that runs. The reports say what
+// became of the others: skipped for the unreadable, superseded for the older.
+func loadNewestReadable(load func(host.Entry) host.Image, cands plan.Candidates) (host.Image, []plan.Report) {
+	var reports []plan.Report
+	for i, e := range cands {
+		img := load(e)
+		if !plan.Unreadable(&img) || i == len(cands)-1 {
+			if len(reports) > 0 {
+				img.Settings.Warnings = append(img.Settings.Warnings, plan.FallbackNotice(reports))
+			}
+			return img, append(reports, plan.Superseded(cands[i+1:], e.Path)...)
+		}
+		reports = append(reports, plan.Unattached(&img))
+	}
+	panic("loadNewestReadable: no candidates")
+}
+
+// memorySink keeps every planned image for an answer in memory (list,
+// inspect, --dry-run): conflicts are settled over all of them at the end.
+type memorySink struct{ all []*plan.Planned }
+
+func (m *memorySink) add(p *plan.Planned) { m.all = append(m.all, p) }
+
+func (m *memorySink) finish([]File) ([]*plan.Planned, []string) {
+	plan.SettleConflicts(m.all)
+	return m.all, nil
+}

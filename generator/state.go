@@ -1,0 +1,45 @@
+package generator
+
+import (
+	"time"
+
+	"github.com/portable-generator/portable-generator/generator/internal/host"
+	"github.com/portable-generator/portable-generator/generator/internal/state"
+)
+
+// StateOf is the record of one run (package state): every report, the
+// digests of the attached units and the paths granted to each image.
+func StateOf(out Output, inv *Inventory, now time.Time) *state.File {
+	s := &state.File{Time: now.UTC(), SystemdVersion: inv.SystemdVersion, Images: make([]state.Image, 0, len(out.Reports))}
+	for _, r := range out.Reports {
+		im := state.Image{Name: r.Name, Path: r.Path, State: string(r.State), Profile: r.Profile, Grants: r.Grants}
+		if r.Reason != "" {
+			im.Reasons = []string{r.Reason}
+		}
+		if r.State == StateAttached {
+			for _, u := range r.Units {
+				im.Units = append(im.Units, state.Unit{Name: u, Digest: r.Digests[u]})
+			}
+		}
+		s.Images = append(s.Images, im)
+	}
+	return s
+}
+
+// WriteState records the run in the root's /run/portable-generator/.
+func WriteState(rootDir string, out Output, inv *Inventory, now time.Time) error {
+	root, err := host.OpenRoot(rootDir)
+	if err != nil {
+		return err
+	}
+	return state.Write(root.Path(state.RuntimePath), StateOf(out, inv, now))
+}
+
+// LastRun reads the record of the last run in the root, nil if none.
+func LastRun(rootDir string) (*state.File, error) {
+	root, err := host.OpenRoot(rootDir)
+	if err != nil {
+		return nil, err
+	}
+	return state.Read(root.Path(state.RuntimePath))
+}
