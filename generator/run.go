@@ -31,13 +31,14 @@ func Generate(cfg Config) (Output, *Inventory, error) {
 }
 
 // Disabled reports why the generator must do nothing on this boot, "" if
-// it should run: in the initrd, or turned off on the kernel command line.
-func Disabled(rootDir string, inInitrd bool) string {
-	if inInitrd {
+// it should run: in the initrd ($SYSTEMD_IN_INITRD=1), or turned off on
+// the kernel command line. getenv reads the environment systemd gave us.
+func Disabled(rootDir string, getenv func(string) string) string {
+	if getenv("SYSTEMD_IN_INITRD") == "1" {
 		return "running in the initrd: portable images are attached on the host"
 	}
 	root, err := host.OpenRoot(rootDir)
-	if err == nil && root.KernelDisabled() {
+	if err == nil && root.KernelDisabled(getenv) {
 		return "portable_generator.enable=0 on the kernel command line"
 	}
 	return ""

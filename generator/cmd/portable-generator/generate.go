@@ -14,7 +14,7 @@ import (
 // written: an image that cannot be attached is logged, never a failed boot.
 func generatorVerb(inv *invocation) int {
 	cfg, log := inv.config(), inv.logger()
-	if why := generator.Disabled(cfg.Root, os.Getenv("SYSTEMD_IN_INITRD") == "1"); why != "" {
+	if why := generator.Disabled(cfg.Root, os.Getenv); why != "" {
 		log.Logf(generator.LevelDebug, "doing nothing: %s", why)
 		return exitOK
 	}

@@ -41,18 +41,38 @@ func (r Root) SystemdVersion() int {
 }
 
 // KernelDisabled reports whether the kernel command line turns us off with
-// portable_generator.enable=0 (the last assignment wins).
-func (r Root) KernelDisabled() bool {
-	b, err := os.ReadFile(r.Path("/proc/cmdline"))
-	if err != nil {
-		return false
-	}
+// portable_generator.enable=0 (the last assignment wins). The command line
+// is found as systemd finds it: $SYSTEMD_PROC_CMDLINE when set, PID 1's own
+// arguments in a container (there is no kernel of its own to ask), else
+// /proc/cmdline.
+func (r Root) KernelDisabled(getenv func(string) string) bool {
 	disabled := false
-	for _, w := range strings.Fields(string(b)) {
+	for _, w := range r.commandLine(getenv) {
 		if v, ok := strings.CutPrefix(w, "portable_generator.enable="); ok {
 			on, valid := unitfile.ParseBool(v)
 			disabled = valid && !on
 		}
 	}
 	return disabled
+}
+
+func (r Root) commandLine(getenv func(string) string) []string {
+	if v := getenv("SYSTEMD_PROC_CMDLINE"); v != "" {
+		words, _ := unitfile.SplitWords(v)
+		return words
+	}
+	if strings.HasPrefix(getenv("SYSTEMD_VIRTUALIZATION"), "container:") {
+		b, err := os.ReadFile(r.Path("/proc/1/cmdline"))
+		if err != nil {
+			return nil
+		}
+		args := strings.Split(strings.TrimRight(string(b), "\x00"), "\x00")
+		return args[1:] // the first is the init program itself
+	}
+	b, err := os.ReadFile(r.Path("/proc/cmdline"))
+	if err != nil {
+		return nil
+	}
+	words, _ := unitfile.SplitWords(string(b))
+	return words
 }

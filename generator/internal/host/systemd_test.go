@@ -1,0 +1,50 @@
+package host
+
+import (
+	"os"
+	"path/filepath"
+	"testing"
+)
+
+// TestKernelDisabled: the switch is read from the command line systemd
+// reads: $SYSTEMD_PROC_CMDLINE, PID 1's arguments in a container, else the
+// kernel's.
+func TestKernelDisabled(t *testing.T) {
+	dir := t.TempDir()
+	os.MkdirAll(filepath.Join(dir, "proc/1"), 0o755)
+	os.WriteFile(filepath.Join(dir, "proc/cmdline"), []byte("quiet portable_generator.enable=0\n"), 0o644)
+	os.WriteFile(filepath.Join(dir, "proc/1/cmdline"), []byte("/sbin/init\x00portable_generator.enable=no\x00"), 0o644)
+	r, err := OpenRoot(dir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	env := func(kv ...string) func(string) string {
+		return func(k string) string {
+			for i := 0; i+1 < len(kv); i += 2 {
+				if kv[i] == k {
+					return kv[i+1]
+				}
+			}
+			return ""
+		}
+	}
+	for _, c := range []struct {
+		name string
+		env  func(string) string
+		want bool
+	}{
+		{"kernel", env(), true},
+		{"container: PID 1's arguments", env("SYSTEMD_VIRTUALIZATION", "container:systemd-nspawn"), true},
+		{"the variable wins", env("SYSTEMD_PROC_CMDLINE", "portable_generator.enable=0 portable_generator.enable=1"), false},
+		{"the variable turns off", env("SYSTEMD_PROC_CMDLINE", "portable_generator.enable=off"), true},
+		{"not a boolean", env("SYSTEMD_PROC_CMDLINE", "portable_generator.enable=maybe"), false},
+	} {
+		if got := r.KernelDisabled(c.env); got != c.want {
+			t.Errorf("%s: %v, want %v", c.name, got, c.want)
+		}
+	}
+	os.WriteFile(filepath.Join(dir, "proc/1/cmdline"), []byte("/sbin/init\x00"), 0o644)
+	if r.KernelDisabled(env("SYSTEMD_VIRTUALIZATION", "container:docker")) {
+		t.Error("a container whose PID 1 has no such argument is on")
+	}
+}
