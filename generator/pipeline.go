@@ -36,6 +36,8 @@ func (e *deadlineError) Is(target error) bool { return target == ErrDeadline }
 // finish, and then finish once.
 type sink interface {
 	add(p *plan.Planned)
+	// keepsGrants reports whether an image added so far needs KeepUnit.
+	keepsGrants() bool
 	finish(extra []File) (planned []*plan.Planned, warnings []string)
 }
 
@@ -126,6 +128,9 @@ collect:
 	if late := root.LateSearchDirs(); len(late) > 0 {
 		extra = append(extra, plan.LateFiles(late)...)
 	}
+	if out.keepsGrants() {
+		extra = append(extra, plan.KeepFiles()...)
+	}
 	planned, warnings := out.finish(extra)
 	output := plan.Assemble(planned, lost)
 	output.Files = append(output.Files, extra...)
@@ -157,6 +162,15 @@ func loadNewestReadable(load func(host.Entry) host.Image, cands plan.Candidates)
 type memorySink struct{ all []*plan.Planned }
 
 func (m *memorySink) add(p *plan.Planned) { m.all = append(m.all, p) }
+
+func (m *memorySink) keepsGrants() bool {
+	for _, p := range m.all {
+		if p.KeepsGrants() {
+			return true
+		}
+	}
+	return false
+}
 
 func (m *memorySink) finish([]File) ([]*plan.Planned, []string) {
 	plan.SettleConflicts(m.all)

@@ -67,6 +67,15 @@ func (s *streamSink) add(p *plan.Planned) {
 	}
 }
 
+func (s *streamSink) keepsGrants() bool {
+	for _, e := range s.all {
+		if e.p.KeepsGrants() {
+			return true
+		}
+	}
+	return false
+}
+
 // write puts one image's files on disk, or, when that fails, takes away
 // what it wrote and skips the image with the reason.
 func (s *streamSink) write(e *streamed) {

@@ -45,6 +45,11 @@ func offlineRoot(t *testing.T) (out string) {
 			"[Unit]\nDescription=test\n\n[Service]\nExecStart=/usr/bin/"+img.name+"-daemon\nStateDirectory="+img.name+"\n"+img.extra+"\n[Install]\nWantedBy=multi-user.target\n")
 		write(img.dir+"/usr/lib/systemd/system/"+img.name+".socket", "[Socket]\nListenStream=127.0.0.1:8080\n")
 	}
+	// keeper runs trusted with a state directory: its drop-in wants the
+	// unit that keeps grants across reboots, which must load cleanly too.
+	write("etc/systemd/portable/keeper.portable", "[Portable]\nProfile=trusted\n")
+	write("var/lib/portables/keeper/usr/lib/os-release", "ID=test\n")
+	write("var/lib/portables/keeper/usr/lib/systemd/system/keeper.service", "[Service]\nExecStart=/usr/bin/keeper\nStateDirectory=keeper\n")
 	if err := os.Symlink("/srv/50%off/pct", filepath.Join(root, "var/lib/portables/pct")); err != nil {
 		t.Fatal(err)
 	}
@@ -80,7 +85,7 @@ func TestSystemdAnalyzeVerify(t *testing.T) {
 		t.Skip("systemd-analyze not installed")
 	}
 	out := offlineRoot(t)
-	cmd := exec.Command("systemd-analyze", "verify", "--man=no", "web.service", "web.socket", "pct.service", "pct.socket")
+	cmd := exec.Command("systemd-analyze", "verify", "--man=no", "web.service", "web.socket", "pct.service", "pct.socket", "keeper.service", "portable-generator-state.service")
 	cmd.Env = append(os.Environ(), "SYSTEMD_UNIT_PATH="+out+":")
 	got, _ := cmd.CombinedOutput()
 	for _, line := range strings.Split(strings.TrimSpace(string(got)), "\n") {

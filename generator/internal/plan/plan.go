@@ -31,7 +31,12 @@ type Planned struct {
 	// Rank and prefix decide unit-name conflicts between images.
 	rank   int
 	prefix map[string]string
+	// keep: a unit's grants must outlive a reboot (KeepUnit).
+	keep bool
 }
+
+// KeepsGrants reports whether the image needs KeepUnit.
+func (p *Planned) KeepsGrants() bool { return p.keep && !p.Skipped() }
 
 // Skipped reports whether the image does not attach.
 func (p *Planned) Skipped() bool { return p.Report.State == StateSkipped }
@@ -150,16 +155,19 @@ func Image(img *host.Image, inv *host.Inventory, profiles ProfileParses) *Planne
 		if err != nil {
 			return p.skip(err)
 		}
-		for _, c := range policy.Claims(u.Name, parsed, c.profile) {
+		unitClaims := policy.Claims(u.Name, parsed, c.profile)
+		for _, c := range unitClaims {
 			cl.byPolicy = append(cl.byPolicy, unitClaim{unit: u.Name, Claim: c})
 		}
+		keep := keepsGrants(unitClaims, policy.DynamicUser(parsed, c.profile))
+		p.keep = p.keep || keep
 		p.Claims = append(p.Claims, u.Name)
 		p.prefix[u.Name] = names.MatchUnit(u.Name, prefixes)
 		p.Report.Units = append(p.Report.Units, u.Name)
 		if names.UnitType(u.Name) == ".service" {
 			dropins = append(dropins, File{Path: u.Name + ".d/10-profile.conf", Data: profileDropIn(img.Profile, narrow)})
 		}
-		dropins = append(dropins, File{Path: u.Name + ".d/20-portable.conf", Data: portableDropIn(img, u.Name, inv)})
+		dropins = append(dropins, File{Path: u.Name + ".d/20-portable.conf", Data: portableDropIn(img, u.Name, inv, keep)})
 		units = append(units, File{Path: u.Name, Data: u.Content})
 		if img.Settings.Enable {
 			inst, err := parseInstall(parsed)

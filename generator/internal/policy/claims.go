@@ -54,10 +54,7 @@ var directoryParents = map[string]string{
 func Claims(unitName string, unit, profile *unitfile.File) []Claim {
 	c := &unitCheck{name: unitName, typ: names.UnitType(unitName)}
 	var out []Claim
-	dynamic := false
-	if v, ok := lastOf("Service", "DynamicUser", unit, profile); ok {
-		dynamic, _ = unitfile.ParseBool(v)
-	}
+	dynamic := DynamicUser(unit, profile)
 	user, _ := lastOf("Service", "User", unit, profile)
 	if c.typ == ".service" && dynamic && user == "" {
 		if n := names.DynamicUserName(unitName); n != "" {
@@ -105,6 +102,14 @@ func Claims(unitName string, unit, profile *unitfile.File) []Claim {
 		}
 	}
 	return out
+}
+
+// DynamicUser reports whether a unit runs under DynamicUser= once the
+// profile's drop-in is applied after it.
+func DynamicUser(unit, profile *unitfile.File) bool {
+	v, ok := lastOf("Service", "DynamicUser", unit, profile)
+	on, _ := unitfile.ParseBool(v)
+	return ok && on
 }
 
 // claimName expands the unit's own specifiers in a name; when another
