@@ -15,7 +15,9 @@
 // keeps it only when the running systemd satisfies it. That is how the log
 // sockets are bound on systemd below 257 (which lacks BindLogSockets=) and
 // how directives newer than the running systemd are left out, so every
-// rendering loads without a warning.
+// rendering loads without a warning. The generator renders its own drop-ins
+// (20-portable.conf) with the same tags and Render: version-dependent output
+// has one mechanism.
 package profiles
 
 import (

@@ -9,6 +9,7 @@ import (
 	"github.com/portable-generator/portable-generator/dissect"
 	"github.com/portable-generator/portable-generator/generator/internal/host"
 	"github.com/portable-generator/portable-generator/generator/internal/names"
+	"github.com/portable-generator/portable-generator/profiles"
 )
 
 // marker is portabled's first drop-in line, so tools that know portablectl
@@ -86,7 +87,8 @@ func writablePath(p string) error {
 	return nil
 }
 
-// portableDropIn renders 20-portable.conf for one unit of an image.
+// portableDropIn renders 20-portable.conf for one unit of an image, for the
+// systemd version of the inventory.
 func portableDropIn(img *host.Image, unit string, inv *host.Inventory, keep bool) []byte {
 	var b strings.Builder
 	b.WriteString(marker(img.Path))
@@ -99,7 +101,7 @@ func portableDropIn(img *host.Image, unit string, inv *host.Inventory, keep bool
 		fmt.Fprintf(&b, "Wants=%s\n", KeepUnit)
 	}
 	if names.UnitType(unit) != ".service" {
-		return []byte(b.String())
+		return profiles.Render([]byte(b.String()), inv.SystemdVersion)
 	}
 	base := path.Base(img.Path)
 	b.WriteString("\n[Service]\n")
@@ -109,11 +111,9 @@ func portableDropIn(img *host.Image, unit string, inv *host.Inventory, keep bool
 		fmt.Fprintf(&b, "RootImage=%s\n", specifierEscape(img.Path))
 	}
 	fmt.Fprintf(&b, "Environment=%s\n", quoteValue("PORTABLE="+base))
-	if inv.SystemdVersion > 0 && inv.SystemdVersion < 254 {
-		// PID 1 provides /run/host/os-release itself from 254 on (and the
-		// bind mount then fails the service).
-		b.WriteString("BindReadOnlyPaths=-/etc/os-release:/run/host/os-release\n")
-	}
+	// PID 1 provides /run/host/os-release itself from 254 on (and the bind
+	// mount then fails the service).
+	b.WriteString("[<254] BindReadOnlyPaths=-/etc/os-release:/run/host/os-release\n")
 	fmt.Fprintf(&b, "LogExtraFields=%s\n", quoteValue("PORTABLE="+base))
 	if nv := dissect.NameAndVersion(img.OSRelease, ""); nv != "" {
 		fmt.Fprintf(&b, "LogExtraFields=%s\n", quoteValue("PORTABLE_NAME_AND_VERSION="+nv))
@@ -130,5 +130,7 @@ func portableDropIn(img *host.Image, unit string, inv *host.Inventory, keep bool
 			fmt.Fprintf(&b, "RootHashSignature=base64:%s\n", base64.StdEncoding.EncodeToString(v.Signature))
 		}
 	}
-	return []byte(b.String())
+	// Version-dependent lines carry the profiles' "[<N] "/"[>=N] " tags and
+	// are rendered by the same function as the profiles: one mechanism.
+	return profiles.Render([]byte(b.String()), inv.SystemdVersion)
 }
