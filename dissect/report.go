@@ -1,28 +1,38 @@
 package dissect
 
 import (
-	"fmt"
-	"io"
 	"io/fs"
-	"path"
 	"path/filepath"
+	"slices"
 	"strings"
-	"text/tabwriter"
 )
 
-// Report is what `portable-generator dissect` prints. Its JSON keys and
-// value shapes are those of Debian 12's `systemd-dissect --json=short`
-// (systemd 252), plus Units, so scripts written for one read the other.
+// Report is what `portable-generator dissect` prints. Its JSON has every
+// key of Debian 12's `systemd-dissect --json=short` (systemd 252), with the
+// same value shapes, plus Units, Kind and PartitionTable, so scripts
+// written for one read the other.
 type Report struct {
-	Name      string   `json:"name"`
-	Size      int64    `json:"size"`
-	OSRelease []string `json:"osRelease"`
+	Name        string   `json:"name"`
+	Size        int64    `json:"size"`
+	Hostname    string   `json:"hostname,omitempty"`
+	MachineID   string   `json:"machineId,omitempty"`
+	MachineInfo []string `json:"machineInfo,omitempty"`
+	OSRelease   []string `json:"osRelease"`
 	// ExtensionRelease is an extension image's release file, found by
 	// the newest systemd's rules for the file's name, as 252's
 	// systemd-dissect shows it.
-	ExtensionRelease []string      `json:"extensionRelease,omitempty"`
-	Mounts           []ReportMount `json:"mounts"`
-	Units            []string      `json:"units"`
+	ExtensionRelease []string `json:"extensionRelease,omitempty"`
+	// What the image can be used as. UsePortableService is true when
+	// os-release sets PORTABLE_PREFIXES=, as systemd decides from 255 on;
+	// 252 looks for a PORTABLE_MATCHES= no image sets, and says false.
+	UseBootableUEFI      bool          `json:"useBootableUefi"`
+	UseBootableContainer bool          `json:"useBootableContainer"`
+	UsePortableService   bool          `json:"usePortableService"`
+	UseSystemExtension   bool          `json:"useSystemExtension"`
+	UseInitRDExtension   bool          `json:"useInitRDExtension"`
+	UsePortableExtension bool          `json:"usePortableExtension"`
+	Mounts               []ReportMount `json:"mounts"`
+	Units                []string      `json:"units"`
 	// Kind and PartitionTable go beyond systemd-dissect: a directory image
 	// and the table type are worth seeing.
 	Kind           Kind   `json:"kind"`
@@ -39,28 +49,50 @@ type ReportMount struct {
 	Architecture   *string `json:"architecture"`
 	Verity         *string `json:"verity"`
 	GrowFS         bool    `json:"growfs"`
-	PartNo         *int    `json:"partno"`
+	// Node is the device systemd would mount: for a naked file system the
+	// image as named; a partition's would be a loop device's, which the
+	// reader never sets up: null.
+	Node   *string `json:"node"`
+	PartNo *int    `json:"partno"`
 }
 
 // Report describes the image; name is how the image is called in it (the
 // file name, as systemd-dissect does).
 func (img *Image) Report(name string) Report {
 	r := Report{Name: filepath.Base(name), Size: img.Size, Kind: img.Kind, PartitionTable: img.PartitionTable,
-		OSRelease: []string{}, Mounts: []ReportMount{}, Units: []string{}}
+		Hostname: img.Hostname(), MachineID: img.MachineID(), MachineInfo: img.MachineInfo(),
+		UseBootableContainer: img.HasInitSystem(),
+		OSRelease:            []string{}, Mounts: []ReportMount{}, Units: []string{}}
 	if b, _, err := img.osReleaseBytes(); err == nil {
 		if m, order, err := img.envSyntax().parse(b); err == nil {
 			for _, k := range order {
 				r.OSRelease = append(r.OSRelease, k+"="+m[k])
 			}
+			_, r.UsePortableService = m["PORTABLE_PREFIXES"]
 		}
 	}
 	if er, err := img.ExtensionRelease(ExtensionName(name, img.Kind, 0), 0); err == nil {
 		for _, k := range er.Keys {
 			r.ExtensionRelease = append(r.ExtensionRelease, k+"="+er.Fields[k])
 		}
+		// SYSEXT_SCOPE names where the extension may be used; unset, it
+		// is the system and portable services.
+		scopes := strings.Fields(er.Fields["SYSEXT_SCOPE"])
+		if _, set := er.Fields["SYSEXT_SCOPE"]; !set {
+			scopes = []string{"system", "portable"}
+		}
+		r.UseSystemExtension = slices.Contains(scopes, "system")
+		r.UseInitRDExtension = slices.Contains(scopes, "initrd")
+		r.UsePortableExtension = slices.Contains(scopes, "portable")
 	}
 	for _, p := range img.Partitions {
 		m := ReportMount{RW: "rw", Designator: string(p.Designator), FSType: p.FSType, GrowFS: p.GrowFS}
+		if p.Designator == "esp" {
+			r.UseBootableUEFI = true
+		}
+		if img.PartitionTable == "" {
+			m.Node = ptr(name)
+		}
 		if p.ReadOnly {
 			m.RW = "ro"
 		}
@@ -90,6 +122,12 @@ func (img *Image) Report(name string) Report {
 				m.Verity = ptr("yes")
 			}
 		}
+		if m.Verity == nil && img.PartitionTable != "" && (p.Designator == "root" || p.Designator == "usr") {
+			// A partition that could have verity but has none: systemd
+			// says so in a partitioned image, and leaves it blank in a
+			// naked file system.
+			m.Verity = ptr("no")
+		}
 		r.Mounts = append(r.Mounts, m)
 	}
 	seen := map[string]bool{}
@@ -109,61 +147,3 @@ func (img *Image) Report(name string) Report {
 }
 
 func ptr[T any](v T) *T { return &v }
-
-// WriteText prints the report for people, in the spirit of systemd-dissect.
-func (r Report) WriteText(w io.Writer) {
-	fmt.Fprintf(w, "      Name: %s\n", r.Name)
-	fmt.Fprintf(w, "      Kind: %s", r.Kind)
-	if r.PartitionTable != "" {
-		fmt.Fprintf(w, " (%s partition table)", r.PartitionTable)
-	}
-	fmt.Fprintln(w)
-	if r.Size > 0 {
-		fmt.Fprintf(w, "      Size: %d bytes\n", r.Size)
-	}
-	for i, kv := range r.OSRelease {
-		label := "OS Release:"
-		if i > 0 {
-			label = "           "
-		}
-		fmt.Fprintf(w, "%s %s\n", label, kv)
-	}
-	for i, kv := range r.ExtensionRelease {
-		label := "Ext. Rel.:"
-		if i > 0 {
-			label = "          "
-		}
-		fmt.Fprintf(w, " %s %s\n", label, kv)
-	}
-	for i, u := range r.Units {
-		label := "     Units:"
-		if i > 0 {
-			label = "           "
-		}
-		fmt.Fprintf(w, "%s %s\n", label, path.Base(u))
-	}
-	if len(r.Mounts) > 0 {
-		fmt.Fprintln(w)
-		tw := tabwriter.NewWriter(w, 0, 4, 1, ' ', 0)
-		fmt.Fprintln(tw, "RW\tDESIGNATOR\tPARTITION UUID\tPARTITION LABEL\tFSTYPE\tARCHITECTURE\tVERITY\tGROWFS\tPARTNO")
-		str := func(p *string) string {
-			if p == nil {
-				return "-"
-			}
-			return *p
-		}
-		for _, m := range r.Mounts {
-			partno := "-"
-			if m.PartNo != nil {
-				partno = fmt.Sprint(*m.PartNo)
-			}
-			growfs := "no"
-			if m.GrowFS {
-				growfs = "yes"
-			}
-			fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\n", m.RW, m.Designator, str(m.PartitionUUID), str(m.PartitionLabel),
-				m.FSType, str(m.Architecture), str(m.Verity), growfs, partno)
-		}
-		tw.Flush()
-	}
-}

@@ -196,3 +196,53 @@ func TestGeneratorMode(t *testing.T) {
 		}
 	}
 }
+
+// No text from an image reaches the terminal raw: list, inspect and
+// dissect print control characters from names, os-release and
+// machine-info escaped.
+func TestOutputsEscapeImageText(t *testing.T) {
+	root := testRoot(t)
+	foo := filepath.Join(root, "var/lib/portables/foo")
+	for name, content := range map[string]string{
+		"usr/lib/os-release": "ID=test\nPRETTY_NAME=\"\x1b]2;owned\x07\"\nPORTABLE_PREFIXES=\"foo \x1b[2Jbar\"\n",
+		"etc/machine-info":   "PRETTY_HOSTNAME=\"\xc2\x9b31m\"\n",
+	} {
+		if err := os.WriteFile(filepath.Join(foo, name), []byte(content), 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
+	evil := filepath.Join(root, "var/lib/portables", "ev\x1b[31mil\nname")
+	if err := os.MkdirAll(evil, 0o755); err != nil {
+		t.Fatal(err)
+	}
+	for _, tc := range []struct {
+		args []string
+		want string // the image's text, escaped
+	}{
+		{[]string{"list"}, `ev\x1b[31mil\nname`},
+		{[]string{"inspect", "foo"}, "foo"},
+		{[]string{"inspect", "ev\x1b[31mil\nname"}, `ev\x1b[31mil\nname`},
+		{[]string{"--dry-run", "ev\x1b[31mil\nname"}, `ev\x1b[31mil\nname`},
+		{[]string{"dissect", foo}, `PRETTY_NAME=\x1b]2;owned\x07`},
+		{[]string{"dissect", foo}, `PRETTY_HOSTNAME=\u+009b31m`},
+		{[]string{"dissect", evil}, `ev\x1b[31mil\nname`},
+	} {
+		args := tc.args
+		if args[0] != "dissect" {
+			args = append(args, "--root="+root, "--systemd-version=252")
+		}
+		_, out, errw := call(args...)
+		if !strings.Contains(out+errw, tc.want) {
+			t.Errorf("%q does not show %s:\n%s\n%s", args, tc.want, out, errw)
+		}
+		for _, b := range []byte(out + errw) {
+			if b < 0x20 && b != '\n' || b == 0x7f {
+				t.Errorf("%q printed the control byte %#x:\n%q\n%q", args, b, out, errw)
+				break
+			}
+		}
+		if strings.Contains(out+errw, "\u009b") {
+			t.Errorf("%q printed a C1 control:\n%q", args, out+errw)
+		}
+	}
+}
