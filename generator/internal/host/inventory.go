@@ -3,6 +3,7 @@ package host
 import (
 	"bufio"
 	"bytes"
+	"io"
 	"io/fs"
 	"os"
 	"path"
@@ -11,6 +12,7 @@ import (
 	"github.com/portable-generator/portable-generator/dissect"
 	"github.com/portable-generator/portable-generator/generator/internal/names"
 	"github.com/portable-generator/portable-generator/generator/internal/state"
+	"github.com/portable-generator/portable-generator/generator/internal/unitfile"
 )
 
 // Inventory is what the generator knows of the machine it runs for, read
@@ -37,6 +39,12 @@ type Inventory struct {
 	// /var/cache, /var/log and /etc (and their private/ directories of
 	// DynamicUser=) to what they are: "/var/lib/foo" -> "directory".
 	Paths map[string]string
+	// DropIns maps a drop-in directory's name ("foo.service.d",
+	// "foo-.service.d", "service.d") to the *.conf files in it, in every
+	// unit directory PID 1 reads but the generators': the admin's
+	// adjustments of an image's units, merged into the unit the policy
+	// judges (DESIGN.md, The effective unit; DropInsFor).
+	DropIns map[string][]unitfile.DropIn
 	// Previous is the last run's record (this boot's, else the copy kept
 	// across reboots), nil if none: the names it granted an image stay
 	// the image's.
@@ -105,6 +113,7 @@ func (r Root) ReadInventory(systemdVersion int, arch string) *Inventory {
 		Masks:          map[string]string{},
 		Accounts:       map[string]string{},
 		Paths:          map[string]string{},
+		DropIns:        map[string][]unitfile.DropIn{},
 		heldPrefixes:   map[string]string{},
 	}
 	if inv.SystemdVersion == 0 {
@@ -140,6 +149,9 @@ func (r Root) readUnits(inv *Inventory) {
 			name := e.Name()
 			// U.d/ and T.wants/ directories are never holders: drop-ins
 			// are how the admin adjusts an image's unit.
+			if strings.HasSuffix(name, ".d") && r.isDir(path.Join(d, name), e) {
+				r.readDropIns(inv, d, name)
+			}
 			if e.IsDir() || !names.ValidAnyUnitName(name) {
 				continue
 			}
@@ -172,6 +184,94 @@ func (r Root) readUnits(inv *Inventory) {
 			inv.Units[u] = UnitFile{Path: path.Join(sysvDir, name)}
 		}
 	}
+}
+
+// UnitSearchPath is every directory PID 1 reads system units from, highest
+// precedence first, the generators' included: it ranks drop-ins of one
+// file name against each other (unitfile.Merge).
+var UnitSearchPath = []string{
+	"/etc/systemd/system.control",
+	"/run/systemd/system.control",
+	"/run/systemd/transient",
+	"/run/systemd/generator.early",
+	"/etc/systemd/system",
+	"/etc/systemd/system.attached",
+	"/run/systemd/system",
+	"/run/systemd/system.attached",
+	"/run/systemd/generator",
+	"/usr/local/lib/systemd/system",
+	"/usr/lib/systemd/system",
+	"/lib/systemd/system",
+	"/run/systemd/generator.late",
+}
+
+// maxDropIn bounds what is read of one drop-in file: systemd's longest
+// line; an admin's drop-in is a few lines.
+const maxDropIn = unitfile.MaxLine
+
+// readDropIns reads the *.conf files of drop-in directory name in unit
+// directory dir, as systemd would: hidden files skipped, a symlink to
+// /dev/null or anything unreadable read as empty (it still hides a lower
+// file of its name).
+func (r Root) readDropIns(inv *Inventory, dir, name string) {
+	d := path.Join(dir, name)
+	real, err := r.Resolve(d)
+	if err != nil {
+		return
+	}
+	ents, err := os.ReadDir(r.Path(real))
+	if err != nil {
+		return
+	}
+	for _, e := range ents {
+		f := e.Name()
+		if !strings.HasSuffix(f, ".conf") || strings.HasPrefix(f, ".") {
+			continue
+		}
+		p := path.Join(d, f)
+		var data []byte
+		if real, err := r.Resolve(p); err == nil && real != "/dev/null" {
+			if fh, err := os.Open(r.Path(real)); err == nil {
+				data, _ = io.ReadAll(io.LimitReader(fh, maxDropIn+1))
+				fh.Close()
+			}
+		}
+		inv.DropIns[name] = append(inv.DropIns[name], unitfile.DropIn{Path: p, Data: data})
+	}
+}
+
+// isDir reports whether the entry e at in-root path p is a directory or a
+// symlink to one (systemd follows both).
+func (r Root) isDir(p string, e fs.DirEntry) bool {
+	if e.IsDir() {
+		return true
+	}
+	if e.Type()&fs.ModeSymlink == 0 {
+		return false
+	}
+	real, err := r.Resolve(p)
+	if err != nil {
+		return false
+	}
+	fi, err := os.Stat(r.Path(real))
+	return err == nil && fi.IsDir()
+}
+
+// DropInsFor returns the host's drop-ins for a unit known by names (its
+// name, then its aliases): those of their drop-in directories and of
+// their type's (unitfile.DropInDirs, TypeDropInDir).
+func (inv *Inventory) DropInsFor(names []string) []unitfile.DropIn {
+	var out []unitfile.DropIn
+	seen := map[string]bool{}
+	for _, n := range names {
+		for _, d := range append(unitfile.DropInDirs(n), unitfile.TypeDropInDir(n)) {
+			if !seen[d] {
+				seen[d] = true
+				out = append(out, inv.DropIns[d]...)
+			}
+		}
+	}
+	return out
 }
 
 // isMask reports whether the unit file at in-root path p masks its name:

@@ -8,6 +8,7 @@ package plan
 import (
 	"crypto/sha256"
 	"encoding/hex"
+	"errors"
 	"fmt"
 	"runtime"
 	"sort"
@@ -146,20 +147,42 @@ func Image(img *host.Image, inv *host.Inventory, profiles ProfileParses) *Planne
 	prefixes := img.Prefixes()
 	var dropins, units, links []File
 	var cl claims
+	var refused policy.Refusals
+	pimg := policy.Image{Units: unitNames, Prefixes: prefixes, Allow: img.Settings.AllowDirectives, Claims: img.Settings.Claim}
 	for _, u := range img.Units {
 		parsed, err := unitfile.Parse(u.Content)
 		if err != nil {
 			return p.skip(&UnitError{Unit: u.Name, Err: err})
 		}
-		narrow, err := policy.Check(u.Name, parsed, policy.Image{Units: unitNames, Prefixes: prefixes, Allow: img.Settings.AllowDirectives}, p.Report.Profile, c.profile)
-		if err != nil {
+		var inst installSection
+		var aliases []string
+		if img.Settings.Enable {
+			if inst, err = parseInstall(parsed); err != nil {
+				return p.skip(&UnitError{Unit: u.Name, Install: true, Err: err})
+			}
+			var l []File
+			var notices []string
+			l, aliases, notices = installLinks(u.Name, inst, prefixes)
+			links = append(links, l...)
+			p.Report.Notices = append(p.Report.Notices, notices...)
+		}
+		// What PID 1 will load: the image's unit and the host's drop-ins
+		// for it, under its name and its aliases.
+		loadNames := append([]string{u.Name}, aliases...)
+		effective := unitfile.Merge(loadNames, parsed, host.UnitSearchPath, inv.DropInsFor(loadNames))
+		narrow, err := policy.Check(u.Name, effective, pimg, p.Report.Profile, c.profile)
+		var r policy.Refusals
+		if errors.As(err, &r) {
+			refused = append(refused, r...)
+			continue
+		} else if err != nil {
 			return p.skip(err)
 		}
-		unitClaims := policy.Claims(u.Name, parsed, c.profile)
+		unitClaims := policy.Claims(u.Name, effective, c.profile)
 		for _, c := range unitClaims {
 			cl.byPolicy = append(cl.byPolicy, unitClaim{unit: u.Name, Claim: c})
 		}
-		keep := keepsGrants(unitClaims, policy.DynamicUser(parsed, c.profile))
+		keep := keepsGrants(unitClaims, policy.DynamicUser(effective, c.profile))
 		p.keep = p.keep || keep
 		p.Claims = append(p.Claims, u.Name)
 		p.prefix[u.Name] = names.MatchUnit(u.Name, prefixes)
@@ -169,19 +192,19 @@ func Image(img *host.Image, inv *host.Inventory, profiles ProfileParses) *Planne
 		}
 		dropins = append(dropins, File{Path: u.Name + ".d/20-portable.conf", Data: portableDropIn(img, u.Name, inv, keep)})
 		units = append(units, File{Path: u.Name, Data: u.Content})
-		if img.Settings.Enable {
-			inst, err := parseInstall(parsed)
-			if err != nil {
-				return p.skip(&UnitError{Unit: u.Name, Install: true, Err: err})
-			}
-			l, aliases, notices := installLinks(u.Name, inst, prefixes)
-			links = append(links, l...)
-			p.Report.Notices = append(p.Report.Notices, notices...)
-			for _, a := range aliases {
-				p.Claims = append(p.Claims, a)
-				p.prefix[a] = p.prefix[u.Name]
-			}
+		for _, a := range aliases {
+			p.Claims = append(p.Claims, a)
+			p.prefix[a] = p.prefix[u.Name]
 		}
+	}
+	if len(refused) > 0 {
+		for _, v := range refused {
+			if v.Claim != "" && claimsHeld(inv, img.Name, strings.Fields(strings.TrimPrefix(v.Claim, "Claim="))) {
+				v.Claim = "" // the host would refuse the claim
+			}
+			p.Report.Refusals = append(p.Report.Refusals, *v)
+		}
+		return p.skip(refused)
 	}
 	cl.units = p.Claims
 	notices, err := checkHost(img, inv, cl)
@@ -215,6 +238,22 @@ func unitDigests(units []string, files []File, identity string) map[string]strin
 		out[u] = hex.EncodeToString(h.Sum(nil))
 	}
 	return out
+}
+
+// claimsHeld reports whether the host holds any of the names, as an
+// account or below one of the directories PID 1 makes a service's in.
+func claimsHeld(inv *host.Inventory, image string, names []string) bool {
+	for _, n := range names {
+		if inv.AccountHolder(n) != "" {
+			return true
+		}
+		for _, parent := range []string{"/run", "/var/lib", "/var/cache", "/var/log", "/etc"} {
+			if inv.PathHolder(parent+"/"+n, image) != "" {
+				return true
+			}
+		}
+	}
+	return false
 }
 
 // profileDropIn is the profile with the unit's narrowed lists appended.

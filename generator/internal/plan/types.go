@@ -1,6 +1,9 @@
 package plan
 
-import "github.com/portable-generator/portable-generator/generator/internal/host"
+import (
+	"github.com/portable-generator/portable-generator/generator/internal/host"
+	"github.com/portable-generator/portable-generator/generator/internal/policy"
+)
 
 // State is what became of an image entry, as `list` shows it.
 type State string
@@ -61,6 +64,9 @@ type Report struct {
 	// Digests map each attached unit to the digest of what was written
 	// for it and the image it runs from (state file, reconcile).
 	Digests map[string]string `json:"-"`
+	// Refusals are every line of the image's units the policy refused,
+	// each with what lifts it (set when that is why it is skipped).
+	Refusals []policy.Violation `json:"refusals,omitempty"`
 }
 
 // Output is the generator's whole result.

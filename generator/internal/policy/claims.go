@@ -46,8 +46,9 @@ var directoryParents = map[string]string{
 	"ConfigurationDirectory": "/etc",
 }
 
-// Claims lists the host names a unit claims, as PID 1 would load it with
-// the profile's drop-in after it: under DynamicUser= the accounts it runs as
+// Claims lists the host names a unit's image lines claim, as PID 1 would
+// load it (unit merged with the host's drop-ins, unitfile.Merge) with the
+// profile's drop-in after it: under DynamicUser= the accounts it runs as
 // (User=, Group=, SupplementaryGroups=, and the name DynamicUser= derives
 // from the unit's when User= is not set), the directories PID 1 creates for it, the
 // socket and FIFO paths PID 1 binds, and its PIDFile=.
@@ -62,7 +63,9 @@ func Claims(unitName string, unit, profile *unitfile.File) []Claim {
 		}
 	}
 	for _, a := range unit.Assignments {
-		if !execSection(a.Section) && a.Section != "Socket" {
+		// The admin's own lines (a drop-in's) claim nothing for the image:
+		// naming a host account or directory there is the admin's choice.
+		if a.Origin != "" || (!execSection(a.Section) && a.Section != "Socket") {
 			continue
 		}
 		switch {
@@ -119,7 +122,12 @@ func (c *unitCheck) claimName(s string) (name string, prefix bool) {
 		return "", false
 	}
 	if full, ok := c.expandOwn(s); ok {
-		return full, false
+		// %i or %j: every name that starts with the part before it.
+		lit, _, instance := strings.Cut(full, instanceMark)
+		if !instance || lit != "" {
+			return lit, instance
+		}
+		return "", false
 	}
 	i := strings.IndexByte(s, '%')
 	lit, ok := c.expandOwn(s[:i])

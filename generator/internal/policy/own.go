@@ -7,9 +7,17 @@ import (
 	"github.com/portable-generator/portable-generator/generator/internal/names"
 )
 
+// instanceMark stands in an expanded name for %i or %j, the instance and
+// the last dash-separated part of the prefix: values that cannot hold a '/'
+// (unit names cannot), so after an own name and a separator they stay in
+// the image's namespace (DESIGN.md, Specifiers). The byte is none a name,
+// a prefix or a separator can hold.
+const instanceMark = "\x00"
+
 // expandOwn expands the specifiers that derive from the unit's own name
-// (%n, %N, %p, %%). ok is false when another specifier remains: its value
-// (an instance, the host name) is not the image's to claim.
+// (%n, %N, %p, %%), and writes instanceMark for %i and %j. ok is false when
+// another specifier remains: its value (%I, which may hold a '/', the host
+// name) is not the image's to claim.
 func (c *unitCheck) expandOwn(s string) (string, bool) {
 	if !strings.Contains(s, "%") {
 		return s, true
@@ -36,6 +44,8 @@ func (c *unitCheck) expandOwn(s string) (string, bool) {
 			b.WriteString(noType)
 		case 'p':
 			b.WriteString(prefix)
+		case 'i', 'j':
+			b.WriteString(instanceMark)
 		default:
 			return "", false
 		}
@@ -44,14 +54,15 @@ func (c *unitCheck) expandOwn(s string) (string, bool) {
 }
 
 // ownName reports whether a name (an account, a directory's first
-// component, a socket file) is in the image's namespace (package names).
+// component, a socket file) is in the image's namespace (package names), or
+// in the namespace of a name the admin let it claim.
 func (c *unitCheck) ownName(s string) bool {
 	s, ok := c.expandOwn(s)
 	return ok && c.ownExpandedName(s)
 }
 
 func (c *unitCheck) ownExpandedName(s string) bool {
-	return names.InNamespace(s, c.img.Prefixes)
+	return names.InNamespace(s, c.img.Prefixes) || names.InNamespace(s, c.img.Claims)
 }
 
 // ownRelativePath reports whether a relative directory setting
@@ -64,6 +75,13 @@ func (c *unitCheck) ownRelativePath(p string) bool {
 func (c *unitCheck) ownExpandedRelativePath(p string) bool {
 	if p == "" || strings.HasPrefix(p, "/") || path.Clean(p) != p || p == ".." || strings.HasPrefix(p, "../") {
 		return false
+	}
+	for _, part := range strings.Split(p, "/") {
+		// An instance could be "." or "..": a component that nothing
+		// but dots and instances make could leave the directory.
+		if strings.Contains(part, instanceMark) && strings.Trim(part, "."+instanceMark) == "" {
+			return false
+		}
 	}
 	first, _, _ := strings.Cut(p, "/")
 	return c.ownExpandedName(first)

@@ -48,13 +48,13 @@ func TestRefusals(t *testing.T) {
 		{"a host user by number", "app.service", "[Service]\nUser=1000", "User", nil},
 		{"a host group", "app.service", "[Service]\nSupplementaryGroups=app disk", "SupplementaryGroups", nil},
 		{"an instance-named user", "app@.service", "[Service]\nUser=%i", "User", nil},
-		// Turning the profile's protections off.
-		{"private users off", "app.service", "[Service]\nPrivateUsers=no", "PrivateUsers", nil},
-		{"dynamic user off", "app.service", "[Service]\nDynamicUser=false", "DynamicUser", nil},
-		{"protect system weaker", "app.service", "[Service]\nProtectSystem=full", "ProtectSystem", nil},
-		{"private network off", "app.service", "[Service]\nPrivateNetwork=no", "PrivateNetwork", []string{"nonetwork", "strict"}},
-		{"private devices off", "app.service", "[Service]\nPrivateDevices=0", "PrivateDevices", nil},
+		{"an unescaped instance after an own name", "app@.service", "[Service]\nUser=app-%I", "User", nil},
+		{"an instance that could be ..", "app@.service", "[Service]\nPIDFile=/run/app/%i/x.pid", "PIDFile", nil},
+		{"an instance glued to dots", "app@.service", "[Service]\nRuntimeDirectory=app/%i.", "RuntimeDirectory", nil},
+		{"an instance before the own name", "app@.service", "[Service]\nStateDirectory=%iapp", "StateDirectory", nil},
+		// What the profile does not override.
 		{"shared mounts", "app.service", "[Service]\nMountFlags=shared", "MountFlags", nil},
+		{"delegation by an empty line", "app.service", "[Service]\nDelegate=", "Delegate", nil},
 		{"delegation", "app.service", "[Service]\nDelegate=yes", "Delegate", nil},
 		{"real-time scheduling", "app.service", "[Service]\nCPUSchedulingPolicy=fifo", "CPUSchedulingPolicy", nil},
 		{"real-time I/O", "app.service", "[Service]\nIOSchedulingClass=realtime", "IOSchedulingClass", nil},
@@ -64,6 +64,9 @@ func TestRefusals(t *testing.T) {
 		{"root image", "app.service", "[Service]\nRootImage=/var/lib/machines/host.raw", "RootImage", nil},
 		{"root image options", "app.service", "[Service]\nRootImageOptions=root:rw", "RootImageOptions", nil},
 		{"bind host path", "app.service", "[Service]\nBindPaths=/etc:/mnt", "BindPaths", nil},
+		{"bind a host path beside a log socket", "app.service", "[Service]\nBindReadOnlyPaths=/dev/log /etc/shadow", "BindReadOnlyPaths", nil},
+		{"bind the log socket read-write", "app.service", "[Service]\nBindPaths=/dev/log", "BindPaths", nil},
+		{"bind the D-Bus socket under strict", "app.service", "[Service]\nBindReadOnlyPaths=/run/dbus/system_bus_socket", "BindReadOnlyPaths", []string{"strict"}},
 		{"host credential", "app.service", "[Service]\nLoadCredential=shadow:/etc/shadow", "LoadCredential", nil},
 		{"host-key credential", "app.service", "[Service]\nSetCredentialEncrypted=k: Whxqht+dQJax1aZeCGLxmiAAAAABAAAADAAAABAAAAC1lFmbWAqWZ8dCCQkAAAAAgAAAAAAAAAALACMA8AAAACAAAAAAngAg", "SetCredentialEncrypted", nil},
 		{"environment file", "app.service", "[Service]\nEnvironmentFile=/etc/secrets", "EnvironmentFile", nil},
@@ -106,7 +109,6 @@ func TestRefusals(t *testing.T) {
 		{"survives isolation", "app.service", "[Unit]\nIgnoreOnIsolate=true", "IgnoreOnIsolate", nil},
 		{"survives shutdown", "app.service", "[Unit]\nSurviveFinalKillSignal=yes", "SurviveFinalKillSignal", nil},
 		{"kill mode none", "app.service", "[Service]\nKillMode=none", "KillMode", nil},
-		{"no SIGKILL", "app.service", "[Service]\nSendSIGKILL=no", "SendSIGKILL", nil},
 		{"host firewall set", "app.service", "[Service]\nNFTSet=cgroup:inet:filter:allowed", "NFTSet", nil},
 		{"oomd shield", "app.service", "[Service]\nManagedOOMPreference=avoid", "ManagedOOMPreference", nil},
 		{"stops a host unit", "app.service", "[Unit]\nPropagatesStopTo=sshd.service", "PropagatesStopTo", nil},
@@ -165,6 +167,7 @@ func TestRefusals(t *testing.T) {
 				if _, err := Check(tc.unit, parse(t, tc.body), appImage, "trusted", p); err != nil {
 					t.Errorf("trusted refused: %v", err)
 				}
+				checkLifts(t, tc.unit, tc.body, appImage, pn, p, v)
 			})
 		}
 	}

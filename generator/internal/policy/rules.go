@@ -64,7 +64,47 @@ func forbiddenRule(c *unitCheck, a unitfile.Assignment) string {
 	if !ok || !execSection(a.Section) || (f.when != nil && !f.when(a.Value)) {
 		return ""
 	}
+	if a.Key == "BindReadOnlyPaths" && c.profileBinds(a.Value) {
+		return ""
+	}
 	return f.why
+}
+
+// logSockets are the journal's sockets: what BindLogSockets=yes binds
+// (systemd's namespace.c), and /dev/log, the host's link to dev-log.
+var logSockets = []string{"/dev/log", "/run/systemd/journal/dev-log", "/run/systemd/journal/socket", "/run/systemd/journal/stdout"}
+
+// profileBinds reports whether every host path a BindReadOnlyPaths= line
+// binds is one the profile already binds read-only into the service
+// (BindReadOnlyPaths=/dev/log:/run/systemd/journal/dev-log in a Debian
+// unit): bound again, anywhere in the service's own mount namespace, it
+// gives the service nothing of the host's it does not have.
+func (c *unitCheck) profileBinds(v string) bool {
+	var given []string
+	for _, line := range c.profile.Values("Service", "BindReadOnlyPaths") {
+		words, err := unitfile.SplitWords(line)
+		if err != nil {
+			continue
+		}
+		for _, w := range words {
+			src, _, _ := strings.Cut(strings.TrimPrefix(w, "-"), ":")
+			given = append(given, src)
+		}
+	}
+	if on, _ := c.profile.Last("Service", "BindLogSockets"); isTrue(on) || slices.Contains(given, "/dev/log") {
+		given = append(given, logSockets...)
+	}
+	words, err := unitfile.SplitWords(v)
+	if err != nil || strings.Contains(v, `\`) {
+		return false
+	}
+	for _, w := range words {
+		src, _, _ := strings.Cut(strings.TrimPrefix(w, "-"), ":")
+		if !slices.Contains(given, src) {
+			return false
+		}
+	}
+	return len(words) > 0
 }
 
 // actions may stop, reboot or power off the host.
@@ -90,22 +130,16 @@ func actionRule(c *unitCheck, a unitfile.Assignment) string {
 	case a.Section == "Unit" && a.Key == "SurviveFinalKillSignal" && isTrue(a.Value):
 		return "keeps its processes alive through the host's shutdown"
 	case a.Section == "Service" && a.Key == "KillMode" && a.Value == "none":
+		// Unlike SendSIGKILL=no (SIGTERM still goes to every process, and
+		// a service that ignores it keeps only what the sandbox gave it),
+		// no process is told to stop: the admin loses the stop itself.
 		return "leaves its processes running when it is stopped"
-	case a.Section == "Service" && a.Key == "SendSIGKILL" && isFalse(a.Value):
-		return "lets its processes outlive a stop"
 	}
 	return ""
 }
 
-// isCommand reports whether a key is a command setting (ExecStart=,
-// ExecStopPre=, and whatever Exec*= lines newer systemd adds); in .socket
-// units these run on the host, outside the image, with no sandbox.
-func isCommand(key string) bool {
-	return strings.HasPrefix(key, "Exec") && key != "ExecPaths" && key != "ExecSearchPath"
-}
-
 func execRule(c *unitCheck, a unitfile.Assignment) string {
-	if !isCommand(a.Key) {
+	if !unitfile.IsCommand(a.Key) {
 		return ""
 	}
 	switch {
@@ -255,61 +289,16 @@ func priorityRule(c *unitCheck, a unitfile.Assignment) string {
 	return ""
 }
 
-// weakening are single-valued sandbox settings and the values that weaken
-// them; the profile's value would win anyway (its drop-in comes later), but
-// the image asking for less is refused with a clear reason instead.
-var weakening = map[string][]string{
-	"DynamicUser":            falseValues,
-	"PrivateUsers":           falseValues,
-	"PrivateDevices":         falseValues,
-	"PrivateNetwork":         falseValues,
-	"PrivateTmp":             falseValues,
-	"PrivateIPC":             falseValues,
-	"NoNewPrivileges":        falseValues,
-	"ProtectSystem":          append([]string{"yes", "true", "on", "1", "full"}, falseValues...),
-	"ProtectHome":            append([]string{"read-only", "tmpfs"}, falseValues...),
-	"ProtectClock":           falseValues,
-	"ProtectHostname":        falseValues,
-	"ProtectKernelTunables":  falseValues,
-	"ProtectKernelModules":   falseValues,
-	"ProtectKernelLogs":      falseValues,
-	"ProtectControlGroups":   falseValues,
-	"ProtectProc":            {"default", "noaccess", "ptraceable"},
-	"RestrictRealtime":       falseValues,
-	"RestrictSUIDSGID":       falseValues,
-	"LockPersonality":        falseValues,
-	"MemoryDenyWriteExecute": falseValues,
-	"RemoveIPC":              falseValues,
-	"KeyringMode":            {"inherit", "shared"},
-}
-
-var falseValues = []string{"no", "false", "off", "0"}
-
-func weakeningRule(c *unitCheck, a unitfile.Assignment) string {
-	weak, ok := weakening[a.Key]
-	if !ok || !execSection(a.Section) || !slices.Contains(weak, strings.ToLower(a.Value)) {
-		return ""
-	}
-	if _, set := c.profile.Last("Service", a.Key); !set {
-		return ""
-	}
-	return "weakens the profile (" + a.Key + "=" + a.Value + ")"
-}
-
+// isTrue and isFalse read a boolean as systemd does (unitfile.ParseBool);
+// a value that is neither is neither.
 func isTrue(v string) bool {
-	switch strings.ToLower(v) {
-	case "yes", "true", "on", "1", "y", "t":
-		return true
-	}
-	return false
+	b, ok := unitfile.ParseBool(v)
+	return ok && b
 }
 
 func isFalse(v string) bool {
-	switch strings.ToLower(v) {
-	case "no", "false", "off", "0", "n", "f":
-		return true
-	}
-	return false
+	b, ok := unitfile.ParseBool(v)
+	return ok && !b
 }
 
 func isPath(v string) bool { return strings.HasPrefix(v, "/") }

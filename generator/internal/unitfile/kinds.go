@@ -145,7 +145,7 @@ func lookup(section, key string) (setting, bool) {
 	var ok bool
 	switch section {
 	case "Service", "Socket":
-		if isCommand(key) {
+		if IsCommand(key) {
 			return setting{kind: List}, true
 		}
 		if s, ok = execSettings[key]; !ok && section == "Socket" {
@@ -163,9 +163,9 @@ func KindOf(section, key string) Kind {
 	return s.kind
 }
 
-// isCommand reports whether a key is a command list (ExecStart=,
+// IsCommand reports whether a key is a command setting (ExecStart=,
 // ExecStopPost=, and the Exec*= lines newer systemd adds), each its own
 // list an empty assignment clears.
-func isCommand(key string) bool {
+func IsCommand(key string) bool {
 	return strings.HasPrefix(key, "Exec") && key != "ExecPaths" && key != "ExecSearchPath"
 }

@@ -273,29 +273,31 @@ var directiveCases = []Case{
 		Dump: []string{"SupplementaryGroups"}, Widens: true},
 
 	// Protections turned off. The profile's drop-in comes after the unit,
-	// so systemd's last-wins keeps the profile's value even unchecked.
+	// so systemd's last-wins keeps the profile's value: the policy lets
+	// them through (no false positives, issue 12), and PID 1 must load the
+	// baseline's value.
 	{Name: "privateusers-off", Attempt: "PrivateUsers=no", Units: svc("", "PrivateUsers=no\n"), Directive: "PrivateUsers",
-		Refused: all, Dump: []string{"PrivateUsers"}},
+		Dump: []string{"PrivateUsers"}},
 	{Name: "privateusers-identity", Attempt: "PrivateUsers=identity (257: the first 65536 host IDs mapped)",
 		Units: svc("", "PrivateUsers=identity\n"), Dump: []string{"PrivateUsers"}, Since: 257},
 	{Name: "dynamicuser-off", Attempt: "DynamicUser=no", Units: svc("", "DynamicUser=no\n"), Directive: "DynamicUser",
-		Refused: all, Dump: []string{"DynamicUser", "User"}},
+		Dump: []string{"DynamicUser", "User"}},
 	{Name: "privatenetwork-off", Attempt: "PrivateNetwork=no", Units: svc("", "PrivateNetwork=no\n"), Directive: "PrivateNetwork",
-		Refused: offline, Dump: []string{"PrivateNetwork"}},
+		Dump: []string{"PrivateNetwork"}},
 	{Name: "privatedevices-off", Attempt: "PrivateDevices=no", Units: svc("", "PrivateDevices=no\n"), Directive: "PrivateDevices",
-		Refused: all, Dump: []string{"PrivateDevices", "DevicePolicy", "DeviceAllow"}},
+		Dump: []string{"PrivateDevices", "DevicePolicy", "DeviceAllow"}},
 	{Name: "privatetmp-off", Attempt: "PrivateTmp=no", Units: svc("", "PrivateTmp=no\n"), Directive: "PrivateTmp",
 		Dump: []string{"PrivateTmp"}},
 	{Name: "protectsystem-full", Attempt: "ProtectSystem=full", Units: svc("", "ProtectSystem=full\n"), Directive: "ProtectSystem",
-		Refused: all, Dump: []string{"ProtectSystem"}},
+		Dump: []string{"ProtectSystem"}},
 	{Name: "protecthome-ro", Attempt: "ProtectHome=read-only", Units: svc("", "ProtectHome=read-only\n"), Directive: "ProtectHome",
-		Refused: all, Dump: []string{"ProtectHome"}},
+		Dump: []string{"ProtectHome"}},
 	{Name: "nonewprivs-off", Attempt: "NoNewPrivileges=no", Units: svc("", "NoNewPrivileges=no\n"), Directive: "NoNewPrivileges",
-		Refused: all, Show: []string{"NoNewPrivileges"}},
+		Show: []string{"NoNewPrivileges"}},
 	{Name: "keyring-shared", Attempt: "KeyringMode=shared", Units: svc("", "KeyringMode=shared\n"), Directive: "KeyringMode",
-		Refused: all, Dump: []string{"KeyringMode"}},
+		Dump: []string{"KeyringMode"}},
 	{Name: "protectproc-default", Attempt: "ProtectProc=default", Units: svc("", "ProtectProc=default\n"), Directive: "ProtectProc",
-		Refused: all, Dump: []string{"ProtectProc"}},
+		Dump: []string{"ProtectProc"}},
 	{Name: "restrict-namespaces", Attempt: "RestrictNamespaces=net user (the profile's yes resets the list)",
 		Units: svc("", "RestrictNamespaces=net user\n"), Dump: []string{"RestrictNamespaces"}},
 	{Name: "umask", Attempt: "UMask=0000", Units: svc("", "UMask=0000\n"), Dump: []string{"UMask"}},
@@ -304,6 +306,8 @@ var directiveCases = []Case{
 		Units: svc("", "MountFlags=shared\n"), Directive: "MountFlags", Refused: all, Show: []string{"MountFlags"}, Widens: true},
 	{Name: "delegate", Attempt: "Delegate=yes hands over a writable cgroup subtree",
 		Units: svc("", "Delegate=yes\n"), Directive: "Delegate", Refused: all, Dump: []string{"Delegate"}, Widens: true},
+	{Name: "delegate-empty", Attempt: "Delegate= empty, which systemd reads as yes (no controllers)",
+		Units: svc("", "Delegate=\n"), Directive: "Delegate", Refused: all, Dump: []string{"Delegate"}, Widens: true},
 
 	// Lists systemd merges: narrowed to the intersection.
 	{Name: "caps-widening", Attempt: "CapabilityBoundingSet= adding CAP_SYS_ADMIN",
@@ -420,8 +424,9 @@ var directiveCases = []Case{
 		Directive: "SurviveFinalKillSignal", Refused: all, Dump: []string{"SurviveFinalKillSignal"}, Widens: true, Since: 255},
 	{Name: "kill-mode-none", Attempt: "KillMode=none: its processes outlive a stop", Units: svc("", "KillMode=none\n"),
 		Directive: "KillMode", Refused: all, Dump: []string{"KillMode"}, Widens: true},
-	{Name: "no-sigkill", Attempt: "SendSIGKILL=no: a process ignoring SIGTERM outlives a stop", Units: svc("", "SendSIGKILL=no\n"),
-		Directive: "SendSIGKILL", Refused: all, Dump: []string{"SendSIGKILL"}, Widens: true},
+	// SendSIGKILL=no is no escape: SIGTERM still reaches every process,
+	// and one that ignores it keeps only its sandbox (issue 12: not
+	// refused). KillMode=none, where nothing is told to stop, still is.
 	{Name: "nft-set", Attempt: "NFTSet= puts the service into a host firewall set", Units: svc("", "NFTSet=cgroup:inet:filter:allowed\n"),
 		Directive: "NFTSet", Refused: all, Show: []string{"NFTSet"}, Widens: true, Since: 254},
 	{Name: "oomd-avoid", Attempt: "ManagedOOMPreference=avoid shields it from systemd-oomd", Units: svc("", "ManagedOOMPreference=avoid\n"),
