@@ -183,6 +183,14 @@ func WholeTree() vfs.Limits {
 // budget. The file closes when the test ends.
 func OpenImage[T vfs.FS](t testing.TB, img string, limits vfs.Limits, open func(io.ReaderAt, int64, *vfs.Budget) (T, error)) (*vfs.Tree, T, *vfs.Budget) {
 	t.Helper()
+	tree, r, b, _ := OpenMetered(t, img, limits, open)
+	return tree, r, b
+}
+
+// OpenMetered is OpenImage with a ReadMeter on the image file, which tells
+// the bytes read more than once.
+func OpenMetered[T vfs.FS](t testing.TB, img string, limits vfs.Limits, open func(io.ReaderAt, int64, *vfs.Budget) (T, error)) (*vfs.Tree, T, *vfs.Budget, *ReadMeter) {
+	t.Helper()
 	f, err := os.Open(img)
 	if err != nil {
 		t.Fatal(err)
@@ -193,9 +201,10 @@ func OpenImage[T vfs.FS](t testing.TB, img string, limits vfs.Limits, open func(
 		t.Fatal(err)
 	}
 	b := vfs.NewBudget(limits)
-	r, err := open(vfs.CountingReaderAt{R: f, B: b}, fi.Size(), b)
+	m := &ReadMeter{R: f}
+	r, err := open(vfs.CountingReaderAt{R: m, B: b}, fi.Size(), b)
 	if err != nil {
 		t.Fatal(err)
 	}
-	return vfs.NewTree(r, nil, b), r, b
+	return vfs.NewTree(r, nil, b), r, b, m
 }

@@ -66,42 +66,35 @@ func (c Compressor) decompress(dst, src []byte) (int, error) {
 	return 0, fmt.Errorf("%v not supported", c)
 }
 
-// decompressPrefix inflates the first len(dst) bytes of src, and no more,
-// for the compressors that stream (gzip, xz, lzma): a fragment block packs
-// many small files, and a lookup needs only those before the one it reads.
-// ok is false for the others, whose blocks decode only whole; n is short
-// when the block holds fewer bytes. The stream's own checks at its end are
-// not reached, as with the zlib trailer.
-func (c Compressor) decompressPrefix(dst, src []byte) (n int, ok bool, err error) {
-	var r io.Reader
+// streamDecoder returns a decoder of src that hands out its output as it
+// goes, for the compressors that stream (gzip, xz, lzma): a fragment block
+// packs many small files, and a read needs only those up to the one it
+// reads, so the block is inflated only so far, and further when a later
+// file needs more. ok is false for the others, whose blocks decode only
+// whole. release returns what the decoder holds to its pool; the stream's
+// own checks at its end are not reached, as with the zlib trailer.
+func (c Compressor) streamDecoder(src []byte) (r io.Reader, release func(), ok bool, err error) {
 	switch c {
 	case Gzip:
 		zr, err := zlibReader(src)
 		if err != nil {
-			return 0, true, err
+			return nil, nil, true, err
 		}
-		defer zlibReaders.Put(zr)
-		r = zr
+		return zr, func() { zlibReaders.Put(zr) }, true, nil
 	case LZMA:
 		lr, err := lzma.ReaderConfig{DictCap: maxDict}.NewReader(bytes.NewReader(src))
 		if err != nil {
-			return 0, true, err
+			return nil, nil, true, err
 		}
-		r = lr
+		return lr, func() {}, true, nil
 	case XZ:
 		xr, err := xzBlockReader(src)
 		if err != nil {
-			return 0, true, err
+			return nil, nil, true, err
 		}
-		r = xr
-	default:
-		return 0, false, nil
+		return xr, func() {}, true, nil
 	}
-	n, err = io.ReadFull(r, dst)
-	if err == io.EOF || err == io.ErrUnexpectedEOF {
-		err = nil
-	}
-	return n, true, err
+	return nil, nil, false, nil
 }
 
 // decodeError says why the block at pos did not decode: a stream feature we

@@ -1,7 +1,6 @@
 package squashfs
 
 import (
-	"encoding/binary"
 	"io"
 	"sync"
 )
@@ -26,6 +25,7 @@ type file struct {
 	mu      sync.Mutex
 	cached  uint64
 	data    []byte
+	held    int // bytes of data counted in the budget (0 for a tail)
 }
 
 func (f *FS) newFile(ino *Inode) *file {
@@ -85,10 +85,31 @@ func (r *file) block(i uint64) ([]byte, error) {
 		return nil, err
 	}
 	if uint64(len(data)) != r.blockLen(i) {
+		if i < r.blocks {
+			r.f.budget.Free(len(data))
+		}
 		return nil, corrupt(int64(r.ino.blocksStart), "inode %d: block %d holds %d bytes, not %d", r.ino.number, i, len(data), r.blockLen(i))
 	}
+	r.drop()
 	r.cached, r.data = i, data
+	if i < r.blocks {
+		r.held = len(data)
+	}
 	return data, nil
+}
+
+// drop lets the block kept go (the fragment cache holds a tail's bytes).
+func (r *file) drop() {
+	r.f.budget.Free(r.held)
+	r.cached, r.data, r.held = ^uint64(0), nil, 0
+}
+
+// Close lets the block kept go; the tree closes a file when done with it.
+func (r *file) Close() error {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	r.drop()
+	return nil
 }
 
 // sizeOf reads the block size list up to entry i.
@@ -121,31 +142,67 @@ func (r *file) dataBlock(i uint64) ([]byte, error) {
 		if err := r.f.budget.Decompress(int(want)); err != nil {
 			return nil, err
 		}
+		if err := r.f.budget.Alloc(int(want)); err != nil {
+			return nil, err
+		}
 		return make([]byte, want), nil // a hole
 	}
 	return r.f.readBlock(r.ino.blocksStart+r.offsets[i], entry, int(want))
 }
 
-// readBlock reads a data or fragment block stored at pos with the given
-// size entry, expected to hold want bytes (at most the block size).
-func (f *FS) readBlock(pos uint64, entry uint32, want int) ([]byte, error) {
+// readStored reads the stored bytes of a data or fragment block at pos
+// with the given size entry. They are counted in the budget as held: the
+// caller frees len(raw) when it is done with them.
+func (f *FS) readStored(pos uint64, entry uint32) ([]byte, error) {
 	stored := uint64(entry & blockLengthMask)
 	if stored > uint64(f.sb.BlockSize) || pos+stored > f.sb.BytesUsed || pos+stored < pos {
 		return nil, corrupt(int64(pos), "data block of %d bytes at %d beyond the image or the block size", stored, pos)
 	}
+	if err := f.budget.Alloc(int(stored)); err != nil {
+		return nil, err
+	}
 	raw := make([]byte, stored)
 	if _, err := f.r.ReadAt(raw, int64(pos)); err != nil {
+		f.budget.Free(len(raw))
 		return nil, corrupt(int64(pos), "data block: %v", err)
 	}
+	return raw, nil
+}
+
+// readBlock reads a data or fragment block stored at pos with the given
+// size entry, expected to hold want bytes (at most the block size). What
+// it returns is counted in the budget as held: the caller frees its length
+// when it drops it.
+func (f *FS) readBlock(pos uint64, entry uint32, want int) ([]byte, error) {
+	raw, err := f.readStored(pos, entry)
+	if err != nil {
+		return nil, err
+	}
+	return f.decodeBlock(pos, entry, raw, want)
+}
+
+// decodeBlock decodes the stored bytes raw of the block at pos, taking
+// over what readStored counted for them; the result is counted as
+// readBlock's is.
+func (f *FS) decodeBlock(pos uint64, entry uint32, raw []byte, want int) ([]byte, error) {
 	if entry&blockUncompressed != 0 {
 		return raw, nil
 	}
+	defer f.budget.Free(len(raw))
 	if err := f.budget.Decompress(want); err != nil {
 		return nil, err
 	}
+	// The scratch buffer the block is inflated into, then what is kept.
+	if err := f.budget.Alloc(want); err != nil {
+		return nil, err
+	}
 	out, err := f.sb.Compressor.decompressSized(raw, want)
+	f.budget.Free(want)
 	if err != nil {
 		return nil, decodeError(pos, "data block", f.sb.Compressor, err)
+	}
+	if err := f.budget.Alloc(len(out)); err != nil {
+		return nil, err
 	}
 	return out, nil
 }
@@ -162,98 +219,4 @@ func (r *file) tail() ([]byte, error) {
 		return nil, corrupt(int64(r.ino.blocksStart), "inode %d: tail %d..%d beyond its %d-byte fragment", r.ino.number, start, end, len(frag))
 	}
 	return frag[start:end], nil
-}
-
-// fragmentCache keeps the last few fragment blocks: small files (os-release,
-// unit files) are packed together into the same fragments. A block is
-// kept as far as it was inflated (see fragment).
-type fragmentCache struct {
-	mu     sync.Mutex
-	blocks map[uint32]fragmentData
-}
-
-type fragmentData struct {
-	data     []byte
-	complete bool // data is the whole block, not a prefix
-}
-
-const fragmentCacheEntries = 4
-
-// fragmentStep rounds up how much of a fragment is inflated, so that the
-// files packed after one just read come with it.
-const fragmentStep = 16 << 10
-
-// fragment returns fragment block idx, decompressed at least to byte need
-// (or whole, if it holds less): inflating a 128 KiB block to reach a unit
-// file near its start would cost most of an image's time for nothing.
-func (f *FS) fragment(idx uint32, need uint64) ([]byte, error) {
-	f.frags.mu.Lock()
-	cached, ok := f.frags.blocks[idx]
-	f.frags.mu.Unlock()
-	if ok && (cached.complete || uint64(len(cached.data)) >= need) {
-		return cached.data, nil
-	}
-	if idx >= f.sb.Fragments {
-		return nil, corrupt(int64(f.sb.FragmentTableStart), "fragment %d of %d", idx, f.sb.Fragments)
-	}
-	// The fragment table is an array of pointers to metadata blocks of
-	// 512 16-byte entries each.
-	ptrAt := f.sb.FragmentTableStart + 8*uint64(idx/512)
-	if ptrAt+8 > f.sb.BytesUsed || ptrAt < f.sb.FragmentTableStart {
-		return nil, corrupt(int64(f.sb.FragmentTableStart), "fragment table beyond the image")
-	}
-	var ptr [8]byte
-	if _, err := f.r.ReadAt(ptr[:], int64(ptrAt)); err != nil {
-		return nil, corrupt(int64(ptrAt), "fragment table: %v", err)
-	}
-	m, err := f.newMetaReader(binary.LittleEndian.Uint64(ptr[:]), int(idx%512)*16)
-	if err != nil {
-		return nil, err
-	}
-	var e errs
-	start := e.u64(m)
-	entry := e.u32(m)
-	if e.err != nil {
-		return nil, e.err
-	}
-	upTo := min(uint64(f.sb.BlockSize), (need+fragmentStep-1)/fragmentStep*fragmentStep)
-	frag, err := f.readBlockPrefix(start, entry, int(f.sb.BlockSize), int(upTo))
-	if err != nil {
-		return nil, err
-	}
-	f.frags.mu.Lock()
-	if f.frags.blocks == nil || len(f.frags.blocks) >= fragmentCacheEntries {
-		f.frags.blocks = make(map[uint32]fragmentData, fragmentCacheEntries)
-	}
-	f.frags.blocks[idx] = frag
-	f.frags.mu.Unlock()
-	return frag.data, nil
-}
-
-// readBlockPrefix reads a block as readBlock does, but inflates only its
-// first upTo bytes when the compressor can stop early.
-func (f *FS) readBlockPrefix(pos uint64, entry uint32, want, upTo int) (fragmentData, error) {
-	if upTo < want && entry&blockUncompressed == 0 {
-		stored := uint64(entry & blockLengthMask)
-		if stored > uint64(f.sb.BlockSize) || pos+stored > f.sb.BytesUsed || pos+stored < pos {
-			return fragmentData{}, corrupt(int64(pos), "data block of %d bytes at %d beyond the image or the block size", stored, pos)
-		}
-		raw := make([]byte, stored)
-		if _, err := f.r.ReadAt(raw, int64(pos)); err != nil {
-			return fragmentData{}, corrupt(int64(pos), "data block: %v", err)
-		}
-		if err := f.budget.Decompress(upTo); err != nil {
-			return fragmentData{}, err
-		}
-		dst := make([]byte, upTo)
-		n, streams, err := f.sb.Compressor.decompressPrefix(dst, raw)
-		if err != nil {
-			return fragmentData{}, decodeError(pos, "fragment block", f.sb.Compressor, err)
-		}
-		if streams {
-			return fragmentData{data: dst[:n], complete: n < upTo}, nil
-		}
-	}
-	data, err := f.readBlock(pos, entry, want)
-	return fragmentData{data: data, complete: true}, err
 }

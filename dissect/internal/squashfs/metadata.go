@@ -1,8 +1,12 @@
 package squashfs
 
 import (
+	"bytes"
 	"encoding/binary"
+	"errors"
 	"sync"
+
+	"github.com/portable-generator/portable-generator/dissect/internal/vfs"
 )
 
 // metadataBlockSize is the most a metadata block decompresses to.
@@ -15,65 +19,190 @@ type metaBlock struct {
 }
 
 // metaCache keeps the metadata blocks of one image that were already
-// decompressed. Paths share their first blocks (the root directory, the
-// inodes of /usr and /usr/lib), so a handful of entries saves most of the
-// work; the cap bounds memory on hostile images.
+// decompressed, and the stored bytes last read around them. Paths share
+// their first blocks (the root directory, the inodes of /usr and
+// /usr/lib), so a few dozen entries save most of the work; the cap bounds
+// memory on hostile images, the oldest block going first.
 type metaCache struct {
 	mu     sync.Mutex
 	blocks map[uint64]*metaBlock
+	order  []uint64 // positions, oldest first
+	held   int      // decoded bytes of blocks, counted in the budget
+	// windows are the last runs of stored metadata bytes read: a block's
+	// length word is read with the block, and the speculative rest often
+	// holds the next blocks, which follow each other.
+	windows []window // most recently used last
 }
 
-const metaCacheEntries = 64
-
-func (c *metaCache) get(pos uint64) *metaBlock {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	return c.blocks[pos]
+type window struct {
+	pos  uint64
+	data []byte
 }
 
-func (c *metaCache) put(pos uint64, b *metaBlock) {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	if c.blocks == nil || len(c.blocks) >= metaCacheEntries {
-		c.blocks = make(map[uint64]*metaBlock, metaCacheEntries)
-	}
-	c.blocks[pos] = b
-}
+const (
+	metaCacheEntries = 64
+	metaWindows      = 16
+	metaWindowBytes  = 256 << 10
+)
+
+// stored is the most a metadata block takes on disk: its length word and
+// at most metadataBlockSize bytes.
+const stored = 2 + metadataBlockSize
 
 // metaBlockAt reads and decompresses the metadata block at pos.
 func (f *FS) metaBlockAt(pos uint64) (*metaBlock, error) {
-	if b := f.cache.get(pos); b != nil {
+	c := &f.cache
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if b := c.blocks[pos]; b != nil {
 		return b, nil
 	}
-	if pos+2 > f.sb.BytesUsed {
-		return nil, corrupt(int64(pos), "metadata block beyond the %d bytes used", f.sb.BytesUsed)
+	raw, err := f.storedMeta(pos)
+	if err != nil {
+		return nil, err
 	}
-	var hdr [2]byte
-	if _, err := f.r.ReadAt(hdr[:], int64(pos)); err != nil {
-		return nil, corrupt(int64(pos), "metadata block header: %v", err)
-	}
-	h := binary.LittleEndian.Uint16(hdr[:])
-	length, uncompressed := uint64(h&0x7fff), h&0x8000 != 0
-	if length == 0 || length > metadataBlockSize || pos+2+length > f.sb.BytesUsed {
-		return nil, corrupt(int64(pos), "metadata block of %d bytes", length)
-	}
-	raw := make([]byte, length)
-	if _, err := f.r.ReadAt(raw, int64(pos)+2); err != nil {
-		return nil, corrupt(int64(pos)+2, "metadata block: %v", err)
-	}
-	b := &metaBlock{data: raw, next: pos + 2 + length}
-	if !uncompressed {
+	length := uint64(len(raw))
+	h := binary.LittleEndian.Uint16(raw)
+	raw = raw[2:]
+	b := &metaBlock{data: raw, next: pos + length}
+	if h&0x8000 == 0 {
 		if err := f.budget.Decompress(metadataBlockSize); err != nil {
 			return nil, err
 		}
+		if err := f.budget.Alloc(metadataBlockSize); err != nil {
+			return nil, err
+		}
 		out, err := f.sb.Compressor.decompressSized(raw, metadataBlockSize)
+		f.budget.Free(metadataBlockSize)
 		if err != nil {
 			return nil, decodeError(pos, "metadata block", f.sb.Compressor, err)
 		}
 		b.data = out
+	} else {
+		b.data = bytes.Clone(raw) // not a view of the window, which goes
 	}
-	f.cache.put(pos, b)
+	if err := f.budget.Alloc(len(b.data)); err != nil {
+		return nil, err
+	}
+	if len(c.order) >= metaCacheEntries {
+		old := c.order[0]
+		c.order = c.order[1:]
+		f.budget.Free(len(c.blocks[old].data))
+		delete(c.blocks, old)
+	}
+	if c.blocks == nil {
+		c.blocks = make(map[uint64]*metaBlock, metaCacheEntries)
+	}
+	c.blocks[pos] = b
+	c.order = append(c.order, pos)
 	return b, nil
+}
+
+// storedMeta returns the stored bytes of the metadata block at pos, its
+// length word first, in at most one read of the image: the word and what
+// may follow it are read together, and bytes an earlier read brought along
+// are not read again. Called with the cache locked.
+func (f *FS) storedMeta(pos uint64) ([]byte, error) {
+	c := &f.cache
+	if pos+2 > f.sb.BytesUsed || pos+2 < pos {
+		return nil, corrupt(int64(pos), "metadata block beyond the %d bytes used", f.sb.BytesUsed)
+	}
+	w := c.windowAt(pos)
+	var have []byte
+	if w >= 0 {
+		have = c.windows[w].data[pos-c.windows[w].pos:]
+	}
+	if len(have) < 2 || len(have) < 2+int(binary.LittleEndian.Uint16(have)&0x7fff) {
+		var err error
+		if w, err = f.readMetaRun(pos, w); err != nil {
+			return nil, err
+		}
+		have = c.windows[w].data[pos-c.windows[w].pos:]
+	}
+	// The run used last goes last: the oldest goes first.
+	win := c.windows[w]
+	c.windows = append(append(c.windows[:w], c.windows[w+1:]...), win)
+	length := uint64(binary.LittleEndian.Uint16(have) & 0x7fff)
+	if length == 0 || length > metadataBlockSize || pos+2+length > f.sb.BytesUsed || int(length)+2 > len(have) {
+		return nil, corrupt(int64(pos), "metadata block of %d bytes", length)
+	}
+	return have[:2+length], nil
+}
+
+// windowAt returns the index of the run holding byte pos, -1 if none.
+func (c *metaCache) windowAt(pos uint64) int {
+	for i, win := range c.windows {
+		if pos >= win.pos && pos < win.pos+uint64(len(win.data)) {
+			return i
+		}
+	}
+	return -1
+}
+
+// readMetaRun reads the image from pos (or the end of run w, which holds
+// pos) on, as far as a metadata block can reach, within the image and up
+// to the next run already read; the runs it touches become one, and the
+// oldest runs go past metaWindowBytes. It returns the index of the run
+// holding pos.
+func (f *FS) readMetaRun(pos uint64, w int) (int, error) {
+	c := &f.cache
+	start, from := pos, pos
+	var head []byte
+	if w >= 0 {
+		start, head = c.windows[w].pos, c.windows[w].data
+		from = start + uint64(len(head))
+	}
+	end := min(pos+stored, f.sb.BytesUsed)
+	if pos < f.sb.FragmentTableStart {
+		end = min(end, f.sb.FragmentTableStart) // the fragment index is read on its own
+	}
+	next := -1
+	for i, win := range c.windows {
+		if win.pos >= from && win.pos < end {
+			end, next = win.pos, i
+		}
+	}
+	if end < from {
+		end = from
+	}
+	var tail []byte
+	if next >= 0 {
+		tail = c.windows[next].data
+	}
+	size := len(head) + int(end-from) + len(tail)
+	if err := f.budget.Alloc(size); err != nil {
+		return 0, err
+	}
+	buf := make([]byte, size)
+	copy(buf, head)
+	if n, err := f.r.ReadAt(buf[len(head):len(head)+int(end-from)], int64(from)); n < int(end-from) {
+		f.budget.Free(size)
+		if errors.Is(err, vfs.ErrBudget) {
+			return 0, err
+		}
+		return 0, corrupt(int64(pos), "metadata block: %v", err)
+	}
+	copy(buf[len(head)+int(end-from):], tail)
+	// Drop the runs merged into the new one, then the oldest past the
+	// bound, and add it.
+	kept := c.windows[:0]
+	held := size
+	for i, win := range c.windows {
+		if i == w || i == next {
+			f.budget.Free(len(win.data))
+			continue
+		}
+		kept = append(kept, win)
+		held += len(win.data)
+	}
+	c.windows = kept
+	for len(c.windows) > 0 && (held > metaWindowBytes || len(c.windows) >= metaWindows) {
+		held -= len(c.windows[0].data)
+		f.budget.Free(len(c.windows[0].data))
+		c.windows = c.windows[1:]
+	}
+	c.windows = append(c.windows, window{pos: start, data: buf})
+	return len(c.windows) - 1, nil
 }
 
 // metaReader reads a byte stream that runs on across metadata blocks, as

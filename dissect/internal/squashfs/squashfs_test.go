@@ -2,9 +2,12 @@ package squashfs
 
 import (
 	"errors"
+	"fmt"
 	"io/fs"
+	"math/rand/v2"
 	"os"
 	"path/filepath"
+	"strings"
 	"testing"
 
 	"github.com/portable-generator/portable-generator/dissect/internal/fstest"
@@ -59,7 +62,7 @@ func TestReadsOnlyWhatItNeeds(t *testing.T) {
 	src := fstest.Source(t, 1000)
 	for _, comp := range []string{"gzip", "xz", "zstd", "lz4"} {
 		t.Run(comp, func(t *testing.T) {
-			tree, _, b := open(t, build(t, src, "-comp", comp))
+			tree, _, b, m := fstest.OpenMetered(t, build(t, src, "-comp", comp), vfs.DefaultLimits, Open)
 			if _, err := fs.ReadFile(tree, "etc/os-release"); err != nil {
 				t.Fatal(err)
 			}
@@ -72,8 +75,16 @@ func TestReadsOnlyWhatItNeeds(t *testing.T) {
 					t.Fatal(err)
 				}
 			}
-			st := b.Stats()
-			t.Logf("%s: read %d bytes, decompressed %d, %d entries", comp, st.BytesRead, st.Decompressed, st.Entries)
+			st, ms := b.Stats(), m.Stats()
+			t.Logf("%s: read %d bytes in %d calls, decompressed %d, %d entries, peak %d bytes held", comp, st.BytesRead, ms.Calls, st.Decompressed, st.Entries, st.PeakMemory)
+			// No byte is read twice, and no block inflated twice: the
+			// length word of a metadata block comes with it, and the
+			// fragment holding the small files goes on from where it
+			// stopped.
+			if ms.Reread != 0 {
+				t.Errorf("%d of %d bytes read more than once", ms.Reread, ms.Bytes)
+			}
+
 			if st.BytesRead > 256<<10 {
 				t.Errorf("read %d bytes, want at most 256 KiB", st.BytesRead)
 			}
@@ -84,6 +95,55 @@ func TestReadsOnlyWhatItNeeds(t *testing.T) {
 			// fragment holding the small files is inflated only so far.
 			if (comp == "gzip" || comp == "xz") && st.Decompressed >= 128<<10 {
 				t.Errorf("decompressed %d bytes: the fragment was inflated whole", st.Decompressed)
+			}
+		})
+	}
+}
+
+// Files packed in one fragment block, read in any order and again, cost
+// one read of the block and one pass of its decoder, which stops after
+// the last byte any read needs.
+func TestFragmentInflatedOnce(t *testing.T) {
+	src := t.TempDir()
+	rng := rand.New(rand.NewPCG(5, 6))
+	var names []string
+	for i := 0; i < 30; i++ {
+		var text strings.Builder
+		for text.Len() < 3000 {
+			fmt.Fprintf(&text, "line %d of unit %d\n", rng.IntN(1000), i)
+		}
+		name := fmt.Sprintf("unit-%02d.service", i)
+		names = append(names, name)
+		if err := os.WriteFile(filepath.Join(src, name), []byte(text.String()), 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
+	for _, comp := range []string{"gzip", "xz", "lzma", "zstd", "lz4", "lzo"} {
+		t.Run(comp, func(t *testing.T) {
+			tree, sq, b, m := fstest.OpenMetered(t, build(t, src, "-comp", comp), vfs.DefaultLimits, Open)
+			if sq.sb.Fragments != 1 {
+				t.Fatalf("%d fragments, want the files in one", sq.sb.Fragments)
+			}
+			read := func(names ...string) {
+				for _, n := range names {
+					if _, err := fs.ReadFile(tree, n); err != nil {
+						t.Fatal(err)
+					}
+				}
+			}
+			// The middle first, then the start (already inflated),
+			// then the end (the decoder goes on), then all again.
+			read(names[15], names[0], names[29])
+			read(names...)
+			st, ms := b.Stats(), m.Stats()
+			t.Logf("%+v; %+v", st, ms)
+			if ms.Reread != 0 {
+				t.Errorf("%d bytes read more than once", ms.Reread)
+			}
+			// The block (90 KB used) and the few metadata blocks of the
+			// inodes and the directory, each inflated once.
+			if max := int64(sq.sb.BlockSize) + 4*metadataBlockSize; st.Decompressed > max {
+				t.Errorf("decompressed %d bytes, more than %d: a block was inflated twice", st.Decompressed, max)
 			}
 		})
 	}

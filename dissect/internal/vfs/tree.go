@@ -293,6 +293,11 @@ func (t *Tree) ReadFile(name string) ([]byte, error) {
 	if c, ok := r.(io.Closer); ok {
 		defer c.Close()
 	}
+	// The content is held while it is read, then handed over.
+	if err := t.budget.Alloc(int(size)); err != nil {
+		return nil, pathErr("readfile", name, err)
+	}
+	defer t.budget.Free(int(size))
 	buf := make([]byte, size)
 	n, err := r.ReadAt(buf, 0)
 	if n == len(buf) {

@@ -1,0 +1,258 @@
+package squashfs
+
+import (
+	"encoding/binary"
+	"errors"
+	"io"
+	"sync"
+)
+
+// Small files (os-release, unit files) are packed together into fragment
+// blocks. Each block an image's reads touch is read once and inflated once,
+// and only as far as the files read need: the decoder of a streaming
+// compressor is kept where it stopped, and goes on when a later file lies
+// further into the block.
+
+// fragmentCache keeps the fragment blocks read, most recently used last,
+// and the fragment table's index.
+type fragmentCache struct {
+	mu     sync.Mutex
+	blocks []*fragment
+	held   int // decoded bytes held by blocks
+	live   int // blocks with a suspended decoder
+
+	index     []uint64 // pointers to the fragment table's metadata blocks
+	indexRead bool
+	indexErr  error
+}
+
+// fragment is one fragment block, decoded as far as data reaches.
+type fragment struct {
+	idx      uint32
+	pos      uint64 // where the block is stored, for errors
+	data     []byte
+	held     int  // bytes of data counted in the budget
+	complete bool // data is the whole block
+	dec      io.Reader
+	release  func()
+}
+
+// Bounds of the cache: the decoded bytes kept (a few blocks of the
+// default 128 KiB, two of the largest, 1 MiB), and how many decoders may
+// wait at once (each holds a dictionary up to the block size).
+const (
+	fragmentCacheBytes = 2 << 20
+	liveDecoders       = 2
+)
+
+// fragmentStep rounds up how far a fragment is inflated, so that the files
+// packed right after one just read come with it.
+const fragmentStep = 16 << 10
+
+// fragment returns fragment block idx, decoded at least to byte need (or
+// whole, if it holds less).
+func (f *FS) fragment(idx uint32, need uint64) ([]byte, error) {
+	c := &f.frags
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	fr, err := f.cachedFragment(idx)
+	if err != nil {
+		return nil, err
+	}
+	if !fr.complete && uint64(len(fr.data)) < need {
+		upTo := min(uint64(f.sb.BlockSize), (need+fragmentStep-1)/fragmentStep*fragmentStep)
+		if err := f.inflate(fr, int(upTo)); err != nil {
+			return nil, err
+		}
+	}
+	data := fr.data
+	f.trimFragments(fr)
+	return data, nil
+}
+
+// cachedFragment finds block idx in the cache, moving it to the end, or
+// reads it and adds it. Called with the cache locked.
+func (f *FS) cachedFragment(idx uint32) (*fragment, error) {
+	c := &f.frags
+	for i, fr := range c.blocks {
+		if fr.idx == idx {
+			copy(c.blocks[i:], c.blocks[i+1:])
+			c.blocks[len(c.blocks)-1] = fr
+			return fr, nil
+		}
+	}
+	fr, err := f.readFragment(idx)
+	if err != nil {
+		return nil, err
+	}
+	c.blocks = append(c.blocks, fr)
+	c.held += fr.held
+	if fr.dec != nil {
+		c.live++
+	}
+	return fr, nil
+}
+
+// readFragment reads fragment block idx. A block of a streaming compressor
+// gets its decoder and nothing decoded yet; any other is decoded whole.
+func (f *FS) readFragment(idx uint32) (*fragment, error) {
+	if idx >= f.sb.Fragments {
+		return nil, corrupt(int64(f.sb.FragmentTableStart), "fragment %d of %d", idx, f.sb.Fragments)
+	}
+	index, err := f.fragmentIndex()
+	if err != nil {
+		return nil, err
+	}
+	// The fragment table is metadata blocks of 512 16-byte entries each.
+	m, err := f.newMetaReader(index[idx/512], int(idx%512)*16)
+	if err != nil {
+		return nil, err
+	}
+	var e errs
+	start := e.u64(m)
+	entry := e.u32(m)
+	if e.err != nil {
+		return nil, e.err
+	}
+	fr := &fragment{idx: idx, pos: start}
+	raw, err := f.readStored(start, entry)
+	if err != nil {
+		return nil, err
+	}
+	if entry&blockUncompressed == 0 {
+		dec, release, streams, err := f.sb.Compressor.streamDecoder(raw)
+		if err != nil {
+			f.budget.Free(len(raw))
+			return nil, decodeError(start, "fragment block", f.sb.Compressor, err)
+		}
+		if streams {
+			// The decoder holds raw and its dictionary, counted as
+			// one block.
+			f.budget.Free(len(raw))
+			if err := f.budget.Alloc(int(f.sb.BlockSize)); err != nil {
+				release()
+				return nil, err
+			}
+			fr.dec, fr.release = dec, release
+			return fr, nil
+		}
+	}
+	data, err := f.decodeBlock(start, entry, raw, int(f.sb.BlockSize))
+	if err != nil {
+		return nil, err
+	}
+	fr.data, fr.held, fr.complete = data, len(data), true
+	return fr, nil
+}
+
+// fragmentIndex reads the fragment table's index once: one 8-byte pointer
+// per metadata block of 512 entries, right at FragmentTableStart.
+func (f *FS) fragmentIndex() ([]uint64, error) {
+	c := &f.frags
+	if c.indexRead {
+		return c.index, c.indexErr
+	}
+	c.indexRead = true
+	n := (uint64(f.sb.Fragments) + 511) / 512
+	at := f.sb.FragmentTableStart
+	if at+8*n > f.sb.BytesUsed || at+8*n < at {
+		c.indexErr = corrupt(int64(at), "fragment table of %d fragments beyond the image", f.sb.Fragments)
+		return nil, c.indexErr
+	}
+	raw := make([]byte, 8*n)
+	if _, err := f.r.ReadAt(raw, int64(at)); err != nil {
+		c.indexErr = corrupt(int64(at), "fragment table: %v", err)
+		return nil, c.indexErr
+	}
+	c.index = make([]uint64, n)
+	for i := range c.index {
+		c.index[i] = binary.LittleEndian.Uint64(raw[8*i:])
+	}
+	return c.index, nil
+}
+
+// inflate goes on decoding fr until it holds upTo bytes or the block ends;
+// a block that fails to decode leaves the cache. Called with the cache
+// locked.
+func (f *FS) inflate(fr *fragment, upTo int) error {
+	c := &f.frags
+	have := len(fr.data)
+	err := f.budget.Decompress(upTo - have)
+	if err == nil && upTo > cap(fr.data) {
+		// Grown in steps, so a block of which a few KiB are read holds
+		// no more.
+		if err = f.budget.Alloc(upTo - fr.held); err == nil {
+			c.held += upTo - fr.held
+			fr.held = upTo
+			fr.data = append(make([]byte, 0, upTo), fr.data...)
+		}
+	}
+	if err == nil {
+		var n int
+		n, err = io.ReadFull(fr.dec, fr.data[have:upTo])
+		fr.data = fr.data[:have+n]
+		switch {
+		case errors.Is(err, io.EOF) || errors.Is(err, io.ErrUnexpectedEOF):
+			err = nil
+			f.finish(fr)
+		case err != nil:
+			err = decodeError(fr.pos, "fragment block", f.sb.Compressor, err)
+		case len(fr.data) == int(f.sb.BlockSize):
+			f.finish(fr)
+		}
+	}
+	if err != nil {
+		f.evict(fr)
+	}
+	return err
+}
+
+// finish marks fr whole and lets its decoder go.
+func (f *FS) finish(fr *fragment) {
+	fr.complete = true
+	if fr.dec != nil {
+		fr.release()
+		fr.dec, fr.release = nil, nil
+		f.frags.live--
+		f.budget.Free(int(f.sb.BlockSize))
+	}
+}
+
+// evict removes fr from the cache and gives back what it held.
+func (f *FS) evict(fr *fragment) {
+	c := &f.frags
+	if fr.dec != nil {
+		f.finish(fr)
+	}
+	for i, b := range c.blocks {
+		if b == fr {
+			c.blocks = append(c.blocks[:i], c.blocks[i+1:]...)
+			c.held -= fr.held
+			f.budget.Free(fr.held)
+			return
+		}
+	}
+}
+
+// trimFragments keeps the cache within its bounds, sparing keep (the block
+// just read). Past the decoders that may wait, the oldest waiting one
+// decodes its block to the end, so that it is never decoded again; past
+// the bytes, the oldest blocks go.
+func (f *FS) trimFragments(keep *fragment) {
+	c := &f.frags
+	for c.live > liveDecoders {
+		for _, fr := range c.blocks {
+			if fr.dec != nil && fr != keep {
+				f.inflate(fr, int(f.sb.BlockSize)) // an error evicts it
+				break
+			}
+		}
+	}
+	for len(c.blocks) > 1 && c.held > max(fragmentCacheBytes, 2*int(f.sb.BlockSize)) {
+		old := c.blocks[0]
+		if old == keep {
+			old = c.blocks[1]
+		}
+		f.evict(old)
+	}
+}
