@@ -1,6 +1,9 @@
 package generator
 
 import (
+	"errors"
+	"io/fs"
+	"os"
 	"time"
 
 	"github.com/portable-generator/portable-generator/generator/internal/host"
@@ -32,7 +35,10 @@ func WriteState(rootDir string, out Output, inv *Inventory, now time.Time) error
 	if err != nil {
 		return err
 	}
-	return state.Write(root.Path(state.RuntimePath), StateOf(out, inv, now))
+	s := StateOf(out, inv, now)
+	_, err = os.Lstat(root.Path(state.RuntimePath))
+	s.Boot = errors.Is(err, fs.ErrNotExist)
+	return state.Write(root.Path(state.RuntimePath), s)
 }
 
 // LastRun reads the record of the last run in the root, nil if none.

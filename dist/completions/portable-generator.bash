@@ -3,8 +3,9 @@
 # Kept in step with the command line's tables by completion_test.go.
 
 __portable_generator_images() {
-    # The first column of `list`, header left out: every image found.
-    portable-generator ${1:+--root="$1"} list 2>/dev/null | awk 'NR > 1 { print $1 }'
+    # The first column of `list`'s table (header left out, and the last run's
+    # summary after the blank line): every image found.
+    portable-generator ${1:+--root="$1"} list 2>/dev/null | awk 'NR > 1 && NF == 0 { exit } NR > 1 { print $1 }'
 }
 
 _portable_generator() {

@@ -71,14 +71,15 @@ func init() {
 		name: "list", synopsis: "[OPTIONS] list [--json[=MODE]]",
 		summary: "List every image found and what became of it",
 		about: "Lists every image in the search directories: attached, shadowed, superseded, masked or skipped, " +
-			"with the reason.",
+			"with the reason; then what the last run (the boot's or a reload's: what the service manager " +
+			"loaded) decided, where that differs.",
 		options: append([]string{"json"}, hostOptions...), maxArgs: 0, run: listVerb,
 		exitStatus: "0 when the images could be listed, 1 when the tree cannot be read, 2 on bad arguments.",
 	}, {
 		name: "inspect", synopsis: "[OPTIONS] inspect [--json[=MODE]] NAME",
 		summary: "Show every decision for one image and the files it gets",
 		about: "Shows each entry found for image NAME, its state, reason, profile and units, " +
-			"and the files an attached image gets.",
+			"the files an attached image gets, and what the last run (boot or reload) decided.",
 		options: append([]string{"json"}, hostOptions...), minArgs: 1, maxArgs: 1, run: inspectVerb,
 		exitStatus: "0 when NAME is attached, 1 when it is not (or unknown), 2 on errors and bad arguments.",
 	}, {

@@ -2,8 +2,10 @@ package main
 
 import (
 	"bytes"
+	"encoding/json"
 	"os"
 	"path/filepath"
+	"regexp"
 	"strings"
 	"testing"
 )
@@ -244,5 +246,74 @@ func TestOutputsEscapeImageText(t *testing.T) {
 		if strings.Contains(out+errw, "\u009b") {
 			t.Errorf("%q printed a C1 control:\n%q", args, out+errw)
 		}
+	}
+}
+
+// list and inspect show what the last run decided where it differs from
+// today's view: the verdicts PID 1 loaded, which an admin asks about after
+// a boot.
+func TestLastRun(t *testing.T) {
+	root := testRoot(t)
+	opts := []string{"--root=" + root, "--systemd-version=252"}
+	withOpts := func(args ...string) []string { return append(args, opts...) }
+
+	_, out, _ := call(withOpts("list")...)
+	if !strings.Contains(out, "No run of the generator recorded") {
+		t.Errorf("list before any run:\n%s", out)
+	}
+	// The boot's run: foo attached, bar skipped.
+	if code, _, errw := call(withOpts(t.TempDir())...); code != 0 {
+		t.Fatalf("generator mode: exit %d: %s", code, errw)
+	}
+	_, out, _ = call(withOpts("list")...)
+	if !regexp.MustCompile(`The last run \(boot at [^)]+\) decided the same`).MatchString(out) {
+		t.Errorf("list after the boot's run:\n%s", out)
+	}
+	_, out, _ = call(withOpts("inspect", "bar")...)
+	if !regexp.MustCompile(`at the last run \(boot at [^)]+\): skipped because no os-release .*, as now\n`).MatchString(out) {
+		t.Errorf("inspect bar:\n%s", out)
+	}
+
+	// Since then foo lost its os-release and bar gained one.
+	foo, bar := filepath.Join(root, "var/lib/portables/foo"), filepath.Join(root, "var/lib/portables/bar")
+	if err := os.Rename(filepath.Join(foo, "usr/lib/os-release"), filepath.Join(t.TempDir(), "os-release")); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.RemoveAll(bar); err != nil {
+		t.Fatal(err)
+	}
+	_, out, _ = call(withOpts("list")...)
+	for _, want := range []string{`At the last run \(boot at [^)]+\), where it differs:`, `\nbar +skipped +/var/lib/portables/bar +no os-release`, `\nfoo +attached +/var/lib/portables/foo *\n`} {
+		if !regexp.MustCompile(want).MatchString(out) {
+			t.Errorf("list lacks %q:\n%s", want, out)
+		}
+	}
+	code, out, _ := call(withOpts("inspect", "foo")...)
+	if code != 1 || !regexp.MustCompile(`at the last run \(boot at [^)]+\): attached\n`).MatchString(out) {
+		t.Errorf("inspect foo: exit %d\n%s", code, out)
+	}
+	_, out, _ = call(withOpts("list", "--json")...)
+	var entries []map[string]any
+	if err := json.Unmarshal([]byte(out), &entries); err != nil {
+		t.Fatal(err)
+	}
+	byName := map[string]map[string]any{}
+	for _, e := range entries {
+		byName[e["name"].(string)] = e
+	}
+	if last, _ := byName["foo"]["lastRun"].(map[string]any); last["state"] != "attached" || last["boot"] != true {
+		t.Errorf("list --json: foo's lastRun is %v", byName["foo"]["lastRun"])
+	}
+	if byName["bar"]["state"] != "not-found" || byName["bar"]["lastRun"].(map[string]any)["state"] != "skipped" {
+		t.Errorf("list --json: bar is %v", byName["bar"])
+	}
+
+	// A reload records the new verdicts: nothing differs any more.
+	if code, _, errw := call(withOpts(t.TempDir())...); code != 0 {
+		t.Fatalf("generator mode: exit %d: %s", code, errw)
+	}
+	_, out, _ = call(withOpts("list")...)
+	if !regexp.MustCompile(`The last run \(reload at [^)]+\) decided the same`).MatchString(out) {
+		t.Errorf("list after a reload:\n%s", out)
 	}
 }

@@ -2,6 +2,7 @@ package main
 
 import (
 	"fmt"
+	"sort"
 	"strings"
 
 	"github.com/portable-generator/portable-generator/generator"
@@ -17,11 +18,46 @@ func listVerb(inv *invocation) int {
 	for _, w := range out.Warnings {
 		inv.errorf("%s", w)
 	}
+	last := readLastRun(inv.root)
 	if inv.json != "" {
-		return printJSON(inv, nonNil(out.Reports))
+		return printJSON(inv, listJSON(out.Reports, last))
 	}
 	generator.WriteList(inv.stdout, out.Reports)
+	last.writeSummary(inv.stdout, out.Reports)
 	return exitOK
+}
+
+// listEntry is one element of list --json: a report, and on the image's
+// main entry the last run's verdict where it differs ("lastRun").
+type listEntry struct {
+	generator.Report
+	LastRun *verdict `json:"lastRun,omitempty"`
+}
+
+// listJSON is list --json: today's reports, then the images only the last
+// run saw, with state "not-found".
+func listJSON(reports []generator.Report, last lastRun) []listEntry {
+	changes := last.changes(reports)
+	main := mainEntries(reports)
+	out := []listEntry{}
+	for _, r := range reports {
+		e := listEntry{Report: r}
+		if main[r.Name] == &reports[len(out)] {
+			e.LastRun = changes[r.Name]
+		}
+		out = append(out, e)
+	}
+	var gone []string
+	for name, v := range changes {
+		if _, ok := main[name]; !ok && v != nil {
+			gone = append(gone, name)
+		}
+	}
+	sort.Strings(gone)
+	for _, name := range gone {
+		out = append(out, listEntry{Report: generator.Report{Name: name, State: "not-found", Units: []string{}}, LastRun: changes[name]})
+	}
+	return out
 }
 
 // inspectVerb prints every decision for one image: 0 when it is attached,
@@ -40,11 +76,20 @@ func inspectVerb(inv *invocation) int {
 	if len(reports) == 0 {
 		inv.errorf("%s: no image of that name in %s", name, strings.Join(generator.SearchDirs, " "))
 	}
+	last := readLastRun(inv.root)
+	var today *generator.Report
+	if len(reports) > 0 {
+		today = &reports[0]
+	}
 	if inv.json != "" {
+		var then *verdict
+		if last.file != nil {
+			then = last.verdictOn(name)
+		}
 		if printJSON(inv, map[string]any{
 			"name": name, "attached": attached, "entries": nonNil(reports),
 			"systemdVersion": host.SystemdVersion, "architecture": host.Architecture,
-			"files": files,
+			"files": files, "lastRun": then,
 		}) != exitOK {
 			return exitError
 		}
@@ -74,6 +119,7 @@ func inspectVerb(inv *invocation) int {
 				fmt.Fprintf(w, "    %s\n", generator.OneLine(f))
 			}
 		}
+		fmt.Fprintln(w, last.sentence(name, today))
 	}
 	if !attached {
 		return exitNotAttached

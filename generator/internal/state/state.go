@@ -39,10 +39,14 @@ const maxSize = 64 << 20
 
 // File is one run's record.
 type File struct {
-	Version        int       `json:"version"`
-	Time           time.Time `json:"time"`
-	SystemdVersion int       `json:"systemdVersion"`
-	Images         []Image   `json:"images"`
+	Version int       `json:"version"`
+	Time    time.Time `json:"time"`
+	// Boot is set when the run found no record of an earlier one in /run:
+	// the first run since /run was mounted, that is the boot's (generators
+	// do nothing in the initrd), not a reload's.
+	Boot           bool    `json:"boot,omitempty"`
+	SystemdVersion int     `json:"systemdVersion"`
+	Images         []Image `json:"images"`
 }
 
 // Image is one image entry's verdict.
