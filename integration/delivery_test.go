@@ -1,0 +1,243 @@
+//go:build integration
+
+package integration
+
+import (
+	"context"
+	"crypto/sha256"
+	"encoding/hex"
+	"fmt"
+	"net"
+	"net/http"
+	"os"
+	"path/filepath"
+	"runtime"
+	"sort"
+	"strings"
+	"testing"
+	"time"
+
+	"golang.org/x/sys/unix"
+
+	"github.com/portable-generator/portable-generator/examples/imagebuild"
+)
+
+// serveInContainer serves dir over HTTP on the container's loopback and
+// returns the URL. The listening socket is made in the container's network
+// namespace by a thread that joins it for the one call (a socket stays in
+// the namespace it was made in), so the test process serves and no HTTP
+// server is needed inside the container.
+func serveInContainer(t *testing.T, dir string) string {
+	t.Helper()
+	type result struct {
+		ln  net.Listener
+		err error
+	}
+	done := make(chan result)
+	go func() {
+		runtime.LockOSThread()
+		// The thread is left locked (and so ends with the goroutine) if
+		// it cannot go back: no other goroutine may run in the container.
+		back, err := unix.Open("/proc/self/ns/net", unix.O_RDONLY|unix.O_CLOEXEC, 0)
+		if err != nil {
+			done <- result{nil, err}
+			return
+		}
+		defer unix.Close(back)
+		theirs, err := unix.Open(fmt.Sprintf("/proc/%d/ns/net", ct.leader), unix.O_RDONLY|unix.O_CLOEXEC, 0)
+		if err != nil {
+			done <- result{nil, err}
+			return
+		}
+		defer unix.Close(theirs)
+		if err := unix.Setns(theirs, unix.CLONE_NEWNET); err != nil {
+			done <- result{nil, err}
+			return
+		}
+		ln, lerr := net.Listen("tcp", "127.0.0.1:0")
+		if err := unix.Setns(back, unix.CLONE_NEWNET); err != nil {
+			done <- result{nil, fmt.Errorf("back to our network namespace: %v", err)}
+			return
+		}
+		runtime.UnlockOSThread()
+		done <- result{ln, lerr}
+	}()
+	r := <-done
+	if r.err != nil {
+		t.Fatalf("listen in the container: %v", r.err)
+	}
+	srv := &http.Server{Handler: http.FileServer(http.Dir(dir))}
+	go srv.Serve(r.ln)
+	t.Cleanup(func() { srv.Close() })
+	return "http://" + r.ln.Addr().String() + "/"
+}
+
+// publish builds counter version v into the server directory and rewrites
+// its SHA256SUMS manifest.
+func publish(t *testing.T, dir, v string) {
+	t.Helper()
+	buildImage(t, "counter", imagebuild.Squashfs, v, "delivered", filepath.Join(dir, "counter_"+v+".raw"))
+	ents, err := os.ReadDir(dir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var lines []string
+	for _, e := range ents {
+		if !strings.HasSuffix(e.Name(), ".raw") {
+			continue
+		}
+		b, err := os.ReadFile(filepath.Join(dir, e.Name()))
+		if err != nil {
+			t.Fatal(err)
+		}
+		sum := sha256.Sum256(b)
+		lines = append(lines, hex.EncodeToString(sum[:])+"  "+e.Name()+"\n")
+	}
+	sort.Strings(lines)
+	if err := os.WriteFile(filepath.Join(dir, "SHA256SUMS"), []byte(strings.Join(lines, "")), 0o644); err != nil {
+		t.Fatal(err)
+	}
+}
+
+// installed lists the counter versions in /var/lib/portables.
+func installed(t *testing.T) []string {
+	t.Helper()
+	ents, _ := os.ReadDir(ct.portables)
+	var out []string
+	for _, e := range ents {
+		out = append(out, e.Name())
+	}
+	return out
+}
+
+// runningVersion is the VERSION_ID counter.service runs from.
+func runningVersion(t *testing.T) string {
+	t.Helper()
+	pid := mainPID(t, "counter.service", "counter")
+	return strings.Trim(ct.sh("sed -n 's/^VERSION_ID=//p' /proc/"+pid+"/root/usr/lib/os-release"), `"'`)
+}
+
+// TestDelivery: images come from an HTTP server with a SHA256SUMS manifest.
+// With systemd-sysupdate (257; Debian 12's systemd 252 does not ship it):
+// version 1 is installed, portable-generator-sysupdate@counter.service
+// places version 2, reloads and reconciles, so version 2 runs; version 3
+// comes the same way and InstancesMax=2 removes version 1. On 257,
+// importctl pull-raw --class=portable brings version 4 the second way. On
+// 252, systemd-pull (which sysupdate and importd use underneath) brings
+// version 2.
+func TestDelivery(t *testing.T) {
+	lcFresh(t)
+	installUnits(t)
+	dir := t.TempDir()
+	url := serveInContainer(t, dir)
+	publish(t, dir, "1")
+	publish(t, dir, "2")
+	t.Cleanup(func() { ct.sh("rm -rf /etc/sysupdate.counter.d") })
+
+	if ct.sh("test -x /usr/lib/systemd/systemd-sysupdate && echo yes") != "yes" {
+		if ct.version >= 257 {
+			t.Fatalf("systemd %d without /usr/lib/systemd/systemd-sysupdate", ct.version)
+		}
+		t.Logf("systemd %d: no systemd-sysupdate (Debian 12 does not ship it); systemd-pull instead", ct.version)
+		// 252's systemd-pull takes no "_" in an image name: --direct writes
+		// to a hidden name in the directory, then it is renamed.
+		pull := func(v string) (string, error) {
+			tmp := "/var/lib/portables/.counter_" + v + ".raw.part"
+			ctx, cancel := context.WithTimeout(t.Context(), time.Minute)
+			defer cancel()
+			out, err := ct.exec(ctx, "/lib/systemd/systemd-pull", "raw", "--direct", "--verify=checksum", url+"counter_"+v+".raw", tmp)
+			if err != nil {
+				ct.sh("rm -f " + tmp)
+				return out, err
+			}
+			return ct.must(t, "mv", tmp, "/var/lib/portables/counter_"+v+".raw"), nil
+		}
+		if out, err := pull("1"); err != nil {
+			t.Fatalf("systemd-pull: %v: %s", err, out)
+		}
+		ct.must(t, "systemctl", "daemon-reload")
+		reconcileNow(t)
+		ct.must(t, "systemctl", "start", "counter.service")
+		if v := runningVersion(t); v != "1" {
+			t.Fatalf("running version %s, want 1", v)
+		}
+		if out, err := pull("2"); err != nil {
+			t.Fatalf("systemd-pull: %v: %s", err, out)
+		}
+		ct.must(t, "systemctl", "daemon-reload")
+		if out := reconcileNow(t); !strings.Contains(out, "counter.service: restarted: now from /var/lib/portables/counter_2.raw") {
+			t.Errorf("after systemd-pull of version 2: %s", out)
+		}
+		if v := runningVersion(t); v != "2" {
+			t.Errorf("running version %s, want 2", v)
+		}
+		// A file the manifest does not vouch for never lands.
+		if err := os.WriteFile(filepath.Join(dir, "counter_3.raw"), []byte("not an image"), 0o644); err != nil {
+			t.Fatal(err)
+		}
+		if out, err := pull("3"); err == nil {
+			t.Errorf("systemd-pull took a file the manifest does not list: %s", out)
+		}
+		if got := installed(t); strings.Join(got, " ") != "counter_1.raw counter_2.raw" {
+			t.Errorf("installed: %v", got)
+		}
+		return
+	}
+
+	transfer := strings.NewReplacer("https://images.example.com/portables/counter/", url, "Verify=yes", "Verify=no")
+	example, err := os.ReadFile("../examples/sysupdate/sysupdate.counter.d/counter.conf")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := os.MkdirAll(filepath.Join(ct.merged, "etc/sysupdate.counter.d"), 0o755); err != nil {
+		t.Fatal(err)
+	}
+	// 257 wants the suffix .transfer (it reads .conf with a notice).
+	if err := os.WriteFile(filepath.Join(ct.merged, "etc/sysupdate.counter.d/counter.transfer"), []byte(transfer.Replace(string(example))), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	ct.must(t, "/usr/lib/systemd/systemd-sysupdate", "--component=counter", "update", "1")
+	ct.must(t, "systemctl", "daemon-reload")
+	reconcileNow(t)
+	ct.must(t, "systemctl", "start", "counter.service")
+	if v := runningVersion(t); v != "1" {
+		t.Fatalf("running version %s, want 1", v)
+	}
+
+	update := func(want string) {
+		t.Helper()
+		cursor := journalCursor(t)
+		ct.must(t, "systemctl", "start", "portable-generator-sysupdate@counter.service")
+		log := ct.sh("journalctl -q -o cat --after-cursor='" + cursor + "' -u portable-generator-sysupdate@counter.service")
+		t.Logf("portable-generator-sysupdate@counter.service:\n%s", log)
+		if strings.Contains(log, "should have the '.transfer' extension") {
+			t.Errorf("sysupdate does not like the transfer file's name")
+		}
+		if !strings.Contains(log, "counter.service: restarted: now from /var/lib/portables/counter_"+want+".raw") {
+			t.Errorf("the update to %s did not reconcile", want)
+		}
+		if v := runningVersion(t); v != want {
+			t.Errorf("running version %s, want %s", v, want)
+		}
+	}
+	update("2")
+	if got := installed(t); strings.Join(got, " ") != "counter_1.raw counter_2.raw" {
+		t.Errorf("after the update to 2, installed: %v (InstancesMax=2 keeps the previous one)", got)
+	}
+	publish(t, dir, "3")
+	update("3")
+	if got := installed(t); strings.Join(got, " ") != "counter_2.raw counter_3.raw" {
+		t.Errorf("after the update to 3, installed: %v (InstancesMax=2 removes version 1)", got)
+	}
+
+	// importctl, the second way (257).
+	publish(t, dir, "4")
+	ct.must(t, "importctl", "pull-raw", "--class=portable", "--verify=checksum", url+"counter_4.raw", "counter_4")
+	ct.must(t, "systemctl", "daemon-reload")
+	if out := reconcileNow(t); !strings.Contains(out, "counter.service: restarted: now from /var/lib/portables/counter_4.raw") {
+		t.Errorf("after importctl pull-raw: %s", out)
+	}
+	if v := runningVersion(t); v != "4" {
+		t.Errorf("running version %s, want 4", v)
+	}
+}
