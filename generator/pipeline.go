@@ -51,6 +51,7 @@ func run(ctx context.Context, cfg Config, out sink) (Output, *Inventory, error) 
 	if err != nil {
 		return Output{}, nil, err
 	}
+	defer root.Close()
 	inv := root.ReadInventory(cfg.SystemdVersion, cfg.Architecture)
 	entries, dirProblems := root.Scan(inv.Architecture)
 	chosen, lost := plan.Select(entries)

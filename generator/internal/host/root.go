@@ -7,7 +7,10 @@ import (
 	"os"
 	"path/filepath"
 	"strings"
+	"sync"
 	"syscall"
+
+	"github.com/portable-generator/portable-generator/dissect"
 )
 
 // ErrUntrusted marks a file or directory that may not steer the generator:
@@ -27,6 +30,7 @@ func (e *untrustedError) Is(target error) bool { return target == ErrUntrusted }
 type Root struct {
 	dir     string // host path of the root directory
 	rootUID uint32 // uid that counts as root besides 0
+	tree    *rootTree
 }
 
 // OpenRoot checks that dir exists and returns it as a Root.
@@ -38,7 +42,7 @@ func OpenRoot(dir string) (Root, error) {
 	if err != nil {
 		return Root{}, err
 	}
-	r := Root{dir: dir}
+	r := Root{dir: dir, tree: &rootTree{}}
 	if st, ok := fi.Sys().(*syscall.Stat_t); ok && dir != "/" {
 		r.rootUID = st.Uid
 	}
@@ -100,48 +104,37 @@ func (r Root) CheckChain(p string) error {
 	}
 }
 
-// maxHops bounds the symlinks one path may cross, as the kernel does.
-const maxHops = 40
-
 // Resolve chases symlinks of the in-root path p the way the kernel would
 // if the root were "/": absolute targets restart at the root, ".." stops
-// there. It returns the in-root path of what p points at.
+// there, loops end. It returns the in-root path of what p points at. The
+// root is read with the resolver that reads directory images (package
+// dissect): one resolver for paths inside a root, bounded by the same work
+// budget.
 func (r Root) Resolve(p string) (string, error) {
-	hops := 0
-	parts := strings.Split(strings.Trim(p, "/"), "/")
-	cur := "/"
-	for len(parts) > 0 {
-		c := parts[0]
-		parts = parts[1:]
-		switch c {
-		case "", ".":
-			continue
-		case "..":
-			cur = filepath.Dir(cur)
-			continue
-		}
-		next := filepath.Join(cur, c)
-		fi, err := os.Lstat(r.Path(next))
-		if err != nil {
-			return "", err
-		}
-		if fi.Mode()&os.ModeSymlink == 0 {
-			cur = next
-			continue
-		}
-		if hops++; hops > maxHops {
-			return "", fmt.Errorf("%s: too many levels of symbolic links", p)
-		}
-		target, err := os.Readlink(r.Path(next))
-		if err != nil {
-			return "", err
-		}
-		if strings.HasPrefix(target, "/") {
-			cur = "/"
-		}
-		parts = append(strings.Split(target, "/"), parts...)
+	tree, err := r.tree.open(r.dir)
+	if err != nil {
+		return "", err
 	}
-	return cur, nil
+	return tree.Resolve(p)
+}
+
+// rootTree is the root opened as a directory image, once, on first use.
+type rootTree struct {
+	once sync.Once
+	img  *dissect.Image
+	err  error
+}
+
+func (t *rootTree) open(dir string) (*dissect.Image, error) {
+	t.once.Do(func() { t.img, t.err = dissect.Open(dir) })
+	return t.img, t.err
+}
+
+// Close releases what the root holds open.
+func (r Root) Close() {
+	if r.tree != nil && r.tree.img != nil {
+		r.tree.img.Close()
+	}
 }
 
 // unwrapPath drops the host-side path (which includes --root) from an os
