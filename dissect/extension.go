@@ -49,8 +49,8 @@ const (
 // Errors of the extension lookup; errors.Is tells them apart.
 var (
 	// ErrNoExtensionRelease: no release file fits the extension's name.
-	// It also matches fs.ErrNotExist.
-	ErrNoExtensionRelease = fmt.Errorf("no extension-release file for the image's name: %w", fs.ErrNotExist)
+	// The error returned also matches fs.ErrNotExist.
+	ErrNoExtensionRelease = errors.New("no extension-release file")
 	// ErrAmbiguousExtensionRelease: more than one file would do, and
 	// systemd refuses to pick one.
 	ErrAmbiguousExtensionRelease = errors.New("more than one extension-release file fits")
@@ -58,6 +58,26 @@ var (
 	// which would replace the base's; systemd refuses to mount it.
 	ErrExtensionOSRelease = errors.New("a raw extension image must not contain /usr/lib/os-release")
 )
+
+// noReleaseError says which name and directories were looked at.
+type noReleaseError struct {
+	name      string
+	dirs      []string
+	imageRule bool
+}
+
+func (e *noReleaseError) Error() string {
+	how := "by that name"
+	if e.imageRule {
+		how = "by that name, by the name without its version"
+	}
+	return fmt.Sprintf("no extension-release file for %q in /%s (looked %s, or for one flagged %s=false)",
+		e.name, strings.Join(e.dirs, " or /"), how, StrictXattr)
+}
+
+func (e *noReleaseError) Is(target error) bool {
+	return target == ErrNoExtensionRelease || target == fs.ErrNotExist
+}
 
 // ExtensionRelease is an extension image's release file.
 type ExtensionRelease struct {
@@ -120,8 +140,9 @@ func atLeast(systemdVersion, feature int) bool {
 // A raw image shipping /usr/lib/os-release is refused first, as systemd
 // refuses to mount it as an extension.
 func (img *Image) ExtensionRelease(name string, systemdVersion int) (*ExtensionRelease, error) {
+	none := &noReleaseError{name: name, imageRule: atLeast(systemdVersion, versionImageNameFile)}
 	if !validImageName(name) {
-		return nil, fmt.Errorf("extension name %q is not a valid image name: %w", name, ErrNoExtensionRelease)
+		return nil, fmt.Errorf("extension name %q is not a valid image name: %w", name, none)
 	}
 	if img.Kind == KindRaw {
 		switch _, err := fs.Stat(img.FS(), "usr/lib/os-release"); {
@@ -136,13 +157,14 @@ func (img *Image) ExtensionRelease(name string, systemdVersion int) (*ExtensionR
 		classes = append(classes, Confext)
 	}
 	for _, c := range classes {
+		none.dirs = append(none.dirs, c.releaseDir())
 		r, err := img.findRelease(c, name, systemdVersion)
 		if errors.Is(err, fs.ErrNotExist) {
 			continue
 		}
 		return r, err
 	}
-	return nil, ErrNoExtensionRelease
+	return nil, none
 }
 
 // findRelease looks for the release file of one class.

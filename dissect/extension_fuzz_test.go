@@ -71,7 +71,7 @@ func FuzzExtension(f *testing.F) {
 			}
 			exts := []Extension{{Image: img, Name: "app1_2", Release: r}}
 			LayeredUnits(img, exts, func(string) bool { return true })
-			PortablePrefixes(base, exts)
+			PortablePrefixes(base, r)
 			NameAndVersion(r.Fields, r.Class)
 		}
 		if st := b.Stats(); st.BytesRead > 2*limits.BytesRead || st.Decompressed > 2*limits.Decompressed {

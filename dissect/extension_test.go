@@ -331,7 +331,7 @@ func TestLayeredUnits(t *testing.T) {
 		}
 	}
 	osr, _, _, _ := b.OSRelease()
-	if p := PortablePrefixes(osr, exts); len(p) != 4 || p[0] != "app0" || p[1] != "app1" || p[2] != "app2" || p[3] != "minimal" {
+	if p := PortablePrefixes(osr, exts[0].Release, exts[1].Release); len(p) != 4 || p[0] != "app0" || p[1] != "app1" || p[2] != "app2" || p[3] != "minimal" {
 		t.Errorf("PortablePrefixes = %v", p)
 	}
 	if _, err := fs.Stat(b.FS(), "usr/lib/os-release"); err != nil {

@@ -96,11 +96,11 @@ func LayeredUnits(base *Image, exts []Extension, keep func(name string) bool) ([
 // PortablePrefixes is the union of PORTABLE_PREFIXES= of a base's
 // os-release and its extensions' release files, sorted, each once; nil
 // when none sets it (then any prefix may be used).
-func PortablePrefixes(base map[string]string, exts []Extension) []string {
+func PortablePrefixes(base map[string]string, releases ...*ExtensionRelease) []string {
 	all := strings.Fields(base["PORTABLE_PREFIXES"])
-	for _, e := range exts {
-		if e.Release != nil {
-			all = append(all, strings.Fields(e.Release.Fields["PORTABLE_PREFIXES"])...)
+	for _, r := range releases {
+		if r != nil {
+			all = append(all, strings.Fields(r.Fields["PORTABLE_PREFIXES"])...)
 		}
 	}
 	slices.Sort(all)

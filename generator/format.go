@@ -2,6 +2,7 @@ package generator
 
 import (
 	"fmt"
+	"github.com/portable-generator/portable-generator/generator/internal/plan"
 	"io"
 	"strings"
 	"text/tabwriter"
@@ -36,10 +37,28 @@ func WriteList(w io.Writer, reports []Report) {
 		return s
 	}
 	for _, r := range reports {
+		reason := r.Reason
+		if reason == "" && len(r.Layers) > 0 {
+			reason = layersLine(r.Layers)
+		}
 		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\t%s\n", OneLine(r.Name), r.State, OneLine(r.Path), OneLine(dash(r.Profile)),
-			OneLine(dash(strings.Join(r.Units, ","))), OneLine(r.Reason))
+			OneLine(dash(strings.Join(r.Units, ","))), OneLine(reason))
 	}
 	tw.Flush()
+}
+
+// layersLine says what a layered attachment is made of, for list: "over
+// BASE (PATH) with EXT, EXT".
+func layersLine(layers []plan.LayerReport) string {
+	s := "over " + layers[0].Name + " (" + layers[0].Path + ")"
+	var exts []string
+	for _, l := range layers[1:] {
+		exts = append(exts, l.Name)
+	}
+	if len(exts) > 0 {
+		s += " with " + strings.Join(exts, ", ")
+	}
+	return s
 }
 
 // OneLine makes text from an image safe for one line of a table or a

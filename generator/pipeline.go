@@ -75,11 +75,13 @@ func run(ctx context.Context, cfg Config, out sink) (Output, *Inventory, error) 
 	// never blocks, and is simply not waited for.
 	results := make(chan result, len(chosen))
 	jobs := make(chan int)
+	layers := layerLoader(root, load, chosen, inv)
 	for w := 0; w < workers; w++ {
 		go func() {
 			parses := plan.ProfileParses{}
 			for i := range jobs {
 				img, more := loadNewestReadable(load, chosen[i])
+				layers(&img)
 				results <- result{i, plan.Image(&img, inv, parses), more}
 			}
 		}()
@@ -133,6 +135,7 @@ collect:
 		extra = append(extra, plan.KeepFiles()...)
 	}
 	planned, warnings := out.finish(extra)
+	plan.MarkLayerRoles(planned)
 	output := plan.Assemble(planned, lost)
 	output.Files = append(output.Files, extra...)
 	output.Warnings = append(append(dirProblems, output.Warnings...), warnings...)
@@ -156,6 +159,30 @@ func loadNewestReadable(load func(host.Entry) host.Image, cands plan.Candidates)
 		reports = append(reports, plan.Unattached(&img))
 	}
 	panic("loadNewestReadable: no candidates")
+}
+
+// layerLoader returns what puts together an image layered over a base or
+// with extensions (host.LoadLayers). Each worker reads the layers it needs
+// itself, the chosen version of a NAME as that NAME's own worker picks it,
+// so no image waits for another: a base is a few KB read again per app.
+func layerLoader(root host.Root, load func(host.Entry) host.Image, chosen []plan.Candidates, inv *host.Inventory) func(*host.Image) {
+	byName := make(map[string]plan.Candidates, len(chosen))
+	for _, c := range chosen {
+		byName[c[0].Name] = c
+	}
+	resolve := func(name string) (*host.Image, bool) {
+		c, ok := byName[name]
+		if !ok {
+			return nil, false
+		}
+		img, _ := loadNewestReadable(load, c)
+		return &img, true
+	}
+	return func(img *host.Image) {
+		if s := img.Settings; (s.Base != "" || len(s.Extensions) > 0) && img.Err == nil && s.Err == nil {
+			root.LoadLayers(img, resolve, inv.SystemdVersion, inv.Architecture)
+		}
+	}
 }
 
 // memorySink keeps every planned image for an answer in memory (list,

@@ -112,6 +112,18 @@ func inspectVerb(inv *invocation) int {
 			for _, n := range r.Notices {
 				fmt.Fprintf(w, "    notice:  %s\n", generator.OneLine(n))
 			}
+			for _, l := range r.Layers {
+				fmt.Fprintf(w, "    %-10s %s %s\n", l.Role+":", generator.OneLine(l.Name), generator.OneLine(l.Path))
+				if l.VerityRootHash != "" {
+					fmt.Fprintf(w, "               verity root hash %s\n", generator.OneLine(l.VerityRootHash))
+				}
+				if l.ReleasePath != "" {
+					fmt.Fprintf(w, "               %s (found by %s)\n", generator.OneLine(l.ReleasePath), l.ReleaseMatch)
+				}
+				for _, kv := range l.Release {
+					fmt.Fprintf(w, "                 %s\n", generator.OneLine(kv))
+				}
+			}
 		}
 		if attached {
 			fmt.Fprintf(w, "files (systemd %d, %s):\n", host.SystemdVersion, host.Architecture)

@@ -38,39 +38,64 @@ func (r Root) Load(e Entry, global Settings, profiles *Profiles) (img Image) {
 			img.Err = fmt.Errorf("%w (a bug in portable-generator, please report it): %v", ErrCrashed, p)
 		}
 	}()
-	d, err := dissect.Open(r.Path(e.Path))
+	d, err := r.read(&img)
 	if err != nil {
 		img.Err = err
 		return img
 	}
 	defer d.Close()
-	for _, p := range d.Partitions {
-		if (p.Designator == "root" || p.Designator == "usr") && p.Architecture != "" && !slices.Contains(img.Architectures, p.Architecture) {
-			img.Architectures = append(img.Architectures, p.Architecture)
-		}
-	}
-	if d.Verity != nil {
-		v := *d.Verity
-		v.HashTree = r.InRoot(v.HashTree)
-		v.SignaturePath = r.InRoot(v.SignaturePath)
-		img.Verity = &v
-	}
-	osr, _, _, err := d.OSRelease()
-	switch {
-	case errors.Is(err, fs.ErrNotExist):
-		// Plan refuses it with the standard reason.
-	case err != nil:
-		img.Err = &OSReleaseError{Err: err}
-		return img
-	default:
-		img.OSRelease = osr
-	}
 	units, err := ImageUnits(d.FS(), img.Prefixes())
 	if err != nil {
 		img.Err = err
 	}
 	img.Units = units
 	return img
+}
+
+// read opens the image of img.Entry and fills in what the image says of
+// itself: architectures, verity, os-release or extension-release. The
+// caller closes the image.
+func (r Root) read(img *Image) (*dissect.Image, error) {
+	d, err := dissect.Open(r.Path(img.Path))
+	if err != nil {
+		return nil, err
+	}
+	for _, p := range d.Partitions {
+		if (p.Designator == "root" || p.Designator == "usr") && p.Architecture != "" && !slices.Contains(img.Architectures, p.Architecture) {
+			img.Architectures = append(img.Architectures, p.Architecture)
+		}
+	}
+	img.Verity = r.verity(d)
+	osr, _, _, err := d.OSRelease()
+	switch {
+	case errors.Is(err, fs.ErrNotExist):
+		// An extension image has an extension-release instead (looked up
+		// by the newest systemd's rules here, which only tell an extension
+		// from a broken image; LoadLayers judges it for the running
+		// version). Without either, plan refuses it with the standard
+		// reason.
+		if rel, err := d.ExtensionRelease(dissect.ExtensionName(img.Path, img.Kind, 0), 0); err == nil {
+			img.Release = rel
+		}
+	case err != nil:
+		d.Close()
+		return nil, &OSReleaseError{Err: err}
+	default:
+		img.OSRelease = osr
+	}
+	return d, nil
+}
+
+// verity is what dissect found for PID 1's dm-verity, with sidecar paths
+// as seen inside the root.
+func (r Root) verity(d *dissect.Image) *dissect.Verity {
+	if d.Verity == nil {
+		return nil
+	}
+	v := *d.Verity
+	v.HashTree = r.InRoot(v.HashTree)
+	v.SignaturePath = r.InRoot(v.SignaturePath)
+	return &v
 }
 
 // ImageUnits collects the unit files matching prefixes from the image's

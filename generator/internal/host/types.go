@@ -36,6 +36,9 @@ type Entry struct {
 type Unit struct {
 	Name    string
 	Content []byte
+	// Layer is where the unit came from in a layered attachment: 0 the
+	// root, i the i-th of Layers.Extensions.
+	Layer int
 }
 
 // Image is a chosen entry with what was read from it and for it.
@@ -54,8 +57,45 @@ type Image struct {
 	// Architectures of the image's root and usr partitions (raw images).
 	Architectures []string
 	Verity        *dissect.Verity
+	// Release is the extension-release of an image without an
+	// os-release, found by its own name: the image is an extension.
+	Release *dissect.ExtensionRelease
+	// Layers, for an attachment over a base (Base=) or with extensions
+	// (Extensions=), are what its tree is made of; nil for an image
+	// attached on its own. OSRelease, Architectures, Verity and Units are
+	// then the layered tree's.
+	Layers *Layers
 	// Err is why reading the image failed; it is skipped with it.
 	Err error
+}
+
+// Layers are the images an attachment's tree is made of.
+type Layers struct {
+	// Root is the base image: the image itself, or the one Base= names.
+	Root Layer
+	// Extensions are the layers over the root, in order: with Base=, the
+	// image itself first, then those Extensions= names.
+	Extensions []Layer
+	// Err is why the layers cannot be put together (a name that resolves
+	// to no image, an extension refused); the attachment is skipped with
+	// it.
+	Err error
+}
+
+// Layer is one image of a layered attachment.
+type Layer struct {
+	Name string // the image NAME; for an absolute reference, its file name
+	Path string // as seen inside the root
+	Kind dissect.Kind
+	// Self is set for the layer that is the attachment's own image.
+	Self bool
+	// OSRelease is the root's os-release; Release an extension's
+	// release file.
+	OSRelease map[string]string
+	Release   *dissect.ExtensionRelease
+	// Verity is what PID 1 finds for the layer (for an extension, from the
+	// sidecars beside it, which PID 1 reads itself).
+	Verity *dissect.Verity
 }
 
 // Prefixes returns the unit-name prefixes an image is matched with: the

@@ -34,6 +34,10 @@ type Planned struct {
 	prefix map[string]string
 	// keep: a unit's grants must outlive a reboot (KeepUnit).
 	keep bool
+	// base and extensions are what the image's settings layer it with
+	// (Base=, Extensions=), for MarkLayerRoles.
+	base       string
+	extensions []string
 }
 
 // KeepsGrants reports whether the image needs KeepUnit.
@@ -57,6 +61,7 @@ func (p *Planned) skip(err error) *Planned {
 func Plan(images []host.Image, lost []Report, inv *host.Inventory) Output {
 	ps := planEach(images, inv)
 	SettleConflicts(ps)
+	MarkLayerRoles(ps)
 	return Assemble(ps, lost)
 }
 
@@ -130,7 +135,7 @@ func (m ProfileParses) parse(conf []byte) (*unitfile.File, error) {
 // Image plans one image on its own: the checks of reasons.go in their
 // order, then every unit through the policy, then what the host holds.
 func Image(img *host.Image, inv *host.Inventory, profiles ProfileParses) *Planned {
-	p := &Planned{rank: img.Rank, prefix: map[string]string{}, Report: Report{
+	p := &Planned{rank: img.Rank, prefix: map[string]string{}, base: img.Settings.Base, extensions: img.Settings.Extensions, Report: Report{
 		Name: img.Name, State: StateAttached, Path: img.Path, Profile: img.ProfileName(),
 		Warnings: append([]string(nil), img.Settings.Warnings...),
 	}}
@@ -190,7 +195,7 @@ func Image(img *host.Image, inv *host.Inventory, profiles ProfileParses) *Planne
 		if names.UnitType(u.Name) == ".service" {
 			dropins = append(dropins, File{Path: u.Name + ".d/10-profile.conf", Data: profileDropIn(img.Profile, narrow)})
 		}
-		dropins = append(dropins, File{Path: u.Name + ".d/20-portable.conf", Data: portableDropIn(img, u.Name, inv, keep)})
+		dropins = append(dropins, File{Path: u.Name + ".d/20-portable.conf", Data: portableDropIn(img, u, inv, keep)})
 		units = append(units, File{Path: u.Name, Data: u.Content})
 		for _, a := range aliases {
 			p.Claims = append(p.Claims, a)
@@ -212,6 +217,7 @@ func Image(img *host.Image, inv *host.Inventory, profiles ProfileParses) *Planne
 		return p.skip(err)
 	}
 	p.Report.Notices = append(p.Report.Notices, notices...)
+	p.Report.Layers = layerReports(img)
 	p.Report.Grants = cl.grants()
 	p.Files = append(append(dropins, units...), links...)
 	for i := range p.Files {

@@ -22,6 +22,10 @@ var (
 	ErrNoUnits            = errors.New("no matching unit files in the image")
 	ErrBadProfile         = errors.New("profile cannot be parsed")
 	ErrUnwritablePath     = errors.New("cannot be written into a unit")
+	// ErrExtensionOnly is an extension image (an extension-release, no
+	// os-release) that is not attached on its own; Plan lists it as the
+	// base's extension, or as unused.
+	ErrExtensionOnly = errors.New("an extension image: attached only over a base (Base= in its .portable file, or Extensions= in another's)")
 )
 
 // imageCheck is what the checks of one image see.
@@ -43,6 +47,12 @@ var imageChecks = []struct {
 }{
 	{"entry and image readable", func(c *imageCheck) error { return c.img.Err }},
 	{"settings valid", func(c *imageCheck) error { return c.img.Settings.Err }},
+	{"layers put together", func(c *imageCheck) error {
+		if c.img.Layers != nil {
+			return c.img.Layers.Err
+		}
+		return nil
+	}},
 	{"profile exists", func(c *imageCheck) error { return c.img.ProfileErr }},
 	{"path writable into a unit", func(c *imageCheck) error {
 		if err := writablePath(c.img.Path); err != nil {
@@ -50,7 +60,30 @@ var imageChecks = []struct {
 		}
 		return nil
 	}},
+	{"layer paths writable into a unit", func(c *imageCheck) error {
+		l := c.img.Layers
+		if l == nil {
+			return nil
+		}
+		if err := writablePath(l.Root.Path); err != nil {
+			return fmt.Errorf("%w: base %s: %v", ErrUnwritablePath, l.Root.Name, err)
+		}
+		for _, e := range l.Extensions {
+			if err := writablePath(e.Path); err != nil {
+				return fmt.Errorf("%w: extension %s: %v", ErrUnwritablePath, e.Name, err)
+			}
+			// ExtensionImages= splits its list at white space and quotes,
+			// and an image's options at ':'.
+			if strings.ContainsAny(e.Path, " \t\"'\\:") {
+				return fmt.Errorf("%w: extension %s: path %q would be split by ExtensionImages= (a space, quote, backslash or ':')", ErrUnwritablePath, e.Name, e.Path)
+			}
+		}
+		return nil
+	}},
 	{"os-release present", func(c *imageCheck) error {
+		if c.img.OSRelease == nil && c.img.Release != nil {
+			return ErrExtensionOnly
+		}
 		if c.img.OSRelease == nil {
 			return ErrNoOSRelease
 		}
@@ -79,13 +112,17 @@ var imageChecks = []struct {
 		return nil
 	}},
 	{"prefixes permitted", func(c *imageCheck) error {
-		allowed := strings.Fields(c.img.OSRelease["PORTABLE_PREFIXES"])
+		allowed := permittedPrefixes(c.img)
 		if len(allowed) == 0 {
 			return nil
 		}
+		whose := "image's"
+		if c.img.Layers != nil && len(c.img.Layers.Extensions) > 0 {
+			whose = "layers'"
+		}
 		for _, m := range c.img.Prefixes() {
 			if !contains(allowed, m) {
-				return &reasonError{ErrPrefixNotPermitted, fmt.Sprintf("prefix %q is not among the image's PORTABLE_PREFIXES=%s (set Match= in %s.portable)", m, strings.Join(allowed, " "), c.img.Name)}
+				return &reasonError{ErrPrefixNotPermitted, fmt.Sprintf("prefix %q is not among the %s PORTABLE_PREFIXES=%s (set Match= in %s.portable)", m, whose, strings.Join(allowed, " "), c.img.Name)}
 			}
 		}
 		return nil

@@ -116,12 +116,13 @@ func newer(a, b host.Entry) bool {
 }
 
 // Unreadable reports whether an image could not be read (a damaged or
-// half-copied file, an unreadable one, an untrusted one, no os-release):
+// half-copied file, an unreadable one, an untrusted one, neither an
+// os-release nor an extension-release):
 // the selection then falls back to the next newest version. Problems that
 // every version shares (settings, profile) or that the admin must decide
 // (refusals) do not fall back.
 func Unreadable(img *host.Image) bool {
-	return img.Err != nil || img.OSRelease == nil
+	return img.Err != nil || (img.OSRelease == nil && img.Release == nil)
 }
 
 // Unattached reports an entry that was read and cannot be used.

@@ -22,14 +22,16 @@ func (s State) order() int {
 	switch s {
 	case StateAttached:
 		return 0
-	case StateSkipped:
+	case StateBase, StateExtension:
 		return 1
-	case StateSuperseded:
+	case StateSkipped:
 		return 2
-	case StateShadowed:
+	case StateSuperseded:
 		return 3
+	case StateShadowed:
+		return 4
 	}
-	return 4
+	return 5
 }
 
 // File is one file or symlink of the output, relative to the output
@@ -67,6 +69,24 @@ type Report struct {
 	// Refusals are every line of the image's units the policy refused,
 	// each with what lifts it (set when that is why it is skipped).
 	Refusals []policy.Violation `json:"refusals,omitempty"`
+	// Layers are the images a layered attachment's tree is made of, the
+	// base first; empty for an image attached on its own.
+	Layers []LayerReport `json:"layers,omitempty"`
+}
+
+// LayerReport is one layer of an attachment, as list and inspect show it.
+type LayerReport struct {
+	Role string `json:"role"` // "base" or "extension"
+	Name string `json:"name"`
+	Path string `json:"path"`
+	// Release is an extension's release file: where it was found, how
+	// (by "name", "image-name" or "strict-xattr") and its KEY=VALUE lines.
+	ReleasePath  string   `json:"releasePath,omitempty"`
+	ReleaseMatch string   `json:"releaseMatch,omitempty"`
+	Release      []string `json:"release,omitempty"`
+	// VerityRootHash is the root hash PID 1 will verify the layer with,
+	// "" without verity.
+	VerityRootHash string `json:"verityRootHash,omitempty"`
 }
 
 // Output is the generator's whole result.
