@@ -50,6 +50,13 @@ func offlineRoot(t *testing.T) (out string) {
 	write("etc/systemd/portable/keeper.portable", "[Portable]\nProfile=trusted\n")
 	write("var/lib/portables/keeper/usr/lib/os-release", "ID=test\n")
 	write("var/lib/portables/keeper/usr/lib/systemd/system/keeper.service", "[Service]\nExecStart=/usr/bin/keeper\nStateDirectory=keeper\n")
+	// layered runs over the base minimal with a data-only extension, as
+	// portablectl attach --extension layered --extension data minimal does.
+	write("etc/systemd/portable/layered.portable", "[Portable]\nBase=minimal\nExtensions=data\n")
+	write("var/lib/portables/minimal/usr/lib/os-release", "ID=test\nVERSION_ID=1\n")
+	write("var/lib/portables/layered/usr/lib/extension-release.d/extension-release.layered", "ID=test\nVERSION_ID=1\nSYSEXT_IMAGE_ID=app\n")
+	write("var/lib/portables/layered/usr/lib/systemd/system/layered.service", "[Service]\nExecStart=/usr/bin/layered\n")
+	write("var/lib/portables/data/usr/lib/extension-release.d/extension-release.data", "ID=_any\n")
 	if err := os.Symlink("/srv/50%off/pct", filepath.Join(root, "var/lib/portables/pct")); err != nil {
 		t.Fatal(err)
 	}
@@ -70,7 +77,7 @@ func offlineRoot(t *testing.T) (out string) {
 		t.Fatal(err)
 	}
 	for _, r := range res.Reports {
-		if r.State != StateAttached {
+		if r.State != StateAttached && r.Name != "minimal" && r.Name != "data" {
 			t.Fatalf("%s not attached: %s", r.Name, r.Reason)
 		}
 	}
@@ -85,7 +92,7 @@ func TestSystemdAnalyzeVerify(t *testing.T) {
 		t.Skip("systemd-analyze not installed")
 	}
 	out := offlineRoot(t)
-	cmd := exec.Command("systemd-analyze", "verify", "--man=no", "web.service", "web.socket", "pct.service", "pct.socket", "keeper.service", "portable-generator-state.service")
+	cmd := exec.Command("systemd-analyze", "verify", "--man=no", "web.service", "web.socket", "pct.service", "pct.socket", "keeper.service", "portable-generator-state.service", "layered.service")
 	cmd.Env = append(os.Environ(), "SYSTEMD_UNIT_PATH="+out+":")
 	got, _ := cmd.CombinedOutput()
 	for _, line := range strings.Split(strings.TrimSpace(string(got)), "\n") {
@@ -147,6 +154,9 @@ func TestSystemdLoadsTheSandbox(t *testing.T) {
 		// A '%' in the image path reaches PID 1 unexpanded.
 		{"pct.service", []string{"RootDirectory: /srv/50%off/pct", "Source Path: /srv/50%off/pct",
 			"CapabilityBoundingSet: cap_net_bind_service\n"}},
+		// Extensions reach PID 1 as directories layered over the base.
+		{"layered.service", []string{"RootDirectory: /var/lib/portables/minimal", "Source Path: /var/lib/portables/layered",
+			"Environment: PORTABLE=layered", "ExtensionDirectories: /var/lib/portables/layered /var/lib/portables/data"}},
 	} {
 		d := dump(tc.unit)
 		for _, w := range tc.want {
