@@ -4,6 +4,7 @@ package integration
 
 import (
 	"context"
+	"fmt"
 	"os"
 	"path/filepath"
 	"sort"
@@ -363,4 +364,68 @@ func installUnits(t *testing.T) {
 		}
 		ct.sh("systemctl daemon-reload")
 	})
+}
+
+// TestUpdatePath: with portable-generator-update.path started, an image
+// copied in slowly (half, a pause shorter than the settle time, the rest)
+// is acted on once, after the copy: one round of reload and reconcile,
+// which starts the enabled service from the whole image.
+func TestUpdatePath(t *testing.T) {
+	lcFresh(t)
+	installUnits(t)
+	settings(t, "counter", "Enable=yes\n")
+	dropIn := lcFile("/etc/systemd/system/portable-generator-update.service.d/settle.conf")
+	if err := os.MkdirAll(filepath.Dir(dropIn), 0o755); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(dropIn, []byte("[Service]\nEnvironment=SETTLE=3\n"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() {
+		ct.sh("systemctl stop portable-generator-update.path portable-generator-update.service")
+		os.RemoveAll(filepath.Dir(dropIn))
+	})
+	ct.must(t, "systemctl", "daemon-reload")
+	ct.must(t, "systemctl", "start", "portable-generator-update.path")
+	cursor := journalCursor(t)
+
+	whole := lcImage(t, "1", filepath.Join(t.TempDir(), "counter_1.raw"))
+	b, err := os.ReadFile(whole.Path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	f, err := os.OpenFile(filepath.Join(ct.portables, "counter_1.raw"), os.O_WRONLY|os.O_CREATE|os.O_EXCL, 0o644)
+	if err != nil {
+		t.Fatal(err)
+	}
+	f.Write(b[:len(b)/2])
+	f.Sync()
+	poll(t, "the path unit triggers", 10*time.Second, func() error {
+		if s := ct.show(t, "portable-generator-update.service", "ActiveState"); s != "activating" {
+			return fmt.Errorf("portable-generator-update.service is %s", s)
+		}
+		return nil
+	})
+	time.Sleep(time.Second) // a copy that pauses, for less than SETTLE
+	f.Write(b[len(b)/2:])
+	if err := f.Close(); err != nil {
+		t.Fatal(err)
+	}
+	poll(t, "the update finishes", 60*time.Second, func() error {
+		if s := ct.show(t, "portable-generator-update.service", "ActiveState"); s != "inactive" {
+			return fmt.Errorf("portable-generator-update.service is %s", s)
+		}
+		return nil
+	})
+	log := ct.sh("journalctl -q -o cat --after-cursor='" + cursor + "' -u portable-generator-update.service")
+	t.Logf("portable-generator-update.service:\n%s", log)
+	if n := strings.Count(log, "reloading and reconciling"); n != 1 {
+		t.Errorf("%d rounds of reload and reconcile, want 1", n)
+	}
+	if !strings.Contains(log, "counter.service: started: new from /var/lib/portables/counter_1.raw") {
+		t.Errorf("counter.service was not started")
+	}
+	if v := runningVersion(t); v != "1" {
+		t.Errorf("running version %q", v)
+	}
 }
