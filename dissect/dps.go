@@ -83,11 +83,9 @@ func selectDPS(parts []gptPartition, native string) ([]Partition, error) {
 
 // openPartitioned builds an image from a GPT disk; side is the verity data
 // found beside the image file, nil if none.
-func openPartitioned(img *Image, r io.ReaderAt, size int64, sector int, side *Verity, o Options, b *vfs.Budget) error {
-	disk, gparts, err := readGPT(r, size, sector)
-	if err != nil {
-		return err
-	}
+func openPartitioned(img *Image, r io.ReaderAt, gpt *gptTable, side *Verity, o Options, b *vfs.Budget) error {
+	gparts, sector := gpt.parts, gpt.sector
+	var err error
 	if side != nil {
 		if gparts, err = matchRootHash(gparts, side); err != nil {
 			return err
@@ -101,7 +99,7 @@ func openPartitioned(img *Image, r io.ReaderAt, size int64, sector int, side *Ve
 	if err != nil {
 		return vfs.Corruptf("gpt", int64(sector), "%v", err)
 	}
-	img.PartitionTable, img.SectorSize, img.DiskUUID = "gpt", sector, disk
+	img.PartitionTable, img.SectorSize, img.DiskUUID = "gpt", sector, gpt.diskUUID
 	mounts := map[string]vfs.FS{}
 	var rootFS vfs.FS
 	for i := range parts {

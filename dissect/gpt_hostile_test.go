@@ -8,9 +8,10 @@ import (
 	"testing"
 )
 
-// hostileGPT takes a real repart GPT and rewrites it with mutate, then
-// fixes the checksums (unless the case is about checksums), so each case
-// reaches the check it is aimed at.
+// hostileGPT takes a real repart GPT and rewrites both its headers (the
+// primary and the backup, which systemd falls back to) and their entries
+// with mutate, then fixes the checksums (unless the case is about
+// checksums), so each case reaches the check it is aimed at.
 func hostileGPT(t *testing.T, mutate func(hdr, table []byte) (fixCRC bool)) error {
 	t.Helper()
 	img, _ := repartImage(t, map[string]string{
@@ -21,17 +22,19 @@ func hostileGPT(t *testing.T, mutate func(hdr, table []byte) (fixCRC bool)) erro
 	if err != nil {
 		t.Fatal(err)
 	}
-	hdr := b[512:1024]
-	entriesLBA := binary.LittleEndian.Uint64(hdr[72:])
-	table := b[entriesLBA*512 : entriesLBA*512+128*128]
-	if mutate(hdr, table) {
-		count := binary.LittleEndian.Uint32(hdr[80:])
-		size := binary.LittleEndian.Uint32(hdr[84:])
-		if n := uint64(count) * uint64(size); n <= uint64(len(b))-entriesLBA*512 {
-			binary.LittleEndian.PutUint32(hdr[88:], crc32.ChecksumIEEE(b[entriesLBA*512:entriesLBA*512+n]))
+	for _, lba := range []int{1, len(b)/512 - 1} {
+		hdr := b[lba*512 : (lba+1)*512]
+		entriesLBA := binary.LittleEndian.Uint64(hdr[72:])
+		table := b[entriesLBA*512 : entriesLBA*512+128*128]
+		if mutate(hdr, table) {
+			count := binary.LittleEndian.Uint32(hdr[80:])
+			size := binary.LittleEndian.Uint32(hdr[84:])
+			if n := uint64(count) * uint64(size); n <= uint64(len(b))-entriesLBA*512 {
+				binary.LittleEndian.PutUint32(hdr[88:], crc32.ChecksumIEEE(b[entriesLBA*512:entriesLBA*512+n]))
+			}
+			binary.LittleEndian.PutUint32(hdr[16:], 0)
+			binary.LittleEndian.PutUint32(hdr[16:], crc32.ChecksumIEEE(hdr[:binary.LittleEndian.Uint32(hdr[12:])]))
 		}
-		binary.LittleEndian.PutUint32(hdr[16:], 0)
-		binary.LittleEndian.PutUint32(hdr[16:], crc32.ChecksumIEEE(hdr[:binary.LittleEndian.Uint32(hdr[12:])]))
 	}
 	_, err = New(bytesReaderAt(b), int64(len(b)))
 	return err

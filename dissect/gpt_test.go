@@ -10,6 +10,8 @@ import (
 	"regexp"
 	"strings"
 	"testing"
+
+	"github.com/portable-generator/portable-generator/internal/testenv"
 )
 
 // repartImage builds a GPT image with systemd-repart from definitions
@@ -196,19 +198,22 @@ func FuzzGPT(f *testing.F) {
 		}
 	}
 	f.Add(append(make([]byte, 512), []byte("EFI PART")...))
+	pmbr := make([]byte, 512)
+	pmbr[446+4], pmbr[510], pmbr[511] = 0xEE, 0x55, 0xAA
+	f.Add(append(pmbr, []byte("EFI PART")...))
 	f.Fuzz(func(t *testing.T, disk []byte) {
 		r := strings.NewReader(string(disk))
-		sector := findGPT(r)
-		if sector == 0 {
-			return
-		}
-		_, parts, err := readGPT(r, int64(len(disk)), sector)
+		gpt, err := findGPT(r, int64(len(disk)), 0)
 		if err != nil {
 			if !errors.Is(err, ErrCorrupt) {
 				t.Fatalf("error of no kind: %v", err)
 			}
 			return
 		}
+		if gpt == nil {
+			return
+		}
+		parts := gpt.parts
 		for _, p := range parts {
 			if p.offset < 0 || p.size <= 0 || p.offset+p.size > int64(len(disk)) {
 				t.Fatalf("partition outside the disk: %+v", p)
@@ -218,16 +223,33 @@ func FuzzGPT(f *testing.F) {
 	})
 }
 
-// A GPT with 4096-byte logical sectors, as written on a 4Kn disk: sfdisk on
-// a loop device with 4096-byte sectors lays it out (systemd-repart 252
-// cannot), and the root partition holds a squashfs.
+// A GPT with 4096-byte logical sectors, as written on a 4Kn disk, read
+// with the sector size found from its header.
 func TestGPT4096ByteSectors(t *testing.T) {
-	need(t, "losetup")
-	need(t, "sfdisk")
-	need(t, "mksquashfs")
-	if os.Getuid() != 0 {
-		t.Skip("needs root for a loop device")
+	img := gpt4096Image(t)
+	d, err := Open(img)
+	if err != nil {
+		t.Fatal(err)
 	}
+	defer d.Close()
+	if d.PartitionTable != "gpt" || d.SectorSize != 4096 || len(d.Partitions) != 1 || d.Partitions[0].FSType != "squashfs" {
+		t.Fatalf("table %q, sector %d, partitions %+v", d.PartitionTable, d.SectorSize, d.Partitions)
+	}
+	checkTree(t, d)
+	// systemd before 253 reads image files with 512-byte sectors only.
+	if d, err := OpenOptions(img, Options{SystemdVersion: 252}); err == nil {
+		d.Close()
+		t.Error("read for systemd 252, which cannot read it")
+	}
+}
+
+// gpt4096Image lays out a GPT with 4096-byte sectors, as sfdisk does on a
+// loop device with 4096-byte sectors (systemd-repart 252 cannot), its root
+// partition holding a squashfs of the test tree.
+func gpt4096Image(t *testing.T) string {
+	t.Helper()
+	testenv.NeedTool(t, "losetup", "sfdisk", "mksquashfs")
+	testenv.NeedRoot(t) // a loop device
 	dir := t.TempDir()
 	sq := filepath.Join(dir, "root.sq")
 	run(t, "mksquashfs", imageTree(t), sq, "-quiet", "-noappend", "-all-root")
@@ -238,7 +260,7 @@ func TestGPT4096ByteSectors(t *testing.T) {
 	os.Truncate(img, 16<<20)
 	out, err := exec.Command("losetup", "-b", "4096", "-f", "--show", img).Output()
 	if err != nil {
-		t.Skipf("no loop device with 4096-byte sectors: %v", err)
+		testenv.Unavailable(t, "no loop device with 4096-byte sectors: %v", err)
 	}
 	dev := strings.TrimSpace(string(out))
 	defer exec.Command("losetup", "-d", dev).Run()
@@ -254,20 +276,9 @@ func TestGPT4096ByteSectors(t *testing.T) {
 		t.Fatalf("sfdisk -d:\n%s", dump)
 	}
 	run(t, "dd", "if="+sq, "of="+dev, "bs=4096", "seek="+string(start[1]), "conv=notrunc", "status=none")
-	exec.Command("losetup", "-d", dev).Run()
-
-	d, err := Open(img)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer d.Close()
-	if d.PartitionTable != "gpt" || d.SectorSize != 4096 || len(d.Partitions) != 1 || d.Partitions[0].FSType != "squashfs" {
-		t.Fatalf("table %q, sector %d, partitions %+v", d.PartitionTable, d.SectorSize, d.Partitions)
-	}
-	checkTree(t, d)
+	return img
 }
 
-// dpsRootType is the root partition type of this machine's architecture.
 func dpsRootType(t *testing.T) string {
 	for guid, pt := range dpsTypes {
 		if pt.designator == "root" && pt.architecture == NativeArchitecture() {

@@ -19,11 +19,12 @@ import (
 func newRaw(r io.ReaderAt, size int64, path string, side *Verity, o Options, b *vfs.Budget) (*Image, error) {
 	cr := newHeadReaderAt(vfs.CountingReaderAt{R: r, B: b}, size)
 	img := &Image{Path: path, Kind: KindRaw, Size: size, budget: b, systemdVersion: o.SystemdVersion}
-	if sector := findGPT(cr); sector != 0 {
+	gpt, gptErr := findGPT(cr, size, o.SystemdVersion)
+	if gpt != nil {
 		if err := sidecarBesideTable(side); err != nil {
 			return nil, err
 		}
-		if err := openPartitioned(img, cr, size, sector, side, o, b); err != nil {
+		if err := openPartitioned(img, cr, gpt, side, o, b); err != nil {
 			return nil, err
 		}
 		return img, nil
@@ -38,6 +39,9 @@ func newRaw(r io.ReaderAt, size int64, path string, side *Verity, o Options, b *
 			ReadOnly: fstype == "squashfs" || fstype == "erofs" || img.Verity != nil}}
 		img.tree = vfs.NewTree(fsys, nil, b)
 		return img, nil
+	}
+	if gptErr != nil {
+		return nil, gptErr
 	}
 	if hasMBR(cr) {
 		if err := sidecarBesideTable(side); err != nil {

@@ -145,18 +145,23 @@ func rootTypeGUID() string {
 	return "4f68bce3-e8cd-4db1-96e7-fbcaf984b709" // x86-64
 }
 
-// gptPatch edits the primary GPT header (LBA 1) and its entries (LBA 2),
-// then fixes both CRCs, so the reader sees a well-formed table that lies.
+// gptPatch edits both GPT headers, the primary (LBA 1) and the backup (the
+// last LBA, which systemd reads when the primary is damaged), and their
+// entries, then fixes the CRCs, so the reader sees a well-formed table that
+// lies.
 func gptPatch(b []byte, f func(hdr, entries []byte)) []byte {
-	hdr := b[512 : 512+92]
-	entries := b[1024 : 1024+128*128]
-	f(hdr, entries)
-	n, size := binary.LittleEndian.Uint32(hdr[80:]), binary.LittleEndian.Uint32(hdr[84:])
-	if uint64(n)*uint64(size) <= uint64(len(entries)) {
-		binary.LittleEndian.PutUint32(hdr[88:], crc32.ChecksumIEEE(entries[:n*size]))
+	for _, at := range []int{512, len(b) - 512} {
+		hdr := b[at : at+92]
+		first := int(binary.LittleEndian.Uint64(hdr[72:])) * 512
+		entries := b[first : first+128*128]
+		f(hdr, entries)
+		n, size := binary.LittleEndian.Uint32(hdr[80:]), binary.LittleEndian.Uint32(hdr[84:])
+		if uint64(n)*uint64(size) <= uint64(len(entries)) {
+			binary.LittleEndian.PutUint32(hdr[88:], crc32.ChecksumIEEE(entries[:n*size]))
+		}
+		binary.LittleEndian.PutUint32(hdr[16:], 0)
+		binary.LittleEndian.PutUint32(hdr[16:], crc32.ChecksumIEEE(hdr))
 	}
-	binary.LittleEndian.PutUint32(hdr[16:], 0)
-	binary.LittleEndian.PutUint32(hdr[16:], crc32.ChecksumIEEE(hdr))
 	return b
 }
 
