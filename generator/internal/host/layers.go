@@ -67,7 +67,7 @@ func (r Root) LoadLayers(img *Image, chosen func(name string) (*Image, bool), sy
 	}()
 	root := img
 	if ref := img.Settings.Base; ref != "" {
-		b, err := r.layerImage(ref, chosen)
+		b, err := r.layerImage(ref, chosen, systemdVersion)
 		switch {
 		case err != nil:
 		case b.Path == img.Path:
@@ -95,7 +95,7 @@ func (r Root) LoadLayers(img *Image, chosen func(name string) (*Image, bool), sy
 		refs = append(refs, extRef{"", img.Name, img})
 	}
 	for _, ref := range img.Settings.Extensions {
-		e, err := r.layerImage(ref, chosen)
+		e, err := r.layerImage(ref, chosen, systemdVersion)
 		switch {
 		case err != nil:
 		case e.Path == root.Path:
@@ -158,7 +158,7 @@ func (r Root) LoadLayers(img *Image, chosen func(name string) (*Image, bool), sy
 // layerImage finds the image a Base= or Extensions= value names: the image
 // chosen for a NAME, or the image at an absolute path (trusted as the
 // search directories' images are).
-func (r Root) layerImage(ref string, chosen func(string) (*Image, bool)) (*Image, error) {
+func (r Root) layerImage(ref string, chosen func(string) (*Image, bool), systemdVersion int) (*Image, error) {
 	if !strings.HasPrefix(ref, "/") {
 		if img, ok := chosen(ref); ok {
 			return img, nil
@@ -181,7 +181,7 @@ func (r Root) layerImage(ref string, chosen func(string) (*Image, bool)) (*Image
 	if fi.IsDir() {
 		img.Kind = dissect.KindDirectory
 	}
-	d, err := r.read(img)
+	d, err := r.read(img, systemdVersion)
 	if err != nil {
 		return nil, err
 	}

@@ -38,7 +38,7 @@ func (r Root) Load(e Entry, global Settings, profiles *Profiles) (img Image) {
 			img.Err = fmt.Errorf("%w (a bug in portable-generator, please report it): %v", ErrCrashed, p)
 		}
 	}()
-	d, err := r.read(&img)
+	d, err := r.read(&img, profiles.version)
 	if err != nil {
 		img.Err = err
 		return img
@@ -53,9 +53,10 @@ func (r Root) Load(e Entry, global Settings, profiles *Profiles) (img Image) {
 }
 
 // read opens the image of img.Entry and fills in what the image says of
-// itself: architectures, verity, os-release or extension-release. The
-// caller closes the image.
-func (r Root) read(img *Image) (*dissect.Image, error) {
+// itself: architectures, verity, os-release or extension-release (found as
+// systemdVersion finds it: an extension that systemd cannot use counts as
+// unreadable, and an older version is taken). The caller closes the image.
+func (r Root) read(img *Image, systemdVersion int) (*dissect.Image, error) {
 	d, err := dissect.Open(r.Path(img.Path))
 	if err != nil {
 		return nil, err
@@ -69,13 +70,18 @@ func (r Root) read(img *Image) (*dissect.Image, error) {
 	osr, _, _, err := d.OSRelease()
 	switch {
 	case errors.Is(err, fs.ErrNotExist):
-		// An extension image has an extension-release instead (looked up
-		// by the newest systemd's rules here, which only tell an extension
-		// from a broken image; LoadLayers judges it for the running
-		// version). Without either, plan refuses it with the standard
-		// reason.
-		if rel, err := d.ExtensionRelease(dissect.ExtensionName(img.Path, img.Kind, 0), 0); err == nil {
+		// An extension image has an extension-release instead. Without
+		// either, plan refuses it with the standard reason.
+		name := dissect.ExtensionName(img.Path, img.Kind, systemdVersion)
+		rel, err := d.ExtensionRelease(name, systemdVersion)
+		switch {
+		case err == nil:
 			img.Release = rel
+		case systemdVersion != 0:
+			// Say so when only a newer systemd would take it.
+			if _, newer := d.ExtensionRelease(dissect.ExtensionName(img.Path, img.Kind, 0), 0); newer == nil {
+				img.ReleaseErr = err
+			}
 		}
 	case err != nil:
 		d.Close()

@@ -60,6 +60,9 @@ type Image struct {
 	// Release is the extension-release of an image without an
 	// os-release, found by its own name: the image is an extension.
 	Release *dissect.ExtensionRelease
+	// ReleaseErr is why an image that a newer systemd would take as an
+	// extension is none for the running one (a confext on 252).
+	ReleaseErr error
 	// Layers, for an attachment over a base (Base=) or with extensions
 	// (Extensions=), are what its tree is made of; nil for an image
 	// attached on its own. OSRelease, Architectures, Verity and Units are

@@ -84,6 +84,9 @@ var imageChecks = []struct {
 		if c.img.OSRelease == nil && c.img.Release != nil {
 			return ErrExtensionOnly
 		}
+		if c.img.OSRelease == nil && c.img.ReleaseErr != nil {
+			return fmt.Errorf("%w; an extension image, but not one systemd %d can use: %w", ErrNoOSRelease, c.inv.SystemdVersion, c.img.ReleaseErr)
+		}
 		if c.img.OSRelease == nil {
 			return ErrNoOSRelease
 		}
