@@ -429,3 +429,41 @@ func TestUpdatePath(t *testing.T) {
 		t.Errorf("running version %q", v)
 	}
 }
+
+// TestBesidePortablectl pins what the README says each tool sees of the
+// other. Ours attached: portablectl lists the image as "detached", refuses
+// to attach it again (its units exist on the host) and has nothing to
+// detach. portablectl's attached (its /run/portables symlink puts the image
+// in our search path): our generator skips it, naming `portablectl detach`,
+// and reconcile leaves its units alone.
+func TestBesidePortablectl(t *testing.T) {
+	lcFresh(t)
+	lcImage(t, "1", filepath.Join(ct.portables, "counter_1.raw"))
+	ct.must(t, "systemctl", "daemon-reload")
+	if got := ct.sh("portablectl is-attached counter_1"); got != "detached" {
+		t.Errorf("portablectl is-attached, with ours attached: %q", got)
+	}
+	if out, err := ct.exec(t.Context(), "portablectl", "attach", "--runtime", "/var/lib/portables/counter_1.raw"); err == nil ||
+		!strings.Contains(out, "exists on the host already") {
+		t.Errorf("portablectl attach of our image: %v: %s", err, out)
+	}
+	if out, err := ct.exec(t.Context(), "portablectl", "detach", "--runtime", "counter"); err == nil {
+		t.Errorf("portablectl detach of our image: %s", out)
+	}
+	if got := ct.show(t, "counter.service", "FragmentPath"); got != "/run/systemd/generator/counter.service" {
+		t.Errorf("counter.service from %s", got)
+	}
+
+	toPortablectl(t)
+	ct.must(t, "portablectl", "attach", "--now", "--runtime", srvImage(t, "1"))
+	ct.must(t, "systemctl", "daemon-reload")
+	if got := ct.sh("portable-generator list"); !strings.Contains(got, "skipped") || !strings.Contains(got, "portablectl detach") {
+		t.Errorf("our list with portablectl's attachment:\n%s", got)
+	}
+	if out := reconcileNow(t); out != "" {
+		t.Errorf("reconcile acted on portablectl's units: %s", out)
+	}
+	if got := ct.show(t, "counter.service", "FragmentPath") + " " + ct.show(t, "counter.service", "ActiveState"); got != "/run/systemd/system.attached/counter.service active" {
+		t.Errorf("counter.service: %s", got)
+	}
+}
