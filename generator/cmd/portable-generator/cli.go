@@ -142,6 +142,9 @@ type invocation struct {
 	dryRun         bool
 
 	stdout, stderr io.Writer
+	// journalSocket is journald's socket, for the generator's lines in a
+	// container (journal.go); tests point it elsewhere.
+	journalSocket string
 }
 
 // usageError is a bad command line: exit status 2 and a message, never a
@@ -158,7 +161,7 @@ func usagef(format string, args ...any) error {
 // the verb, --NAME=VALUE or --NAME VALUE, -h, and -- ending the options
 // (after it no word is taken for a verb).
 func parse(args []string) (*invocation, error) {
-	inv := &invocation{root: "/", set: map[string]bool{}}
+	inv := &invocation{root: "/", set: map[string]bool{}, journalSocket: journalSocket}
 	var words []string // operands before --, the first may be a verb
 	var after []string // operands after --
 	for i := 0; i < len(args); i++ {

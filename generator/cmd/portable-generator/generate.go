@@ -2,7 +2,9 @@ package main
 
 import (
 	"context"
+	"io"
 	"os"
+	"path/filepath"
 	"time"
 
 	"github.com/portable-generator/portable-generator/generator"
@@ -14,6 +16,20 @@ import (
 // written: an image that cannot be attached is logged, never a failed boot.
 func generatorVerb(inv *invocation) int {
 	cfg, log := inv.config(), inv.logger()
+	var boot *bootLog
+	if inContainer(os.Getenv) {
+		if kmsg, ok := log.Kmsg.(io.Closer); ok {
+			kmsg.Close() // the host's, if any: not this container's journal
+		}
+		if j, err := openJournal(inv.journalSocket); err == nil {
+			defer j.Close()
+			log.Kmsg = j
+		} else {
+			boot = &bootLog{}
+			log.Kmsg = boot
+			defer func() { writeBootLog(inv.operands[0], boot, log) }()
+		}
+	}
 	if why := generator.Disabled(cfg.Root, os.Getenv); why != "" {
 		log.Logf(generator.LevelDebug, "doing nothing: %s", why)
 		return exitOK
@@ -31,6 +47,22 @@ func generatorVerb(inv *invocation) int {
 		log.Logf(generator.LevelWarning, "cannot record the run's verdicts: %v", err)
 	}
 	return exitOK
+}
+
+// writeBootLog adds portable-generator-log.service to the output when the
+// boot run has lines for the container's journal (journal.go).
+func writeBootLog(dir string, boot *bootLog, log *generator.Logger) {
+	files := boot.unitFiles()
+	if len(files) == 0 {
+		return
+	}
+	if _, err := os.Lstat(filepath.Join(dir, bootLogUnit)); err == nil {
+		return // an image's unit of that name: ours would replace it
+	}
+	log.Kmsg = nil // nothing logged from here on could be handed over
+	if err := generator.Write(dir, files); err != nil {
+		log.Logf(generator.LevelWarning, "cannot hand the log over to the journal: %v", err)
+	}
 }
 
 // dryRunVerb prints the files generator mode would write, only the named
