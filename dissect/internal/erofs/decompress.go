@@ -18,9 +18,6 @@ import (
 // The budget is charged for the extent's length before anything is
 // allocated for it; the length is bounded by the format (12 MiB).
 func (f *FS) decodeExtent(ino *Inode, e extent) ([]byte, error) {
-	if err := f.budget.Decompress(int(e.llen)); err != nil {
-		return nil, err
-	}
 	var raw []byte
 	if e.inline {
 		b, err := f.meta(e.pa, int(e.plen))
@@ -29,11 +26,34 @@ func (f *FS) decodeExtent(ino *Inode, e extent) ([]byte, error) {
 		}
 		raw = b
 	} else {
+		if err := f.budget.Alloc(int(e.plen)); err != nil {
+			return nil, err
+		}
+		defer f.budget.Free(int(e.plen))
 		raw = make([]byte, e.plen)
 		if err := readFull(f.r, raw, int64(e.pa), "pcluster"); err != nil {
 			return nil, err
 		}
 	}
+	// Charged once the pcluster is read: decompression is bounded by the
+	// bytes read. The extent is held by the reader that asked for it,
+	// which frees it when it lets it go.
+	if err := f.budget.Decompress(int(e.llen)); err != nil {
+		return nil, err
+	}
+	if err := f.budget.Alloc(int(e.llen)); err != nil {
+		return nil, err
+	}
+	out, err := f.decodeInto(ino, e, raw)
+	if err != nil {
+		f.budget.Free(int(e.llen))
+		return nil, err
+	}
+	return out, nil
+}
+
+// decodeInto decodes the extent e from its pcluster raw.
+func (f *FS) decodeInto(ino *Inode, e extent, raw []byte) ([]byte, error) {
 	out := make([]byte, e.llen)
 	switch e.kind {
 	case extentShifted:

@@ -92,15 +92,24 @@ func (f *FS) openDir(ino *Inode) (*dirReader, error) {
 	return d, nil
 }
 
+// close lets what the reader of a compressed directory keeps go.
+func (d *dirReader) close() {
+	if d.z != nil {
+		d.z.Close()
+	}
+}
+
 // block returns directory block i.
 func (d *dirReader) block(i uint64) (dirBlock, error) {
 	bs := uint64(d.f.sb.BlockSize)
 	off := i * bs
 	n := min(bs, d.ino.size-off)
 	if d.z != nil {
-		if err := d.f.budget.Decompress(int(n)); err != nil {
+		// The block is copied out of the extent the reader keeps.
+		if err := d.f.budget.Alloc(int(n)); err != nil {
 			return dirBlock{}, err
 		}
+		defer d.f.budget.Free(int(n))
 		b := make([]byte, n)
 		if _, err := d.z.ReadAt(b, int64(off)); err != nil {
 			return dirBlock{}, err

@@ -17,7 +17,7 @@ type FS struct {
 	sb     Superblock
 	fsSize uint64 // bytes the file system spans: its blocks, within the image
 	budget *vfs.Budget
-	cache  blockCache
+	cache  *vfs.Cache
 
 	packedMu sync.Mutex
 	packed   *packedFile
@@ -35,7 +35,7 @@ func Open(r io.ReaderAt, size int64, b *vfs.Budget) (*FS, error) {
 	if err != nil {
 		return nil, err
 	}
-	return &FS{r: r, sb: sb, fsSize: sb.Blocks << sb.blockBits, budget: b}, nil
+	return &FS{r: r, sb: sb, fsSize: sb.Blocks << sb.blockBits, budget: b, cache: vfs.NewCache(cacheBytes, b)}, nil
 }
 
 // Superblock returns the image's superblock.
@@ -66,6 +66,7 @@ func (f *FS) Lookup(dir vfs.Node, name string) (vfs.Node, error) {
 	if err != nil {
 		return nil, err
 	}
+	defer r.close()
 	nid, found, err := r.lookup(name)
 	if err != nil {
 		return nil, err
@@ -86,6 +87,7 @@ func (f *FS) ReadDir(dir vfs.Node) ([]vfs.DirEntry, error) {
 	if err != nil {
 		return nil, err
 	}
+	defer r.close()
 	return r.list()
 }
 
@@ -101,6 +103,9 @@ func (f *FS) Readlink(link vfs.Node) (string, error) {
 	r, err := f.content(ino)
 	if err != nil {
 		return "", err
+	}
+	if c, ok := r.(io.Closer); ok {
+		defer c.Close()
 	}
 	buf := make([]byte, ino.size)
 	if n, err := r.ReadAt(buf, 0); n < len(buf) {

@@ -81,10 +81,24 @@ func (r *zFile) readExtent(p []byte, pos uint64) (int, error) {
 	}
 	if len(r.cached) < r.keep {
 		r.cached = append(r.cached, decodedExtent{})
+	} else {
+		r.f.budget.Free(len(r.cached[len(r.cached)-1].data))
 	}
 	copy(r.cached[1:], r.cached)
 	r.cached[0] = decodedExtent{la: e.la, data: data}
 	return copy(p, data[pos-e.la:]), nil
+}
+
+// Close lets the extents kept go; the tree closes a file when done with
+// it.
+func (r *zFile) Close() error {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	for _, c := range r.cached {
+		r.f.budget.Free(len(c.data))
+	}
+	r.cached = nil
+	return nil
 }
 
 // readFragment reads the part of a fragment extent at pos from the packed

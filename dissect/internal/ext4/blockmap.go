@@ -4,6 +4,8 @@ import (
 	"encoding/binary"
 	"fmt"
 	"sort"
+
+	"github.com/portable-generator/portable-generator/dissect/internal/vfs"
 )
 
 const (
@@ -165,8 +167,8 @@ func (f *FS) mapIndirect(ino *Inode, lblk uint64) (run, error) {
 		}
 		at = int64(block*uint64(f.sb.BlockSize) + 4*idx)
 		var b [4]byte
-		if _, err := f.r.ReadAt(b[:], at); err != nil {
-			return run{}, corrupt(at, "inode %d: indirect block: %v", ino.num, err)
+		if err := vfs.ReadFull(f.r, b[:], at, "ext4", fmt.Sprintf("inode %d: indirect block", ino.num)); err != nil {
+			return run{}, err
 		}
 		block = uint64(binary.LittleEndian.Uint32(b[:]))
 	}

@@ -1,9 +1,10 @@
 package ext4
 
-// metaCacheBytes bounds the metadata blocks one image keeps. The resolver
-// walks every path from the root, so the same directory, inode-table and
-// extent blocks are asked for again and again; a megabyte holds all of
-// them for the paths the generator reads.
+import "github.com/portable-generator/portable-generator/dissect/internal/vfs"
+
+// metaCacheBytes bounds the metadata blocks one image keeps (see
+// vfs.Cache): a megabyte holds the directory, inode-table and extent
+// blocks of every path the generator reads.
 const metaCacheBytes = 1 << 20
 
 // block returns file-system block n, which holds metadata (a directory
@@ -15,22 +16,14 @@ func (f *FS) block(n uint64, what string) ([]byte, error) {
 		// stored is not known here.
 		return nil, corrupt(-1, "%s at block %d of %d", what, n, f.sb.BlocksCount)
 	}
-	f.mu.Lock()
-	b, ok := f.blocks[n]
-	f.mu.Unlock()
-	if ok {
+	if b, ok := f.blocks.Get(n); ok {
 		return b, nil
 	}
-	b = make([]byte, f.sb.BlockSize)
+	b := make([]byte, f.sb.BlockSize)
 	off := int64(n) * int64(f.sb.BlockSize)
-	if _, err := f.r.ReadAt(b, off); err != nil {
-		return nil, corrupt(off, "%s: %v", what, err)
+	if err := vfs.ReadFull(f.r, b, off, "ext4", what); err != nil {
+		return nil, err
 	}
-	f.mu.Lock()
-	if (len(f.blocks)+1)*int(f.sb.BlockSize) > metaCacheBytes {
-		clear(f.blocks)
-	}
-	f.blocks[n] = b
-	f.mu.Unlock()
+	f.blocks.Put(n, b)
 	return b, nil
 }

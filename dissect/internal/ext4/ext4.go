@@ -25,9 +25,10 @@ type FS struct {
 	// once costs its entries once.
 	names       map[uint32]map[string]uint32
 	cachedNames int // names held in all of names
+	cachedBytes int // what they hold, counted in the budget
 	maxNames    int // cachedDirNames, lowered by tests
 	// blocks caches metadata blocks by number (see block).
-	blocks map[uint64][]byte
+	blocks *vfs.Cache
 }
 
 // Bounds of the listing cache: a handful of directories holding at most
@@ -48,7 +49,7 @@ func Open(r io.ReaderAt, size int64, b *vfs.Budget) (*FS, error) {
 		return nil, err
 	}
 	return &FS{r: r, sb: sb, budget: b, sparseSuper: sb.FeatureROCompat&roCompatSparseSuper != 0,
-		inodeTables: map[uint64]uint64{}, names: map[uint32]map[string]uint32{}, maxNames: cachedDirNames, blocks: map[uint64][]byte{}}, nil
+		inodeTables: map[uint64]uint64{}, names: map[uint32]map[string]uint32{}, maxNames: cachedDirNames, blocks: vfs.NewCache(metaCacheBytes, b)}, nil
 }
 
 // Superblock returns the file system's superblock.
@@ -167,16 +168,31 @@ func (f *FS) listing(d *Inode) (map[string]uint32, error) {
 	if len(names) > f.maxNames {
 		names = nil
 	}
+	// What the names hold is counted in the budget: the name and about
+	// as much again for the map's own entry.
+	size := 0
+	for name := range names {
+		size += len(name) + nameOverhead
+	}
 	f.mu.Lock()
+	defer f.mu.Unlock()
 	if len(f.names) >= cachedDirs || f.cachedNames+len(names) > f.maxNames {
 		clear(f.names)
 		f.cachedNames = 0
+		f.budget.Free(f.cachedBytes)
+		f.cachedBytes = 0
 	}
-	f.names[d.num] = names
-	f.cachedNames += len(names)
-	f.mu.Unlock()
+	if f.budget.Alloc(size) == nil {
+		f.names[d.num] = names
+		f.cachedNames += len(names)
+		f.cachedBytes += size
+	}
 	return names, nil
 }
+
+// nameOverhead is what a map entry of the listing cache costs besides
+// its name's bytes.
+const nameOverhead = 48
 
 // ReadDir lists dir.
 func (f *FS) ReadDir(dir vfs.Node) ([]vfs.DirEntry, error) {
@@ -294,8 +310,8 @@ func (r *file) readBlocks(p []byte, off uint64) (int, error) {
 		chunk := p[:min(uint64(len(p)), avail)]
 		if rn.hole {
 			clear(chunk)
-		} else if _, err := r.f.r.ReadAt(chunk, int64(rn.phys*bs+within)); err != nil {
-			return n, corrupt(int64(rn.phys*bs), "inode %d: data: %v", r.ino.num, err)
+		} else if err := vfs.ReadFull(r.f.r, chunk, int64(rn.phys*bs+within), "ext4", fmt.Sprintf("inode %d: data", r.ino.num)); err != nil {
+			return n, err
 		}
 		n += len(chunk)
 		p = p[len(chunk):]

@@ -2,6 +2,7 @@ package ext4
 
 import (
 	"encoding/binary"
+	"fmt"
 	"io/fs"
 	"time"
 
@@ -55,8 +56,8 @@ func (f *FS) groupInodeTable(group uint64) (uint64, error) {
 	}
 	off := f.descOffset(group)
 	desc := make([]byte, f.sb.DescSize)
-	if _, err := f.r.ReadAt(desc, off); err != nil {
-		return 0, corrupt(off, "group descriptor %d: %v", group, err)
+	if err := vfs.ReadFull(f.r, desc, off, "ext4", fmt.Sprintf("group descriptor %d", group)); err != nil {
+		return 0, err
 	}
 	tbl = uint64(binary.LittleEndian.Uint32(desc[0x8:]))
 	if f.sb.DescSize >= 64 {

@@ -3,6 +3,8 @@ package squashfs
 import (
 	"io"
 	"sync"
+
+	"github.com/portable-generator/portable-generator/dissect/internal/vfs"
 )
 
 // Data block size entries: the low 24 bits are the stored length, bit 24
@@ -162,9 +164,9 @@ func (f *FS) readStored(pos uint64, entry uint32) ([]byte, error) {
 		return nil, err
 	}
 	raw := make([]byte, stored)
-	if _, err := f.r.ReadAt(raw, int64(pos)); err != nil {
+	if err := vfs.ReadFull(f.r, raw, int64(pos), "squashfs", "data block"); err != nil {
 		f.budget.Free(len(raw))
-		return nil, corrupt(int64(pos), "data block: %v", err)
+		return nil, err
 	}
 	return raw, nil
 }

@@ -5,6 +5,8 @@ import (
 	"errors"
 	"io"
 	"sync"
+
+	"github.com/portable-generator/portable-generator/dissect/internal/vfs"
 )
 
 // Small files (os-release, unit files) are packed together into fragment
@@ -160,9 +162,9 @@ func (f *FS) fragmentIndex() ([]uint64, error) {
 		return nil, c.indexErr
 	}
 	raw := make([]byte, 8*n)
-	if _, err := f.r.ReadAt(raw, int64(at)); err != nil {
-		c.indexErr = corrupt(int64(at), "fragment table: %v", err)
-		return nil, c.indexErr
+	if err := vfs.ReadFull(f.r, raw, int64(at), "squashfs", "fragment table"); err != nil {
+		c.indexErr = err
+		return nil, err
 	}
 	c.index = make([]uint64, n)
 	for i := range c.index {

@@ -3,7 +3,6 @@ package squashfs
 import (
 	"bytes"
 	"encoding/binary"
-	"errors"
 	"sync"
 
 	"github.com/portable-generator/portable-generator/dissect/internal/vfs"
@@ -175,12 +174,9 @@ func (f *FS) readMetaRun(pos uint64, w int) (int, error) {
 	}
 	buf := make([]byte, size)
 	copy(buf, head)
-	if n, err := f.r.ReadAt(buf[len(head):len(head)+int(end-from)], int64(from)); n < int(end-from) {
+	if err := vfs.ReadFull(f.r, buf[len(head):len(head)+int(end-from)], int64(from), "squashfs", "metadata block"); err != nil {
 		f.budget.Free(size)
-		if errors.Is(err, vfs.ErrBudget) {
-			return 0, err
-		}
-		return 0, corrupt(int64(pos), "metadata block: %v", err)
+		return 0, err
 	}
 	copy(buf[len(head)+int(end-from):], tail)
 	// Drop the runs merged into the new one, then the oldest past the

@@ -3,6 +3,7 @@ package vfs
 import (
 	"errors"
 	"fmt"
+	"io"
 )
 
 // The two kinds of failure a reader reports. errors.Is tells them apart
@@ -67,4 +68,22 @@ func (e *UnsupportedError) Is(target error) bool { return target == ErrUnsupport
 // Unsupportedf returns an *UnsupportedError.
 func Unsupportedf(format string, args ...any) error {
 	return &UnsupportedError{Feature: fmt.Sprintf(format, args...)}
+}
+
+// ReadFull reads len(p) bytes of r at off. A short read is corruption of
+// the file system named by where (a structure runs past the image, with
+// what it is); a budget refusal stays a budget error, so an image that
+// makes us read too much is said to, not called corrupt.
+func ReadFull(r io.ReaderAt, p []byte, off int64, where, what string) error {
+	n, err := r.ReadAt(p, off)
+	if n == len(p) {
+		return nil
+	}
+	if errors.Is(err, ErrBudget) {
+		return err
+	}
+	if err == nil || err == io.EOF {
+		err = io.ErrUnexpectedEOF
+	}
+	return Corruptf(where, off, "%s: %v", what, err)
 }
