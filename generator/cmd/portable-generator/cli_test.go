@@ -317,3 +317,28 @@ func TestLastRun(t *testing.T) {
 		t.Errorf("list after a reload:\n%s", out)
 	}
 }
+
+// inspect says whether an attached image starts at boot, and points an
+// admin who would reach for systemctl enable to Enable=yes.
+func TestInspectEnablement(t *testing.T) {
+	root := testRoot(t)
+	unit := filepath.Join(root, "var/lib/portables/foo/usr/lib/systemd/system/foo.service")
+	if err := os.WriteFile(unit, []byte("[Service]\nExecStart=/bin/true\n[Install]\nWantedBy=multi-user.target\n"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	_, out, _ := call("inspect", "foo", "--root="+root, "--systemd-version=252")
+	if !strings.Contains(out, "enabled: no: start it with systemctl start, or set Enable=yes in /etc/systemd/portable/foo.portable") {
+		t.Errorf("inspect of an image without Enable=yes:\n%s", out)
+	}
+	settings := filepath.Join(root, "etc/systemd/portable")
+	if err := os.MkdirAll(settings, 0o755); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(filepath.Join(settings, "foo.portable"), []byte("[Portable]\nEnable=yes\n"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	_, out, _ = call("inspect", "foo", "--root="+root, "--systemd-version=252")
+	if !strings.Contains(out, "enabled: yes") || !strings.Contains(out, "multi-user.target.wants/foo.service -> ") {
+		t.Errorf("inspect of an image with Enable=yes:\n%s", out)
+	}
+}

@@ -126,6 +126,7 @@ func inspectVerb(inv *invocation) int {
 			}
 		}
 		if attached {
+			fmt.Fprintf(w, "enabled: %s\n", generator.OneLine(enablement(name, generator.FilesOf(out.Files, []string{name}))))
 			fmt.Fprintf(w, "files (systemd %d, %s):\n", host.SystemdVersion, host.Architecture)
 			for _, f := range files {
 				fmt.Fprintf(w, "    %s\n", generator.OneLine(f))
@@ -137,6 +138,20 @@ func inspectVerb(inv *invocation) int {
 		return exitNotAttached
 	}
 	return exitOK
+}
+
+// enablement says whether an attached image's units start at boot, and,
+// when not, how to make them: systemctl enable refuses generated units, and
+// an admin who tried it needs to hear of Enable=yes.
+func enablement(name string, files []generator.File) string {
+	for _, f := range files {
+		if dir, _, ok := strings.Cut(f.Path, "/"); ok && f.Link != "" &&
+			(strings.HasSuffix(dir, ".wants") || strings.HasSuffix(dir, ".requires") || strings.HasSuffix(dir, ".upholds")) {
+			return "yes (Enable=yes: links from the units' [Install] sections)"
+		}
+	}
+	return "no: start it with systemctl start, or set Enable=yes in /etc/systemd/portable/" + name +
+		".portable to start it at boot (systemctl enable refuses generated units)"
 }
 
 func fileNames(files []generator.File) []string {
