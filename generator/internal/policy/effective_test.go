@@ -143,18 +143,18 @@ func TestAdminDropIns(t *testing.T) {
 	}
 }
 
-// The README's list of refusals names exactly the directives the rules can
-// refuse.
-func TestREADMEListsEveryRefusal(t *testing.T) {
-	readme, err := os.ReadFile("../../../README.md")
+// The rule reference's list of refusals (portable-generator(8), WHAT AN
+// IMAGE MAY NOT DO) names exactly the directives the rules can refuse.
+func TestManPageListsEveryRefusal(t *testing.T) {
+	page, err := os.ReadFile("../../../dist/man/portable-generator.8.md")
 	if err != nil {
 		t.Fatal(err)
 	}
-	start := strings.Index(string(readme), " Refused:\n\n- ")
+	start := strings.Index(string(page), " Refused:\n\n- ")
 	if start < 0 {
-		t.Fatal("README has no list of refusals (\"Refused:\" and a list)")
+		t.Fatal("portable-generator(8) has no list of refusals (\"Refused:\" and a list)")
 	}
-	list := string(readme[start:])
+	list := string(page[start:])
 	list = list[:strings.Index(list, "\n\n*")]
 	named := map[string]bool{}
 	for _, m := range regexp.MustCompile("`([A-Z][A-Za-z]*\\*?)=[^`]*`").FindAllStringSubmatch(list, -1) {
@@ -162,11 +162,11 @@ func TestREADMEListsEveryRefusal(t *testing.T) {
 	}
 	for _, d := range Directives() {
 		if !named[d] {
-			t.Errorf("the README's list of refusals does not name %s=", d)
+			t.Errorf("portable-generator(8)'s list of refusals does not name %s=", d)
 		}
 		delete(named, d)
 	}
 	for d := range named {
-		t.Errorf("the README's list of refusals names %s=, which no rule refuses", d)
+		t.Errorf("portable-generator(8)'s list of refusals names %s=, which no rule refuses", d)
 	}
 }
