@@ -3,6 +3,7 @@ package main
 import (
 	"context"
 	"os/signal"
+	"strings"
 	"syscall"
 	"time"
 
@@ -21,7 +22,8 @@ func reconcileVerb(inv *invocation) int {
 	err := reconcile.Run(ctx, reconcile.Options{Root: inv.root, DryRun: inv.dryRun, Out: inv.stdout,
 		Connect: reconcile.Connect, Now: time.Now})
 	if err != nil {
-		inv.errorf("reconcile: %v", err)
+		// The package's sentinels already say "reconcile: ".
+		inv.errorf("reconcile: %s", strings.TrimPrefix(err.Error(), "reconcile: "))
 		return exitFailure
 	}
 	return exitOK
