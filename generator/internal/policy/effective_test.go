@@ -170,3 +170,22 @@ func TestManPageListsEveryRefusal(t *testing.T) {
 		t.Errorf("portable-generator(8)'s list of refusals names %s=, which no rule refuses", d)
 	}
 }
+
+// A name outside the namespace followed by an instance is claimed by the
+// name before the separator: Claim=redis lifts RuntimeDirectory=redis-%i.
+func TestClaimHintForInstances(t *testing.T) {
+	img := Image{Units: []string{"redis-server@.service"}, Prefixes: []string{"redis-server"}}
+	body := "[Service]\nRuntimeDirectory=redis-%i\nPIDFile=/run/redis-%i/redis-server.pid\nUser=%i\n"
+	p := profile(t, "default")
+	_, err := Check("redis-server@.service", parse(t, body), img, "default", p)
+	var r Refusals
+	if !errors.As(err, &r) || len(r) != 3 {
+		t.Fatalf("refusals: %v", err)
+	}
+	for i, want := range []string{"Claim=redis", "Claim=redis", ""} {
+		if r[i].Claim != want {
+			t.Errorf("%s=%s: claim hint %q, want %q", r[i].Directive, r[i].Value, r[i].Claim, want)
+		}
+		checkLifts(t, "redis-server@.service", body, img, "default", p, r[i])
+	}
+}

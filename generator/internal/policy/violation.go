@@ -104,7 +104,11 @@ func (c *unitCheck) claimable(a unitfile.Assignment) []string {
 				part = strings.TrimPrefix(part, parent)
 			}
 			first, _, _ := strings.Cut(part, "/")
-			if first == "" || first == "." || first == ".." || strings.ContainsAny(first, "%=*?[") ||
+			if lit, _, spec := strings.Cut(first, "%"); spec {
+				// redis-%i: the name before the separator is claimed.
+				first = strings.TrimRight(lit, "-.@_")
+			}
+			if first == "" || first == "." || first == ".." || strings.ContainsAny(first, "=*?[") ||
 				c.ownName(first) || slices.Contains(names, first) {
 				continue
 			}
