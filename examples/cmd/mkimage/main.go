@@ -3,12 +3,15 @@
 //
 //	go run ./examples/cmd/mkimage [-out DIR] [-version V] [-build-id ID] [-kinds K,K] EXAMPLE...
 //	go run ./examples/cmd/mkimage -layers [-out DIR] [-kinds K,K]
+//	go run ./examples/cmd/mkimage -tree DIR [-out DIR] [-kinds K,K] NAME
 //
 // For each example and kind it writes DIR/KIND/EXAMPLE_VERSION.raw (a
 // directory EXAMPLE_VERSION for the directory kind), ready to be copied
 // into /var/lib/portables. With -layers it writes the layered images
 // instead (imagebuild.Layers: the base minimal_0 and minimal_1 and the
-// app extensions) as DIR/KIND/NAME.raw. Run it as root: raw images must be owned by
+// app extensions) as DIR/KIND/NAME.raw. With -tree it packs a tree made
+// elsewhere (a distribution's package, integration/debian-tree.sh) as
+// DIR/KIND/NAME.raw. Run it as root: raw images must be owned by
 // root, and some kinds are made through loop devices.
 package main
 
@@ -29,7 +32,19 @@ func main() {
 	buildID := flag.String("build-id", "", "BUILD_ID of the images")
 	kinds := flag.String("kinds", joinKinds(imagebuild.DefaultKinds), "formats, comma-separated, from: "+joinKinds(imagebuild.Kinds))
 	layers := flag.Bool("layers", false, "build the layered images (a base and its app extensions) instead of examples")
+	tree := flag.String("tree", "", "pack this tree as the image NAME instead of building an example")
 	flag.Parse()
+	if *tree != "" {
+		if flag.NArg() != 1 {
+			fmt.Fprintln(os.Stderr, "usage: mkimage -tree DIR [flags] NAME")
+			os.Exit(2)
+		}
+		if err := packAll(*tree, *out, flag.Arg(0), strings.Split(*kinds, ",")); err != nil {
+			fmt.Fprintln(os.Stderr, "mkimage:", err)
+			os.Exit(1)
+		}
+		return
+	}
 	if *layers {
 		if err := runLayers(*examples, *out, strings.Split(*kinds, ",")); err != nil {
 			fmt.Fprintln(os.Stderr, "mkimage:", err)

@@ -1,0 +1,37 @@
+#!/usr/bin/env bash
+# Builds (once) a Debian tree with debootstrap from the mirror apt is
+# configured with, and prints its path. The tree is cached: a later call
+# returns at once. The Debian 13 tree of the second systemd
+# (trixie-tree.sh) and the trees of distribution packages run as portable
+# services (README, "Running a distribution's package as a portable
+# service") are made here:
+#
+#   integration/debian-tree.sh /var/cache/portable-generator/bookworm-redis-server bookworm redis-server
+#
+# Packages are installed exactly as Debian ships them. Afterwards the tree
+# gets an empty /etc/machine-id (a machine that boots clean; a mount point
+# for the profile's bind in an image) and /etc/resolv.conf if debootstrap
+# left none, and loses apt's downloaded packages.
+set -euo pipefail
+tree=${1:?usage: debian-tree.sh DIR SUITE PACKAGE[,PACKAGE...]}
+suite=${2:?usage: debian-tree.sh DIR SUITE PACKAGE[,PACKAGE...]}
+include=${3:?usage: debian-tree.sh DIR SUITE PACKAGE[,PACKAGE...]}
+if [ -e "$tree/.complete" ]; then
+    echo "$tree"
+    exit 0
+fi
+if [ "$(id -u)" -ne 0 ]; then echo "debian-tree.sh: needs root (debootstrap)" >&2; exit 1; fi
+command -v debootstrap >/dev/null || { echo "debian-tree.sh: debootstrap is not installed (just deps)" >&2; exit 1; }
+mirror=$(sed -n 's/^URIs: *//p; s/^deb \(\[[^]]*\] \)\{0,1\}\([^ ]*\) .*/\2/p' /etc/apt/sources.list /etc/apt/sources.list.d/* 2>/dev/null | grep -v security | head -n1 || true)
+mirror=${mirror:-http://deb.debian.org/debian}
+rm -rf "$tree.tmp"
+mkdir -p "$(dirname "$tree")"
+debootstrap --variant=minbase --include="$include" "$suite" "$tree.tmp" "$mirror" >&2 ||
+    { echo "debian-tree.sh: debootstrap failed; see $tree.tmp/debootstrap/debootstrap.log" >&2; exit 1; }
+: > "$tree.tmp/etc/machine-id"
+[ -e "$tree.tmp/etc/resolv.conf" ] || : > "$tree.tmp/etc/resolv.conf"
+rm -rf "$tree.tmp/var/cache/apt/archives/"*.deb
+touch "$tree.tmp/.complete"
+rm -rf "$tree"
+mv "$tree.tmp" "$tree"
+echo "$tree"
