@@ -62,7 +62,10 @@ func TestHostileImagesDoNotStallTheRun(t *testing.T) {
 	ct.must(t, "systemctl", "daemon-reload")
 
 	var st struct {
-		Images []struct{ Name, State string; Reasons []string }
+		Images []struct {
+			Name, State string
+			Reasons     []string
+		}
 	}
 	if err := json.Unmarshal([]byte(ct.must(t, "cat", "/run/portable-generator/state.json")), &st); err != nil {
 		t.Fatalf("the run left no record: %v", err)
