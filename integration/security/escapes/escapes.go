@@ -1,6 +1,7 @@
 // Package escapes is the escape corpus: one portable image per attempt of
-// an image's unit to act outside the sandbox its profile sets, each with
-// what proves the outcome on a real systemd.
+// an image's unit to act outside the sandbox its profile sets, or to claim
+// a name the host already holds (host.go: each such case carries the host it
+// runs against), each with what proves the outcome on a real systemd.
 //
 // Two tests judge it. generator/escape_test.go runs the generator over the
 // whole corpus under each profile and loads its output with the real PID 1
@@ -13,7 +14,8 @@
 // test would see it succeed. integration/escape_test.go does the same in a
 // booted container with `systemctl show` for what the dump does not show
 // (Exec prefixes, credentials, some [Unit] actions), and runs a few attempts
-// to show what they do to the host when allowed.
+// to show what they do to the host when allowed; integration/escape_host_test.go
+// drops the host cases onto the container's real holdings.
 //
 // The images are directory trees: the policy reads unit files, and how the
 // image is packed does not change them. (Hostile image bytes are
