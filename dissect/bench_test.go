@@ -15,6 +15,8 @@ import (
 	"time"
 
 	"golang.org/x/sys/unix"
+
+	"github.com/portable-generator/portable-generator/internal/testenv"
 )
 
 // The benchmarks do what the generator does with each image (open it, read
@@ -183,9 +185,7 @@ func BenchmarkDissect(b *testing.B) {
 // read, unmount, detach. It calls the kernel directly, so no process is
 // forked inside the loop.
 func BenchmarkLoopMount(b *testing.B) {
-	if os.Getuid() != 0 {
-		b.Skip("needs root")
-	}
+	testenv.NeedRoot(b)
 	mnt, err := os.MkdirTemp("", "pg-bench-mnt-")
 	if err != nil {
 		b.Fatal(err)
@@ -271,9 +271,7 @@ func attachLoop(backing *os.File, offset, size uint64) (*os.File, string, error)
 }
 
 func BenchmarkSystemdDissect(b *testing.B) {
-	if _, err := exec.LookPath("systemd-dissect"); err != nil {
-		b.Skip("systemd-dissect not installed")
-	}
+	testenv.NeedTool(b, "systemd-dissect")
 	forEachImage(b, func(b *testing.B, kind, p string) {
 		if kind == "directory" {
 			b.Skip("252's systemd-dissect cannot open directories")

@@ -9,6 +9,8 @@ import (
 	"path"
 	"path/filepath"
 	"testing"
+
+	"github.com/portable-generator/portable-generator/internal/testenv"
 )
 
 // bombTree is an honest-looking image tree whose forty matching units are
@@ -54,7 +56,7 @@ func readUnits(fsys fs.FS) error {
 // MiB inflated, not hundreds: what the image may make us inflate grows
 // with what it makes us read.
 func TestSquashfsBombs(t *testing.T) {
-	need(t, "mksquashfs")
+	testenv.NeedTool(t, "mksquashfs")
 	src := bombTree(t)
 	for _, comp := range []string{"gzip", "xz", "lzma", "zstd", "lz4", "lzo"} {
 		t.Run(comp, func(t *testing.T) {

@@ -8,6 +8,8 @@ import (
 	"path/filepath"
 	"testing"
 	"testing/fstest"
+
+	"github.com/portable-generator/portable-generator/internal/testenv"
 )
 
 // makeTree builds a directory image with merged /usr, an os-release symlink,
@@ -100,7 +102,7 @@ func TestDirectoryImageKeepsFewDescriptors(t *testing.T) {
 	openFDs := func() int {
 		ents, err := os.ReadDir("/proc/self/fd")
 		if err != nil {
-			t.Skip("no /proc/self/fd")
+			testenv.Unavailable(t, "no /proc/self/fd")
 		}
 		return len(ents)
 	}

@@ -11,13 +11,14 @@ import (
 	"golang.org/x/sys/unix"
 
 	"github.com/portable-generator/portable-generator/dissect/internal/vfs"
+	"github.com/portable-generator/portable-generator/internal/testenv"
 )
 
 // extensionSeeds are small squashfs extensions as TEST-29-PORTABLE ships
 // them: one whose release file has the image's name, one whose file has
 // another name and the strict=false attribute, one confext.
 func extensionSeeds(f testing.TB) [][]byte {
-	if _, err := exec.LookPath("mksquashfs"); err != nil {
+	if !testenv.HaveTool(f, "mksquashfs") {
 		return nil
 	}
 	var seeds [][]byte
@@ -103,10 +104,8 @@ func FuzzCheckExtension(f *testing.F) {
 
 // The seeds are worth fuzzing only if they hold what they should.
 func TestExtensionSeeds(t *testing.T) {
+	testenv.NeedTool(t, "mksquashfs")
 	seeds := extensionSeeds(t)
-	if seeds == nil {
-		t.Skip("mksquashfs not installed")
-	}
 	for i, want := range []string{MatchImageName, MatchRelaxed, MatchImageName} {
 		img, err := New(bytes.NewReader(seeds[i]), int64(len(seeds[i])))
 		if err != nil {

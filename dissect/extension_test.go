@@ -12,6 +12,8 @@ import (
 
 	"github.com/google/go-cmp/cmp"
 	"golang.org/x/sys/unix"
+
+	"github.com/portable-generator/portable-generator/internal/testenv"
 )
 
 // extTree writes an extension tree: files by path, "->" links, and
@@ -40,7 +42,7 @@ func writeExtTree(t *testing.T, files map[string]extFile) string {
 		}
 		if f.strict != "" {
 			if err := unix.Setxattr(full, StrictXattr, []byte(f.strict), 0); err != nil {
-				t.Skipf("no user attributes here: %v", err)
+				testenv.Unavailable(t, "no user attributes here: %v", err)
 			}
 		}
 	}
@@ -58,7 +60,7 @@ func cutLink(s string) (string, bool) {
 // image is shipped.
 func squash(t *testing.T, dir, name string) string {
 	t.Helper()
-	need(t, "mksquashfs")
+	testenv.NeedTool(t, "mksquashfs")
 	img := filepath.Join(t.TempDir(), name)
 	run(t, "mksquashfs", dir, img, "-noappend", "-quiet", "-no-progress")
 	return img
@@ -364,15 +366,16 @@ func TestNameAndVersion(t *testing.T) {
 // erofs and ext4 extensions, by name and by the strict=false attribute,
 // and none where the attribute is true or missing.
 func TestExtensionReleaseAgreesWithSystemdDissect(t *testing.T) {
-	need(t, "systemd-dissect")
-	need(t, "mksquashfs")
+	testenv.NeedRoot(t) // systemd-dissect reads an image through a loop device
+	testenv.NeedTool(t, "systemd-dissect")
+	testenv.NeedTool(t, "mksquashfs")
 	pack := map[string]func(tree, img string){
 		"squashfs": func(tree, img string) { run(t, "mksquashfs", tree, img, "-quiet", "-noappend", "-all-root") },
 	}
-	if _, err := exec.LookPath("mkfs.erofs"); err == nil {
+	if testenv.HaveTool(t, "mkfs.erofs") {
 		pack["erofs"] = func(tree, img string) { run(t, "mkfs.erofs", "--quiet", img, tree) }
 	}
-	if _, err := exec.LookPath("mkfs.ext4"); err == nil {
+	if testenv.HaveTool(t, "mkfs.ext4") {
 		pack["ext4"] = func(tree, img string) { run(t, "mkfs.ext4", "-q", "-F", "-d", tree, img, "8M") }
 	}
 	for _, c := range []struct {
@@ -393,7 +396,7 @@ func TestExtensionReleaseAgreesWithSystemdDissect(t *testing.T) {
 				mk(writeExtTree(t, files), img)
 				out, err := exec.Command("systemd-dissect", "--json=short", img).Output()
 				if err != nil {
-					t.Skipf("systemd-dissect cannot run here: %v", err)
+					t.Fatalf("systemd-dissect %s: %v", img, err)
 				}
 				var theirs Report
 				if err := json.Unmarshal(out, &theirs); err != nil {

@@ -7,13 +7,15 @@ import (
 	"os"
 	"path/filepath"
 	"testing"
+
+	"github.com/portable-generator/portable-generator/internal/testenv"
 )
 
 // A unit file of one 16 MiB line, a line systemd itself refuses, packs
 // into a few KiB of squashfs: it is refused by its size before a byte of
 // it is inflated, naming the file and saying why.
 func TestOversizedUnitIsRefusedBeforeInflating(t *testing.T) {
-	need(t, "mksquashfs")
+	testenv.NeedTool(t, "mksquashfs")
 	src := imageTree(t)
 	unit := filepath.Join(src, "usr/lib/systemd/system/raw-big.service")
 	if err := os.WriteFile(unit, bytes.Repeat([]byte{'A'}, 16<<20), 0o644); err != nil {

@@ -13,6 +13,7 @@ import (
 
 	"github.com/portable-generator/portable-generator/dissect/internal/fstest"
 	"github.com/portable-generator/portable-generator/dissect/internal/vfs"
+	"github.com/portable-generator/portable-generator/internal/testenv"
 )
 
 // FuzzImage opens mutated whole images the way Open does (partition table,
@@ -45,7 +46,7 @@ func FuzzImage(f *testing.F) {
 
 func fuzzImageSeeds(f testing.TB) [][]byte {
 	for _, tool := range []string{"mksquashfs", "sfdisk"} {
-		if _, err := exec.LookPath(tool); err != nil {
+		if !testenv.HaveTool(f, tool) {
 			return nil
 		}
 	}
@@ -95,10 +96,8 @@ func fuzzImageSeeds(f testing.TB) [][]byte {
 
 // The seeds are worth fuzzing only if they open: check what each offers.
 func TestFuzzImageSeeds(t *testing.T) {
+	testenv.NeedTool(t, "mksquashfs", "sfdisk")
 	seeds := fuzzImageSeeds(t)
-	if seeds == nil {
-		t.Skip("mksquashfs or sfdisk not installed")
-	}
 	for i, want := range []string{"gpt", "dos", ""} {
 		img, err := New(bytes.NewReader(seeds[i]), int64(len(seeds[i])))
 		if err != nil {

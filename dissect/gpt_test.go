@@ -25,7 +25,7 @@ func repartImage(t *testing.T, defs map[string]string, args ...string) (string, 
 // repartImageOf is repartImage of the given tree.
 func repartImageOf(t *testing.T, tree string, defs map[string]string, args ...string) (string, []map[string]any) {
 	t.Helper()
-	need(t, "systemd-repart")
+	testenv.NeedTool(t, "systemd-repart")
 	dir := t.TempDir()
 	defDir := filepath.Join(dir, "defs")
 	os.Mkdir(defDir, 0o755)
@@ -38,7 +38,7 @@ func repartImageOf(t *testing.T, tree string, defs map[string]string, args ...st
 	out, err := exec.Command("systemd-repart", append([]string{"--empty=create", "--size=auto", "--definitions=" + defDir,
 		"--dry-run=no", "--json=short", img}, args...)...).Output()
 	if err != nil {
-		t.Skipf("systemd-repart cannot build images here: %v", err)
+		testenv.Unavailable(t, "systemd-repart cannot build images here: %v", err)
 	}
 	var parts []map[string]any
 	if err := json.Unmarshal(out, &parts); err != nil {
@@ -145,8 +145,8 @@ func mbrImage(t *testing.T) string {
 // mbrImageOf is mbrImage of the given tree.
 func mbrImageOf(t *testing.T, tree string) string {
 	t.Helper()
-	need(t, "sfdisk")
-	need(t, "mksquashfs")
+	testenv.NeedTool(t, "sfdisk")
+	testenv.NeedTool(t, "mksquashfs")
 	dir := t.TempDir()
 	fsimg := filepath.Join(dir, "root.sq")
 	run(t, "mksquashfs", tree, fsimg, "-quiet", "-noappend", "-all-root")
@@ -186,7 +186,7 @@ func TestMBR(t *testing.T) {
 // file-system readers behind them are exercised by their own tests). Seeds:
 // the first 64 KiB of a real systemd-repart image, when repart is here.
 func FuzzGPT(f *testing.F) {
-	if _, err := exec.LookPath("systemd-repart"); err == nil {
+	if testenv.HaveTool(f, "systemd-repart") {
 		dir := f.TempDir()
 		os.WriteFile(filepath.Join(dir, "10-root.conf"), []byte("[Partition]\nType=root\nSizeMinBytes=1M\n"), 0o644)
 		os.WriteFile(filepath.Join(dir, "20-usr.conf"), []byte("[Partition]\nType=usr-arm64\nSizeMinBytes=1M\nLabel=_empty\n"), 0o644)
@@ -285,6 +285,6 @@ func dpsRootType(t *testing.T) string {
 			return guid
 		}
 	}
-	t.Skipf("no root partition type for %s", NativeArchitecture())
+	testenv.Unavailable(t, "no root partition type for %s", NativeArchitecture())
 	return ""
 }

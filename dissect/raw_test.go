@@ -8,6 +8,8 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
+
+	"github.com/portable-generator/portable-generator/internal/testenv"
 )
 
 // imageTree writes the tree every raw-image test packs: merged /usr, an
@@ -49,13 +51,6 @@ func imageTreeWith(t *testing.T, osRelease string) string {
 	return d
 }
 
-func need(t *testing.T, tool string) {
-	t.Helper()
-	if _, err := exec.LookPath(tool); err != nil {
-		t.Skipf("%s not installed", tool)
-	}
-}
-
 func run(t *testing.T, name string, args ...string) {
 	t.Helper()
 	if out, err := exec.Command(name, args...).CombinedOutput(); err != nil {
@@ -86,7 +81,7 @@ func checkTree(t *testing.T, img *Image) {
 }
 
 func TestSquashfsImages(t *testing.T) {
-	need(t, "mksquashfs")
+	testenv.NeedTool(t, "mksquashfs")
 	tree := imageTree(t)
 	for _, comp := range []string{"gzip", "xz", "zstd", "lzo", "lz4"} {
 		t.Run(comp, func(t *testing.T) {
@@ -109,7 +104,7 @@ func TestSquashfsImages(t *testing.T) {
 }
 
 func TestErofsImage(t *testing.T) {
-	need(t, "mkfs.erofs")
+	testenv.NeedTool(t, "mkfs.erofs")
 	f := filepath.Join(t.TempDir(), "raw.raw")
 	run(t, "mkfs.erofs", f, imageTree(t))
 	img, err := Open(f)
@@ -123,7 +118,7 @@ func TestErofsImage(t *testing.T) {
 // ext4 as systemd-repart and mkosi make it: mkfs.ext4 -d with 4 KiB
 // blocks, which leaves holes in files.
 func TestExt4Image(t *testing.T) {
-	need(t, "mkfs.ext4")
+	testenv.NeedTool(t, "mkfs.ext4")
 	f := filepath.Join(t.TempDir(), "raw.raw")
 	run(t, "mkfs.ext4", "-q", "-F", "-b", "4096", "-I", "256", "-m", "0", "-T", "default", "-d", imageTree(t), f, "16M")
 	img, err := Open(f)
@@ -138,7 +133,7 @@ func TestExt4Image(t *testing.T) {
 }
 
 func TestCompressedErofsImage(t *testing.T) {
-	need(t, "mkfs.erofs")
+	testenv.NeedTool(t, "mkfs.erofs")
 	f := filepath.Join(t.TempDir(), "raw.raw")
 	run(t, "mkfs.erofs", "-zlz4hc", f, imageTree(t))
 	img, err := Open(f)
@@ -156,7 +151,7 @@ func TestUnsupportedFileSystems(t *testing.T) {
 		{"mkfs.btrfs", "btrfs"}, {"mkfs.xfs", "xfs"}, {"mkfs.f2fs", "f2fs"}, {"mkfs.vfat", "vfat"},
 	} {
 		t.Run(tc.fstype, func(t *testing.T) {
-			need(t, tc.tool)
+			testenv.NeedTool(t, tc.tool)
 			f := filepath.Join(t.TempDir(), "x.raw")
 			if err := os.WriteFile(f, nil, 0o644); err != nil {
 				t.Fatal(err)
@@ -178,7 +173,7 @@ func TestUnsupportedFileSystems(t *testing.T) {
 }
 
 func TestLUKSIsUnsupported(t *testing.T) {
-	need(t, "cryptsetup")
+	testenv.NeedTool(t, "cryptsetup")
 	f := filepath.Join(t.TempDir(), "secret.raw")
 	os.WriteFile(f, nil, 0o644)
 	os.Truncate(f, 32<<20)

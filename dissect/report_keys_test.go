@@ -106,7 +106,7 @@ func TestReportHasSystemdDissectKeys(t *testing.T) {
 	}
 	images["mbr"] = mbrImage(t)
 	images["gpt-verity"], _ = repartImage(t, verityDefs)
-	if _, err := exec.LookPath("mkfs.vfat"); err == nil {
+	if testenv.HaveTool(t, "mkfs.vfat") {
 		images["gpt-esp"], _ = repartImage(t, map[string]string{
 			"00-esp.conf":  "[Partition]\nType=esp\nFormat=vfat\nSizeMinBytes=64M\n",
 			"10-root.conf": "[Partition]\nType=root\nFormat=squashfs\nCopyFiles=TREE:/\n",

@@ -11,12 +11,14 @@ import (
 	"testing"
 
 	"golang.org/x/sys/unix"
+
+	"github.com/portable-generator/portable-generator/internal/testenv"
 )
 
 // signingKey makes a throwaway key and certificate with openssl.
 func signingKey(t *testing.T) (key, cert string) {
 	t.Helper()
-	need(t, "openssl")
+	testenv.NeedTool(t, "openssl")
 	dir := t.TempDir()
 	key, cert = filepath.Join(dir, "key.pem"), filepath.Join(dir, "cert.pem")
 	run(t, "openssl", "req", "-x509", "-newkey", "rsa:2048", "-nodes", "-keyout", key, "-out", cert,
@@ -44,10 +46,11 @@ func repartRootHash(t *testing.T, parts []map[string]any) string {
 // verity ("signed", "yes", or "" for none).
 func systemdDissectVerity(t *testing.T, path string) map[string]string {
 	t.Helper()
-	need(t, "systemd-dissect")
+	testenv.NeedTool(t, "systemd-dissect")
+	testenv.NeedRoot(t) // systemd-dissect reads an image through a loop device
 	out, err := exec.Command("systemd-dissect", "--json=short", path).Output()
 	if err != nil {
-		t.Skipf("systemd-dissect cannot run here: %v", err)
+		t.Fatalf("systemd-dissect %s: %v", path, err)
 	}
 	var r Report
 	if err := json.Unmarshal(out, &r); err != nil {
@@ -101,8 +104,8 @@ func TestGPTSignaturePartition(t *testing.T) {
 // hash, its signature and the hash tree beside it, as systemd looks for
 // them (STEM.roothash, STEM.roothash.p7s, STEM.verity).
 func TestSidecarFiles(t *testing.T) {
-	need(t, "mksquashfs")
-	need(t, "veritysetup")
+	testenv.NeedTool(t, "mksquashfs")
+	testenv.NeedTool(t, "veritysetup")
 	key, cert := signingKey(t)
 	dir := t.TempDir()
 	img := filepath.Join(dir, "app_1.2.raw")
@@ -141,7 +144,7 @@ func TestSidecarFiles(t *testing.T) {
 	// The attribute beats the file, as systemd reads them.
 	other := strings.Repeat("ab", 32)
 	if err := unix.Setxattr(img, "user.verity.roothash", []byte(other), 0); err != nil {
-		t.Skipf("no user attributes on this file system: %v", err)
+		testenv.Unavailable(t, "no user attributes on this file system: %v", err)
 	}
 	d2, err := Open(img)
 	if err != nil {
@@ -154,7 +157,7 @@ func TestSidecarFiles(t *testing.T) {
 }
 
 func TestSidecarMistakes(t *testing.T) {
-	need(t, "systemd-repart")
+	testenv.NeedTool(t, "systemd-repart")
 	img, parts := repartImage(t, verityDefs)
 	stem := strings.TrimSuffix(img, ".raw")
 
@@ -195,7 +198,7 @@ func TestSidecarMistakes(t *testing.T) {
 // the hash tree (STEM.verity): systemd sets up no verity from the hash
 // alone there, and mounts an ext4 read-write.
 func TestNakedRootHashWithoutHashTree(t *testing.T) {
-	need(t, "mke2fs")
+	testenv.NeedTool(t, "mke2fs")
 	dir := t.TempDir()
 	img := filepath.Join(dir, "app_1.2.raw")
 	run(t, "mke2fs", "-q", "-F", "-t", "ext4", "-d", imageTree(t), img, "16M")

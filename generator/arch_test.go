@@ -6,6 +6,8 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
+
+	"github.com/portable-generator/portable-generator/internal/testenv"
 )
 
 // GPT images carry their architecture in the partition types: one built
@@ -13,9 +15,7 @@ import (
 // secondary architecture (x86 on x86-64) is attached, as such a machine
 // runs it.
 func TestImageArchitecture(t *testing.T) {
-	if _, err := exec.LookPath("systemd-repart"); err != nil {
-		t.Skip("systemd-repart not installed")
-	}
+	testenv.NeedTool(t, "systemd-repart")
 	base := t.TempDir()
 	root := filepath.Join(base, "root")
 	portables := filepath.Join(root, "var/lib/portables")
@@ -30,7 +30,7 @@ func TestImageArchitecture(t *testing.T) {
 		os.WriteFile(filepath.Join(defs, "10-root.conf"), []byte("[Partition]\nType="+c.partType+"\nFormat=squashfs\nCopyFiles="+tree+":/\n"), 0o644)
 		if out, err := exec.Command("systemd-repart", "--empty=create", "--size=auto", "--definitions="+defs,
 			"--dry-run=no", filepath.Join(portables, c.name+"_1.raw")).CombinedOutput(); err != nil {
-			t.Skipf("systemd-repart cannot build images here: %v\n%s", err, out)
+			testenv.Unavailable(t, "systemd-repart cannot build images here: %v\n%s", err, out)
 		}
 	}
 	res, _, err := Generate(Config{Root: root, Architecture: "x86-64"})

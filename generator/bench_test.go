@@ -9,6 +9,8 @@ import (
 	"syscall"
 	"testing"
 	"time"
+
+	"github.com/portable-generator/portable-generator/internal/testenv"
 )
 
 // BenchmarkGenerate measures a whole run (scan, dissect, plan, write) over
@@ -75,9 +77,7 @@ func cpuTime() time.Duration {
 func benchRoot(b *testing.B, kind string, n int) string {
 	b.Helper()
 	if kind == "squashfs" {
-		if _, err := exec.LookPath("mksquashfs"); err != nil {
-			b.Skip("mksquashfs not installed")
-		}
+		testenv.NeedTool(b, "mksquashfs")
 	}
 	root := b.TempDir()
 	images := filepath.Join(root, "var/lib/portables")

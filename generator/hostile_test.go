@@ -17,6 +17,7 @@ import (
 	"github.com/portable-generator/portable-generator/dissect"
 	"github.com/portable-generator/portable-generator/generator/internal/host"
 	"github.com/portable-generator/portable-generator/generator/internal/unitfile"
+	"github.com/portable-generator/portable-generator/internal/testenv"
 )
 
 // Hostile images through the whole generator: crafted at test time with the
@@ -66,15 +67,6 @@ func tool(t *testing.T, name string, args ...string) {
 	t.Helper()
 	if out, err := exec.Command(name, args...).CombinedOutput(); err != nil {
 		t.Fatalf("%s %v: %v\n%s", name, args, err, out)
-	}
-}
-
-func need(t *testing.T, tools ...string) {
-	t.Helper()
-	for _, n := range tools {
-		if _, err := exec.LookPath(n); err != nil {
-			t.Skipf("%s not installed (just deps)", n)
-		}
 	}
 }
 
@@ -460,7 +452,7 @@ func loadWork(path string, prefixes []string) (*dissect.Stats, error) {
 }
 
 func TestHostileImages(t *testing.T) {
-	need(t, "mksquashfs", "mkfs.erofs", "mkfs.ext4", "sfdisk", "truncate")
+	testenv.NeedTool(t, "mksquashfs", "mkfs.erofs", "mkfs.ext4", "sfdisk", "truncate")
 	base := t.TempDir()
 	root := filepath.Join(base, "root")
 	portables := filepath.Join(root, "var/lib/portables")

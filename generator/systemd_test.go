@@ -3,10 +3,11 @@ package generator
 import (
 	"os"
 	"os/exec"
-	"os/user"
 	"path/filepath"
 	"strings"
 	"testing"
+
+	"github.com/portable-generator/portable-generator/internal/testenv"
 )
 
 // These tests judge our output with the real systemd of this machine,
@@ -88,9 +89,7 @@ func offlineRoot(t *testing.T) (out string) {
 }
 
 func TestSystemdAnalyzeVerify(t *testing.T) {
-	if _, err := exec.LookPath("systemd-analyze"); err != nil {
-		t.Skip("systemd-analyze not installed")
-	}
+	testenv.NeedTool(t, "systemd-analyze")
 	out := offlineRoot(t)
 	cmd := exec.Command("systemd-analyze", "verify", "--man=no", "web.service", "web.socket", "pct.service", "pct.socket", "keeper.service", "portable-generator-state.service", "layered.service")
 	cmd.Env = append(os.Environ(), "SYSTEMD_UNIT_PATH="+out+":")
@@ -108,14 +107,10 @@ func TestSystemdAnalyzeVerify(t *testing.T) {
 func TestSystemdLoadsTheSandbox(t *testing.T) {
 	systemd := "/lib/systemd/systemd"
 	if _, err := os.Stat(systemd); err != nil {
-		t.Skip("no systemd binary")
+		testenv.Unavailable(t, "no systemd binary: %v", err)
 	}
-	if _, err := exec.LookPath("setpriv"); err != nil {
-		t.Skip("setpriv not installed")
-	}
-	if u, err := user.Current(); err != nil || u.Uid != "0" {
-		t.Skip("needs root to switch to nobody (systemd --test refuses to run as root)")
-	}
+	testenv.NeedTool(t, "setpriv")
+	testenv.NeedRoot(t) // to switch to nobody: systemd --test refuses to run as root
 	out := offlineRoot(t)
 	dump := func(unit string) string {
 		cmd := exec.Command("setpriv", "--reuid=65534", "--regid=65534", "--clear-groups",

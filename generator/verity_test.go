@@ -4,11 +4,12 @@ import (
 	"encoding/base64"
 	"os"
 	"os/exec"
-	"os/user"
 	"path/filepath"
 	"regexp"
 	"strings"
 	"testing"
+
+	"github.com/portable-generator/portable-generator/internal/testenv"
 )
 
 // verityRoot builds a root holding two verity-protected images made by the
@@ -18,11 +19,7 @@ import (
 // root and the root hashes the tools reported.
 func verityRoot(t *testing.T) (root string, signedHash, sideHash string) {
 	t.Helper()
-	for _, tool := range []string{"systemd-repart", "mksquashfs", "veritysetup", "openssl"} {
-		if _, err := exec.LookPath(tool); err != nil {
-			t.Skipf("%s not installed", tool)
-		}
-	}
+	testenv.NeedTool(t, "systemd-repart", "mksquashfs", "veritysetup", "openssl")
 	sh := func(script string) string {
 		t.Helper()
 		out, err := exec.Command("sh", "-euc", script).CombinedOutput()
@@ -93,11 +90,9 @@ func TestVerityDropIns(t *testing.T) {
 	// PID 1's own loader reads the settings back.
 	systemd := "/lib/systemd/systemd"
 	if _, err := os.Stat(systemd); err != nil {
-		t.Skip("no systemd binary")
+		testenv.Unavailable(t, "no systemd binary: %v", err)
 	}
-	if u, err := user.Current(); err != nil || u.Uid != "0" {
-		t.Skip("needs root to run systemd --test as nobody")
-	}
+	testenv.NeedRoot(t) // to run systemd --test as nobody
 	out, err := os.MkdirTemp("", "pg-verity-")
 	if err != nil {
 		t.Fatal(err)

@@ -14,6 +14,7 @@ import (
 	"time"
 
 	"github.com/portable-generator/portable-generator/examples/imagebuild"
+	"github.com/portable-generator/portable-generator/internal/testenv"
 )
 
 const examplesDir = "../examples"
@@ -31,6 +32,10 @@ var (
 // suite against its systemd.
 func TestMain(m *testing.M) {
 	if os.Getuid() != 0 {
+		if testenv.RequireAll() {
+			fmt.Printf("integration tests need root (%s=1: they must run)\n", testenv.RequireAllVar)
+			os.Exit(1)
+		}
 		fmt.Println("integration tests need root: skipped")
 		os.Exit(0)
 	}

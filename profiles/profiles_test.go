@@ -7,6 +7,8 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
+
+	"github.com/portable-generator/portable-generator/internal/testenv"
 )
 
 func TestVersionAdaptation(t *testing.T) {
@@ -79,12 +81,10 @@ func TestProfilesConfine(t *testing.T) {
 // systemd-analyze verify on a unit with the profile as its drop-in reports
 // nothing but the host-side ExecStart check.
 func TestProfilesLoadOnThisSystemd(t *testing.T) {
-	if _, err := exec.LookPath("systemd-analyze"); err != nil {
-		t.Skip("systemd-analyze not installed")
-	}
+	testenv.NeedTool(t, "systemd-analyze", "systemctl")
 	out, err := exec.Command("systemctl", "--version").Output()
 	if err != nil {
-		t.Skip("systemctl --version:", err)
+		t.Fatalf("systemctl --version: %v", err)
 	}
 	var version int
 	if f := strings.Fields(string(out)); len(f) > 1 {
@@ -115,18 +115,10 @@ func TestProfilesLoadOnThisSystemd(t *testing.T) {
 // The renderings for systemd 257 load without a warning on 257 itself: the
 // trixie tree's systemd-analyze verify (integration/trixie-tree.sh), run in
 // the tree with chroot, the probe bound at /mnt in a private mount
-// namespace. Skipped when the tree is not there.
+// namespace.
 func TestProfilesLoadOnSystemd257(t *testing.T) {
-	tree := os.Getenv("PG_TRIXIE_TREE")
-	if tree == "" {
-		tree = "/var/cache/portable-generator/trixie"
-	}
-	if _, err := os.Stat(filepath.Join(tree, ".complete")); err != nil {
-		t.Skip("no trixie tree (integration/trixie-tree.sh builds it)")
-	}
-	if os.Getuid() != 0 {
-		t.Skip("needs root for chroot")
-	}
+	testenv.NeedTool(t, "unshare")
+	tree := testenv.NeedTree(t, "systemd-analyze")
 	for _, name := range Names {
 		dir, err := os.MkdirTemp("", "pg-profile-257-")
 		if err != nil {

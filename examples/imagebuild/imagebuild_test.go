@@ -7,6 +7,8 @@ import (
 	"slices"
 	"strings"
 	"testing"
+
+	"github.com/portable-generator/portable-generator/internal/testenv"
 )
 
 // TestTree checks the layout an example's image gets: the binary, every
@@ -59,11 +61,7 @@ func TestMountPoints(t *testing.T) {
 // TestPackSquashfs packs a tree with the real mksquashfs and lists it back
 // with unsquashfs, owned by root whoever built it.
 func TestPackSquashfs(t *testing.T) {
-	for _, tool := range []string{"mksquashfs", "unsquashfs"} {
-		if _, err := exec.LookPath(tool); err != nil {
-			t.Skipf("%s not installed (just deps)", tool)
-		}
-	}
+	testenv.NeedTool(t, "mksquashfs", "unsquashfs")
 	bin := filepath.Join(t.TempDir(), "counter")
 	os.WriteFile(bin, []byte("binary"), 0o755)
 	tree := filepath.Join(t.TempDir(), "tree")

@@ -53,6 +53,20 @@ func NeedTool(t testing.TB, names ...string) {
 	}
 }
 
+// HaveTool reports whether the named program is on PATH, for a test that
+// does more with it and less without it (a fuzz target seeded from a real
+// tool's output). With PG_REQUIRE_ALL=1 a missing program fails the test.
+func HaveTool(t testing.TB, name string) bool {
+	t.Helper()
+	if _, err := exec.LookPath(name); err != nil {
+		if RequireAll() {
+			t.Fatalf("%s not installed (just deps) (%s=1: every prerequisite must be there)", name, RequireAllVar)
+		}
+		return false
+	}
+	return true
+}
+
 // NeedRoot ends the test (see [Unavailable]) unless it runs as root.
 func NeedRoot(t testing.TB) {
 	t.Helper()

@@ -15,33 +15,16 @@ import (
 
 	"github.com/portable-generator/portable-generator/dissect/internal/fstest"
 	"github.com/portable-generator/portable-generator/dissect/internal/vfs"
+	"github.com/portable-generator/portable-generator/internal/testenv"
 )
 
 // build makes an image of src with the host's mkfs.erofs (1.5 on Debian 12).
 func build(t testing.TB, src string, args ...string) string {
 	t.Helper()
-	fstest.Need(t, "mkfs.erofs")
+	testenv.NeedTool(t, "mkfs.erofs")
 	img := filepath.Join(t.TempDir(), "image.raw")
 	fstest.Run(t, "mkfs.erofs", append(append([]string{"--quiet"}, args...), img, src)...)
 	return img
-}
-
-// trixieTree returns the Debian 13 tree that integration/trixie-tree.sh
-// caches, whose mkfs.erofs 1.8 writes lzma, deflate and zstd images and
-// fragments; it skips the test if there is none or chroot is not allowed.
-func trixieTree(t testing.TB) string {
-	t.Helper()
-	tree := os.Getenv("PG_TRIXIE_TREE")
-	if tree == "" {
-		tree = "/var/cache/portable-generator/trixie"
-	}
-	if _, err := os.Stat(filepath.Join(tree, ".complete")); err != nil {
-		t.Skipf("no trixie tree at %s (integration/trixie-tree.sh builds it)", tree)
-	}
-	if os.Geteuid() != 0 {
-		t.Skip("chroot into the trixie tree needs root")
-	}
-	return tree
 }
 
 // trixieBuilder copies src into the trixie tree once and builds images of
@@ -52,7 +35,9 @@ type trixieBuilder struct {
 
 func newTrixieBuilder(t testing.TB, src string) *trixieBuilder {
 	t.Helper()
-	tree := trixieTree(t)
+	// Debian 13's mkfs.erofs 1.8 writes lzma, deflate and zstd images and
+	// fragments.
+	tree := testenv.NeedTree(t, "mkfs.erofs")
 	dir, err := os.MkdirTemp(filepath.Join(tree, "tmp"), "erofs-test-")
 	if err != nil {
 		t.Fatal(err)

@@ -15,6 +15,7 @@ import (
 
 	"github.com/portable-generator/portable-generator/dissect/internal/fstest"
 	"github.com/portable-generator/portable-generator/dissect/internal/vfs"
+	"github.com/portable-generator/portable-generator/internal/testenv"
 )
 
 // fuzzLimits keep one input cheap; exceeding them is a clean error.
@@ -51,7 +52,7 @@ func fuzzSource(f *testing.F) string {
 // mkfs.erofs 1.5 writes, plus 1.8's algorithms and fragments when the
 // trixie tree is there.
 func FuzzErofs(f *testing.F) {
-	if _, err := exec.LookPath("mkfs.erofs"); err == nil {
+	if testenv.HaveTool(f, "mkfs.erofs") {
 		src := fuzzSource(f)
 		for _, args := range [][]string{
 			nil,
@@ -68,7 +69,7 @@ func FuzzErofs(f *testing.F) {
 			}
 			addSeed(f, img)
 		}
-		if trixieAvailable() {
+		if _, ok := testenv.Tree(); ok || testenv.RequireAll() {
 			tb := newTrixieBuilder(f, src)
 			for i, args := range [][]string{
 				{"-zlzma"},
@@ -127,14 +128,4 @@ func addSeed(f *testing.F, img string) {
 		f.Fatal(err)
 	}
 	f.Add(b)
-}
-
-// trixieAvailable says whether trixieTree would not skip.
-func trixieAvailable() bool {
-	tree := os.Getenv("PG_TRIXIE_TREE")
-	if tree == "" {
-		tree = "/var/cache/portable-generator/trixie"
-	}
-	_, err := os.Stat(filepath.Join(tree, ".complete"))
-	return err == nil && os.Geteuid() == 0
 }

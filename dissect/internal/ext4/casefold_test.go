@@ -8,7 +8,7 @@ import (
 	"path/filepath"
 	"testing"
 
-	"github.com/portable-generator/portable-generator/dissect/internal/fstest"
+	"github.com/portable-generator/portable-generator/internal/testenv"
 )
 
 // A casefolded directory (mke2fs -O casefold, chattr +F) is indexed by the
@@ -16,8 +16,8 @@ import (
 // name as stored; and the kernel finds a name in it whatever its case.
 // e2fsck -D builds the index the way the kernel does.
 func TestCasefoldedDirectory(t *testing.T) {
-	fstest.Need(t, "debugfs")
-	fstest.Need(t, "e2fsck")
+	testenv.NeedTool(t, "debugfs")
+	testenv.NeedTool(t, "e2fsck")
 	src := t.TempDir()
 	for _, d := range []string{"folded", "plain"} {
 		os.MkdirAll(filepath.Join(src, d), 0o755)

@@ -14,12 +14,13 @@ import (
 
 	"github.com/portable-generator/portable-generator/dissect/internal/fstest"
 	"github.com/portable-generator/portable-generator/dissect/internal/vfs"
+	"github.com/portable-generator/portable-generator/internal/testenv"
 )
 
 // build makes a file system image of src with mke2fs.
 func build(t testing.TB, src, size string, args ...string) string {
 	t.Helper()
-	fstest.Need(t, "mke2fs")
+	testenv.NeedTool(t, "mke2fs")
 	img := filepath.Join(t.TempDir(), "image.raw")
 	fstest.Run(t, "mke2fs", append(append([]string{"-q", "-F", "-d", src}, args...), img, size)...)
 	return img
@@ -91,10 +92,8 @@ func TestHundredThousandEntries(t *testing.T) {
 	if testing.Short() {
 		t.Skip("slow: 100,000 files")
 	}
-	if os.Getuid() != 0 {
-		t.Skip("needs root to mount the image and let the kernel write it")
-	}
-	fstest.Need(t, "mount")
+	testenv.NeedRoot(t) // to mount the image and let the kernel write it
+	testenv.NeedTool(t, "mount")
 	img := build(t, t.TempDir(), "256M", "-t", "ext4", "-N", "120000")
 	mnt := t.TempDir()
 	// A loop device of our own, flushed and detached after the unmount:
@@ -102,12 +101,12 @@ func TestHundredThousandEntries(t *testing.T) {
 	// hold it open) with the image's last blocks not yet written back.
 	out, err := exec.Command("losetup", "--find", "--show", img).Output()
 	if err != nil {
-		t.Skipf("cannot attach a loop device here: %v", err)
+		testenv.Unavailable(t, "cannot attach a loop device here: %v", err)
 	}
 	dev := string(bytes.TrimSpace(out))
 	defer exec.Command("losetup", "-d", dev).Run()
 	if out, err := exec.Command("mount", dev, mnt).CombinedOutput(); err != nil {
-		t.Skipf("cannot mount ext4 here: %v %s", err, out)
+		testenv.Unavailable(t, "cannot mount ext4 here: %v %s", err, out)
 	}
 	many := filepath.Join(mnt, "many")
 	err = os.Mkdir(many, 0o755)
@@ -177,7 +176,7 @@ func TestUnsupportedFeatureIsNamed(t *testing.T) {
 // blocks, and checks that a lookup follows the index: it costs a few
 // blocks' entries, not the directory's.
 func TestHtreeLookup(t *testing.T) {
-	fstest.Need(t, "e2fsck")
+	testenv.NeedTool(t, "e2fsck")
 	for _, c := range []struct {
 		name    string
 		entries int

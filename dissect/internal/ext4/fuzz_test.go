@@ -12,6 +12,7 @@ import (
 
 	"github.com/portable-generator/portable-generator/dissect/internal/fstest"
 	"github.com/portable-generator/portable-generator/dissect/internal/vfs"
+	"github.com/portable-generator/portable-generator/internal/testenv"
 )
 
 // fuzzLimits keep one input cheap; exceeding them is a clean error.
@@ -21,7 +22,7 @@ var fuzzLimits = vfs.Limits{BytesRead: 8 << 20, Decompressed: 32 << 20, Entries:
 // small real images made by mke2fs: extents, block maps (ext2), inline
 // data, and an htree directory indexed by e2fsck -D.
 func FuzzExt4(f *testing.F) {
-	if _, err := exec.LookPath("mke2fs"); err == nil {
+	if testenv.HaveTool(f, "mke2fs") {
 		src := f.TempDir()
 		os.MkdirAll(filepath.Join(src, "usr/lib/systemd/system"), 0o755)
 		os.WriteFile(filepath.Join(src, "usr/lib/os-release"), []byte("ID=seed\n"), 0o644)

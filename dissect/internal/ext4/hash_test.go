@@ -12,14 +12,14 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/portable-generator/portable-generator/dissect/internal/fstest"
+	"github.com/portable-generator/portable-generator/internal/testenv"
 )
 
 // TestHashMatchesDebugfs checks every hash version against e2fsprogs'
 // own implementation (debugfs dx_hash), for short and long names, bytes
 // above 0x7f (where signed and unsigned differ), and zero and real seeds.
 func TestHashMatchesDebugfs(t *testing.T) {
-	fstest.Need(t, "debugfs")
+	testenv.NeedTool(t, "debugfs")
 	names := []string{"a", "hello", "entry-001337", "h\xe9llo-\xff\x80", strings.Repeat("x", 31),
 		strings.Repeat("y", 32), strings.Repeat("z", 33), strings.Repeat("long-unit-name.", 17)}
 	seeds := []string{"", "6ecda473-a593-43c2-851c-a283371e638c"}

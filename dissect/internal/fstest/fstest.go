@@ -20,14 +20,6 @@ import (
 	"github.com/portable-generator/portable-generator/dissect/internal/vfs"
 )
 
-// Need skips the test when a tool is not installed.
-func Need(t testing.TB, tool string) {
-	t.Helper()
-	if _, err := exec.LookPath(tool); err != nil {
-		t.Skipf("%s not installed", tool)
-	}
-}
-
 // Run runs a command and fails the test with its output if it fails.
 func Run(t testing.TB, name string, args ...string) {
 	t.Helper()

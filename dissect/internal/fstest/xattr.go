@@ -12,6 +12,7 @@ import (
 	"golang.org/x/sys/unix"
 
 	"github.com/portable-generator/portable-generator/dissect/internal/vfs"
+	"github.com/portable-generator/portable-generator/internal/testenv"
 )
 
 // XattrCase is one attribute a tree from XattrSource holds, or does not
@@ -44,7 +45,7 @@ func XattrSource(t testing.TB) (string, []XattrCase) {
 		p := filepath.Join(dir, name)
 		if err := unix.Setxattr(p, attr, value, 0); err != nil {
 			if errors.Is(err, unix.ENOTSUP) {
-				t.Skipf("%s keeps no user attributes", dir)
+				testenv.Unavailable(t, "%s keeps no user attributes", dir)
 			}
 			t.Fatal(err)
 		}

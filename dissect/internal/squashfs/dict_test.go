@@ -10,14 +10,13 @@ import (
 	"testing"
 
 	"github.com/portable-generator/portable-generator/dissect/internal/vfs"
+	"github.com/portable-generator/portable-generator/internal/testenv"
 )
 
 // compressWith runs an xz-utils command over data.
 func compressWith(t *testing.T, data []byte, args ...string) []byte {
 	t.Helper()
-	if _, err := exec.LookPath("xz"); err != nil {
-		t.Skip("xz not installed")
-	}
+	testenv.NeedTool(t, "xz")
 	cmd := exec.Command("xz", append(args, "-c")...)
 	cmd.Stdin = bytes.NewReader(data)
 	out, err := cmd.Output()

@@ -11,6 +11,7 @@ import (
 
 	"github.com/portable-generator/portable-generator/dissect/internal/fstest"
 	"github.com/portable-generator/portable-generator/dissect/internal/vfs"
+	"github.com/portable-generator/portable-generator/internal/testenv"
 )
 
 // fuzzLimits keep one input cheap; exceeding them is a clean error.
@@ -19,7 +20,7 @@ var fuzzLimits = vfs.Limits{BytesRead: 8 << 20, Decompressed: 32 << 20, Entries:
 // FuzzSquashfs opens mutated images and walks everything they offer. Seeds
 // are small real images, one per compressor, built with mksquashfs.
 func FuzzSquashfs(f *testing.F) {
-	if _, err := exec.LookPath("mksquashfs"); err == nil {
+	if testenv.HaveTool(f, "mksquashfs") {
 		src := f.TempDir()
 		os.MkdirAll(filepath.Join(src, "usr/lib/systemd/system"), 0o755)
 		os.WriteFile(filepath.Join(src, "usr/lib/os-release"), []byte("ID=seed\n"), 0o644)

@@ -12,12 +12,13 @@ import (
 
 	"github.com/portable-generator/portable-generator/dissect/internal/fstest"
 	"github.com/portable-generator/portable-generator/dissect/internal/vfs"
+	"github.com/portable-generator/portable-generator/internal/testenv"
 )
 
 // build makes an image of src with mksquashfs and the given options.
 func build(t testing.TB, src string, args ...string) string {
 	t.Helper()
-	fstest.Need(t, "mksquashfs")
+	testenv.NeedTool(t, "mksquashfs")
 	img := filepath.Join(t.TempDir(), "image.raw")
 	fstest.Run(t, "mksquashfs", append([]string{src, img, "-noappend", "-quiet", "-no-progress"}, args...)...)
 	return img
