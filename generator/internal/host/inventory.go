@@ -377,18 +377,21 @@ func (r Root) readPrevious() *state.File {
 	return nil
 }
 
-// holdPrefixes records every prefix whose namespace holds unit u.
+// holdPrefixes records every prefix whose namespace holds unit u. When
+// several host units hold one prefix, the one sorting first is named, so
+// the reason an admin reads is the same at every run.
 func (inv *Inventory) holdPrefixes(u string) {
-	for i := 1; i < len(u); i++ {
-		if strings.IndexByte("-.@_", u[i]) >= 0 {
-			if _, ok := inv.heldPrefixes[u[:i]]; !ok {
-				inv.heldPrefixes[u[:i]] = u
-			}
+	hold := func(p string) {
+		if held, ok := inv.heldPrefixes[p]; !ok || u < held {
+			inv.heldPrefixes[p] = u
 		}
 	}
-	if _, ok := inv.heldPrefixes[u]; !ok {
-		inv.heldPrefixes[u] = u
+	for i := 1; i < len(u); i++ {
+		if strings.IndexByte("-.@_", u[i]) >= 0 {
+			hold(u[:i])
+		}
 	}
+	hold(u)
 }
 
 // UnitHolder returns where the host holds unit name (the unit itself, or

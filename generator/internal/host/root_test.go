@@ -37,3 +37,18 @@ func TestResolve(t *testing.T) {
 		}
 	}
 }
+
+// TestPrefixHolderIsStable: the host unit named for a held prefix does not
+// depend on map order.
+func TestPrefixHolderIsStable(t *testing.T) {
+	inv := &Inventory{heldPrefixes: map[string]string{}}
+	for _, u := range []string{"dbus.service", "dbus-org.freedesktop.hostname1.service", "dbus-broker.service", "dbus.socket"} {
+		inv.holdPrefixes(u)
+	}
+	if got := inv.PrefixHolder("dbus"); got != "dbus-broker.service" {
+		t.Errorf("PrefixHolder(dbus) = %q, want the first by name", got)
+	}
+	if got := inv.PrefixHolder("dbus-org"); got != "dbus-org.freedesktop.hostname1.service" {
+		t.Errorf("PrefixHolder(dbus-org) = %q", got)
+	}
+}
