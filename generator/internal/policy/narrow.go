@@ -14,8 +14,18 @@ import (
 // allowed entries), so a unit could add capabilities, address families or
 // system calls to the profile's; the narrowed line resets the list and
 // writes the intersection, which keeps the unit's own tightening.
-func narrowLists(unit, profile *unitfile.File, allowed func(string) bool) ([]byte, error) {
+//
+// unit holds the image's lines only: the admin's are not narrowed. The
+// reset would also wipe an admin's line of a drop-in applied before the
+// profile's (05-caps.conf sorts before 10-profile.conf): readd returns such
+// lines of a key, written again after the narrowed ones.
+func narrowLists(unit, profile *unitfile.File, allowed func(string) bool, readd func(key string) []string) ([]byte, error) {
 	var out strings.Builder
+	again := func(key string) {
+		for _, v := range readd(key) {
+			fmt.Fprintf(&out, "%s=%s\n", key, v)
+		}
+	}
 	for _, key := range []string{"CapabilityBoundingSet", "RestrictAddressFamilies"} {
 		if allowed(key) {
 			continue
@@ -43,6 +53,7 @@ func narrowLists(unit, profile *unitfile.File, allowed func(string) bool) ([]byt
 		} else if key == "RestrictAddressFamilies" {
 			fmt.Fprintf(&out, "%s=none\n", key)
 		}
+		again(key)
 	}
 	// System calls: the unit's allow-list entries are kept only where the
 	// profile allows the same name; its deny entries always stay.
@@ -81,6 +92,7 @@ func narrowLists(unit, profile *unitfile.File, allowed func(string) bool) ([]byt
 			for _, v := range deny {
 				fmt.Fprintf(&out, "SystemCallFilter=%s\n", v)
 			}
+			again("SystemCallFilter")
 		}
 	}
 	// Architectures: systemd takes the union, and every architecture added
@@ -104,6 +116,7 @@ func narrowLists(unit, profile *unitfile.File, allowed func(string) bool) ([]byt
 					inter = parch
 				}
 				fmt.Fprintf(&out, "SystemCallArchitectures=\nSystemCallArchitectures=%s\n", strings.Join(inter, " "))
+				again("SystemCallArchitectures")
 			}
 		}
 	}

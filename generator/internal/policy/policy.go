@@ -53,6 +53,7 @@
 package policy
 
 import (
+	"path"
 	"slices"
 
 	"github.com/portable-generator/portable-generator/generator/internal/names"
@@ -106,7 +107,35 @@ func Check(unitName string, unit *unitfile.File, img Image, profileName string, 
 	if len(refused) > 0 {
 		return nil, refused
 	}
-	return narrowLists(unit, profile, func(key string) bool { return slices.Contains(img.Allow, key) })
+	allowed := func(key string) bool { return slices.Contains(img.Allow, key) }
+	return narrowLists(imageLines(unit), profile, allowed, func(key string) []string { return adminBeforeProfile(unit, key) })
+}
+
+// imageLines is the part of an effective unit that comes from the image.
+func imageLines(unit *unitfile.File) *unitfile.File {
+	out := &unitfile.File{}
+	for _, a := range unit.Assignments {
+		if a.Origin == "" {
+			out.Assignments = append(out.Assignments, a)
+		}
+	}
+	return out
+}
+
+// profileDropIn is the file name of the generator's profile drop-in.
+const profileDropIn = "10-profile.conf"
+
+// adminBeforeProfile returns the values of key the admin's drop-ins set
+// that PID 1 applies before the profile's drop-in: those of files whose
+// names sort before it.
+func adminBeforeProfile(unit *unitfile.File, key string) []string {
+	var out []string
+	for _, a := range unit.Assignments {
+		if a.Origin != "" && a.Section == "Service" && a.Key == key && path.Base(a.Origin) < profileDropIn {
+			out = append(out, a.Value)
+		}
+	}
+	return out
 }
 
 // emptyMeansSomething are the settings an empty assignment turns on rather
