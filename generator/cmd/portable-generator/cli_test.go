@@ -341,4 +341,7 @@ func TestInspectEnablement(t *testing.T) {
 	if !strings.Contains(out, "enabled: yes") || !strings.Contains(out, "multi-user.target.wants/foo.service -> ") {
 		t.Errorf("inspect of an image with Enable=yes:\n%s", out)
 	}
+	if _, out, _ = call("inspect", "--json", "foo", "--root="+root, "--systemd-version=252"); !strings.Contains(out, `"enabled": true`) {
+		t.Errorf("inspect of an image with Enable=yes:\n%s", out)
+	}
 }

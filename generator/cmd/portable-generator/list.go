@@ -90,6 +90,7 @@ func inspectVerb(inv *invocation) int {
 			"name": name, "attached": attached, "entries": nonNil(reports),
 			"systemdVersion": host.SystemdVersion, "architecture": host.Architecture,
 			"files": files, "lastRun": then,
+			"enabled": attached && enabled(generator.FilesOf(out.Files, []string{name})),
 		}) != exitOK {
 			return exitError
 		}
@@ -140,15 +141,24 @@ func inspectVerb(inv *invocation) int {
 	return exitOK
 }
 
+// enabled reports whether the run wrote [Install] links for the image's
+// units (Enable=yes): they start at boot.
+func enabled(files []generator.File) bool {
+	for _, f := range files {
+		if dir, _, ok := strings.Cut(f.Path, "/"); ok && f.Link != "" &&
+			(strings.HasSuffix(dir, ".wants") || strings.HasSuffix(dir, ".requires") || strings.HasSuffix(dir, ".upholds")) {
+			return true
+		}
+	}
+	return false
+}
+
 // enablement says whether an attached image's units start at boot, and,
 // when not, how to make them: systemctl enable refuses generated units, and
 // an admin who tried it needs to hear of Enable=yes.
 func enablement(name string, files []generator.File) string {
-	for _, f := range files {
-		if dir, _, ok := strings.Cut(f.Path, "/"); ok && f.Link != "" &&
-			(strings.HasSuffix(dir, ".wants") || strings.HasSuffix(dir, ".requires") || strings.HasSuffix(dir, ".upholds")) {
-			return "yes (Enable=yes: links from the units' [Install] sections)"
-		}
+	if enabled(files) {
+		return "yes (Enable=yes: links from the units' [Install] sections)"
 	}
 	return "no: start it with systemctl start, or set Enable=yes in /etc/systemd/portable/" + name +
 		".portable to start it at boot (systemctl enable refuses generated units)"
