@@ -170,3 +170,47 @@ func TestMergeInstancesAndAliases(t *testing.T) {
 		t.Errorf("alias (-want +got)\n%s", diff)
 	}
 }
+
+// The merge keeps only lines it was given, in their order, each with its
+// file as origin, whatever the unit and the drop-ins hold.
+func FuzzMerge(f *testing.F) {
+	f.Add("foo-bar@x.service", []byte("[Service]\nUser=a\nExecStart=/a\nBindPaths=/x\n"), []byte("[Service]\nUser=\nExecStart=\nBindReadOnlyPaths=\n"), []byte("[Service]\nDelegate=\n[Unit]\nWants=\n"))
+	f.Add("a--.socket", []byte("[Socket]\nListenStream=/run/a.sock\nReusePort=yes\n"), []byte("[Socket]\nListenFIFO=\nReusePort=maybe\n"), []byte("\xef\xbb\xbf[Socket\n"))
+	f.Fuzz(func(t *testing.T, name string, unit, d1, d2 []byte) {
+		u, err := Parse(unit)
+		if err != nil {
+			return
+		}
+		dropins := []DropIn{
+			{Path: "/etc/systemd/system/" + name + ".d/a.conf", Data: d1},
+			{Path: "/run/systemd/system/" + TypeDropInDir(name) + "/b.conf", Data: d2},
+		}
+		m := Merge([]string{name}, u, paths, dropins)
+		given := map[string][]Assignment{"": u.Assignments}
+		for _, d := range dropins {
+			if f, _ := parse(d.Data); f != nil {
+				given[d.Path] = f.Assignments
+			}
+		}
+		last := map[string]int{}
+		for _, a := range m.Assignments {
+			lines, ok := given[a.Origin]
+			if !ok {
+				t.Fatalf("origin %q was not given", a.Origin)
+			}
+			found := -1
+			for i := last[a.Origin]; i < len(lines); i++ {
+				b := lines[i]
+				b.Origin = a.Origin
+				if b == a {
+					found = i
+					break
+				}
+			}
+			if found < 0 {
+				t.Fatalf("kept %+v, which its file does not hold (in this order)", a)
+			}
+			last[a.Origin] = found + 1
+		}
+	})
+}
