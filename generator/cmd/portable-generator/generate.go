@@ -70,7 +70,7 @@ func writeBootLog(dir string, boot *bootLog, log *generator.Logger) {
 // attached: otherwise there is nothing to show, and the exit says so.
 func dryRunVerb(inv *invocation) int {
 	cfg, log := inv.config(), inv.logger()
-	out, _, err := generator.Generate(cfg)
+	out, _, err := inv.generate()
 	if err != nil {
 		inv.errorf("cannot read %s: %v", cfg.Root, err)
 		return exitFailure

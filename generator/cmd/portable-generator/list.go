@@ -10,7 +10,7 @@ import (
 
 // listVerb prints every image found and what became of it.
 func listVerb(inv *invocation) int {
-	out, _, err := generator.Generate(inv.config())
+	out, _, err := inv.generate()
 	if err != nil {
 		inv.errorf("cannot read %s: %v", inv.root, err)
 		return exitFailure
@@ -65,7 +65,7 @@ func listJSON(reports []generator.Report, last lastRun) []listEntry {
 func inspectVerb(inv *invocation) int {
 	const exitNotAttached, exitError = 1, 2
 	name := inv.operands[0]
-	out, host, err := generator.Generate(inv.config())
+	out, host, err := inv.generate()
 	if err != nil {
 		inv.errorf("cannot read %s: %v", inv.root, err)
 		return exitError

@@ -68,6 +68,17 @@ func (inv *invocation) config() generator.Config {
 	return generator.Config{Root: inv.root, SystemdVersion: inv.systemdVersion}
 }
 
+// generate plans as the generator would, for the verbs that show it. Run
+// by another user than root, what that user may not read (the search
+// directories are root's) shows as errors the generator would not meet:
+// say so once.
+func (inv *invocation) generate() (generator.Output, *generator.Inventory, error) {
+	if os.Geteuid() != 0 {
+		inv.errorf("not running as root: what this user may not read shows as errors the generator, which runs as root, does not meet")
+	}
+	return generator.Generate(inv.config())
+}
+
 // logger logs to the invocation's stderr (and to the kernel log when
 // systemd runs us).
 func (inv *invocation) logger() *generator.Logger {
