@@ -10,7 +10,9 @@ import (
 	"encoding/hex"
 	"errors"
 	"fmt"
+	"path"
 	"runtime"
+	"slices"
 	"sort"
 	"strings"
 	"sync"
@@ -174,7 +176,9 @@ func Image(img *host.Image, inv *host.Inventory, profiles ProfileParses) *Planne
 		// What PID 1 will load: the image's unit and the host's drop-ins
 		// for it, under its name and its aliases.
 		loadNames := append([]string{u.Name}, aliases...)
-		effective := unitfile.Merge(loadNames, parsed, host.UnitSearchPath, inv.DropInsFor(loadNames))
+		hostDropIns := inv.DropInsFor(loadNames)
+		effective := unitfile.Merge(loadNames, parsed, host.UnitSearchPath, hostDropIns)
+		p.Report.Notices = append(p.Report.Notices, replacedDropIns(u.Name, loadNames, hostDropIns)...)
 		narrow, err := policy.Check(u.Name, effective, pimg, p.Report.Profile, c.profile)
 		var r policy.Refusals
 		if errors.As(err, &r) {
@@ -242,6 +246,30 @@ func unitDigests(units []string, files []File, identity string) map[string]strin
 			}
 		}
 		out[u] = hex.EncodeToString(h.Sum(nil))
+	}
+	return out
+}
+
+// ownDropIns are the generator's drop-ins of a unit.
+var ownDropIns = []string{"10-profile.conf", "20-portable.conf"}
+
+// replacedDropIns are notices for the admin's drop-ins that replace one of
+// ours: a file of the same name in a directory of the unit's own (not the
+// type's) that PID 1 reads before the generator's. The admin's choice,
+// made visible: with 10-profile.conf replaced, the unit runs without the
+// profile the policy judged it against.
+func replacedDropIns(unit string, names []string, dropins []unitfile.DropIn) []string {
+	var out []string
+	ours := slices.Index(host.UnitSearchPath, "/run/systemd/generator")
+	for _, d := range dropins {
+		dir, file := path.Split(d.Path)
+		unitDir, dirName := path.Split(strings.TrimSuffix(dir, "/"))
+		if !slices.Contains(ownDropIns, file) || dirName == unitfile.TypeDropInDir(unit) {
+			continue
+		}
+		if at := slices.Index(host.UnitSearchPath, strings.TrimSuffix(unitDir, "/")); at >= 0 && at < ours {
+			out = append(out, fmt.Sprintf("%s: the admin's %s replaces the generator's %s", unit, d.Path, file))
+		}
 	}
 	return out
 }

@@ -38,3 +38,22 @@ func TestEveryRefusalReported(t *testing.T) {
 		t.Errorf("reason %q", p.Report.Reason)
 	}
 }
+
+// An admin's drop-in named like one of ours, in a directory PID 1 reads
+// before the generator's, replaces ours: the report says so. One in the
+// type's directory, or below ours, does not.
+func TestReplacedDropInsNoticed(t *testing.T) {
+	img := goodImage()
+	inv := &host.Inventory{Architecture: "x86-64", DropIns: map[string][]unitfile.DropIn{
+		"foo.service.d": {
+			{Path: "/etc/systemd/system/foo.service.d/10-profile.conf", Data: []byte("[Service]\n")},
+			{Path: "/usr/lib/systemd/system/foo.service.d/20-portable.conf", Data: []byte("[Service]\n")},
+		},
+		"service.d": {{Path: "/run/systemd/system/service.d/20-portable.conf", Data: []byte("[Service]\n")}},
+	}}
+	p := Image(&img, inv, ProfileParses{})
+	want := []string{"foo.service: the admin's /etc/systemd/system/foo.service.d/10-profile.conf replaces the generator's 10-profile.conf"}
+	if p.Skipped() || strings.Join(p.Report.Notices, "|") != strings.Join(want, "|") {
+		t.Errorf("notices %q (skipped: %v), want %q", p.Report.Notices, p.Report.Reason, want)
+	}
+}
