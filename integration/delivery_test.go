@@ -3,7 +3,6 @@
 package integration
 
 import (
-	"context"
 	"crypto/sha256"
 	"encoding/hex"
 	"fmt"
@@ -15,9 +14,10 @@ import (
 	"sort"
 	"strings"
 	"testing"
-	"time"
 
 	"golang.org/x/sys/unix"
+
+	"github.com/portable-generator/portable-generator/internal/testenv"
 
 	"github.com/portable-generator/portable-generator/examples/imagebuild"
 )
@@ -67,6 +67,9 @@ func serveInContainer(t *testing.T, dir string) string {
 		t.Fatalf("listen in the container: %v", r.err)
 	}
 	srv := &http.Server{Handler: http.FileServer(http.Dir(dir))}
+	// One request per connection, as a plain static server may do: 252's
+	// systemd-pull now and then waits for ever on a kept-alive connection.
+	srv.SetKeepAlivesEnabled(false)
 	go srv.Serve(r.ln)
 	t.Cleanup(func() { srv.Close() })
 	return "http://" + r.ln.Addr().String() + "/"
@@ -139,48 +142,7 @@ func TestDelivery(t *testing.T) {
 			t.Fatalf("systemd %d without /usr/lib/systemd/systemd-sysupdate", ct.version)
 		}
 		t.Logf("systemd %d: no systemd-sysupdate (Debian 12 does not ship it); systemd-pull instead", ct.version)
-		// 252's systemd-pull takes no "_" in an image name: --direct writes
-		// to a hidden name in the directory, then it is renamed.
-		pull := func(v string) (string, error) {
-			tmp := "/var/lib/portables/.counter_" + v + ".raw.part"
-			ctx, cancel := context.WithTimeout(t.Context(), time.Minute)
-			defer cancel()
-			out, err := ct.exec(ctx, "/lib/systemd/systemd-pull", "raw", "--direct", "--verify=checksum", url+"counter_"+v+".raw", tmp)
-			if err != nil {
-				ct.sh("rm -f " + tmp)
-				return out, err
-			}
-			return ct.must(t, "mv", tmp, "/var/lib/portables/counter_"+v+".raw"), nil
-		}
-		if out, err := pull("1"); err != nil {
-			t.Fatalf("systemd-pull: %v: %s", err, out)
-		}
-		ct.must(t, "systemctl", "daemon-reload")
-		reconcileNow(t)
-		ct.must(t, "systemctl", "start", "counter.service")
-		if v := runningVersion(t); v != "1" {
-			t.Fatalf("running version %s, want 1", v)
-		}
-		if out, err := pull("2"); err != nil {
-			t.Fatalf("systemd-pull: %v: %s", err, out)
-		}
-		ct.must(t, "systemctl", "daemon-reload")
-		if out := reconcileNow(t); !strings.Contains(out, "counter.service: restarted: now from /var/lib/portables/counter_2.raw") {
-			t.Errorf("after systemd-pull of version 2: %s", out)
-		}
-		if v := runningVersion(t); v != "2" {
-			t.Errorf("running version %s, want 2", v)
-		}
-		// A file the manifest does not vouch for never lands.
-		if err := os.WriteFile(filepath.Join(dir, "counter_3.raw"), []byte("not an image"), 0o644); err != nil {
-			t.Fatal(err)
-		}
-		if out, err := pull("3"); err == nil {
-			t.Errorf("systemd-pull took a file the manifest does not list: %s", out)
-		}
-		if got := installed(t); strings.Join(got, " ") != "counter_1.raw counter_2.raw" {
-			t.Errorf("installed: %v", got)
-		}
+		deliverWithPull(t, dir, url)
 		return
 	}
 
@@ -240,4 +202,113 @@ func TestDelivery(t *testing.T) {
 	if v := runningVersion(t); v != "4" {
 		t.Errorf("running version %s, want 4", v)
 	}
+}
+
+// deliverWithPull is delivery on 252, which has systemd-pull but no
+// systemd-sysupdate: checked by the manifest, then by its signature.
+func deliverWithPull(t *testing.T, dir, url string) {
+	// 252's systemd-pull takes no "_" in an image name: --direct writes
+	// to a hidden name in the directory, then it is renamed.
+	pull := func(v, verify string) (string, error) {
+		tmp := "/var/lib/portables/.counter_" + v + ".raw.part"
+		var out string
+		var err error
+		for try := 1; try <= 3; try++ {
+			// timeout(1) in the container: a hung systemd-pull is ended
+			// there, and its output pipe with it.
+			out, err = ct.exec(t.Context(), "timeout", "60", "/lib/systemd/systemd-pull", "raw", "--direct", "--verify="+verify,
+				url+"counter_"+v+".raw", tmp)
+			if !strings.Contains(err2string(err), "exit status 124") {
+				break
+			}
+			t.Logf("systemd-pull of version %s hung (try %d): %s", v, try, out)
+		}
+		if err != nil {
+			ct.sh("rm -f " + tmp)
+			return out, err
+		}
+		return ct.must(t, "mv", tmp, "/var/lib/portables/counter_"+v+".raw"), nil
+	}
+	if out, err := pull("1", "checksum"); err != nil {
+		t.Fatalf("systemd-pull: %v: %s", err, out)
+	}
+	ct.must(t, "systemctl", "daemon-reload")
+	reconcileNow(t)
+	ct.must(t, "systemctl", "start", "counter.service")
+	if v := runningVersion(t); v != "1" {
+		t.Fatalf("running version %s, want 1", v)
+	}
+	if out, err := pull("2", "checksum"); err != nil {
+		t.Fatalf("systemd-pull: %v: %s", err, out)
+	}
+	ct.must(t, "systemctl", "daemon-reload")
+	if out := reconcileNow(t); !strings.Contains(out, "counter.service: restarted: now from /var/lib/portables/counter_2.raw") {
+		t.Errorf("after systemd-pull of version 2: %s", out)
+	}
+	if v := runningVersion(t); v != "2" {
+		t.Errorf("running version %s, want 2", v)
+	}
+	// A file the manifest does not vouch for never lands.
+	if err := os.WriteFile(filepath.Join(dir, "counter_9.raw"), []byte("not an image"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	if out, err := pull("9", "checksum"); err == nil {
+		t.Errorf("systemd-pull took a file the manifest does not list: %s", out)
+	}
+	os.Remove(filepath.Join(dir, "counter_9.raw"))
+
+	// Signed: the manifest's signature checked against the machine's
+	// keyring; a manifest changed after signing is refused.
+	publish(t, dir, "3")
+	pubring := sign(t, dir)
+	if err := os.WriteFile(lcFile("/etc/systemd/import-pubring.gpg"), pubring, 0o644); err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { os.Remove(lcFile("/etc/systemd/import-pubring.gpg")) })
+	if out, err := pull("3", "signature"); err != nil {
+		t.Fatalf("systemd-pull --verify=signature of a signed manifest: %v: %s", err, out)
+	}
+	ct.must(t, "systemctl", "daemon-reload")
+	if out := reconcileNow(t); !strings.Contains(out, "counter.service: restarted: now from /var/lib/portables/counter_3.raw") {
+		t.Errorf("after the signed pull of version 3: %s", out)
+	}
+	publish(t, dir, "4") // the manifest changes, its signature does not
+	if out, err := pull("4", "signature"); err == nil || !strings.Contains(out, "Signature verification failed") {
+		t.Errorf("systemd-pull of version 4 under a stale signature: %v: %s", err, out)
+	}
+	if got := installed(t); strings.Join(got, " ") != "counter_1.raw counter_2.raw counter_3.raw" {
+		t.Errorf("installed: %v", got)
+	}
+}
+
+// sign makes a throwaway key, signs dir's SHA256SUMS as SHA256SUMS.gpg
+// and returns the public key, for /etc/systemd/import-pubring.gpg.
+func sign(t *testing.T, dir string) []byte {
+	t.Helper()
+	testenv.NeedTool(t, "gpg")
+	home := t.TempDir()
+	gpg := func(args ...string) string {
+		t.Helper()
+		out, err := run(t.Context(), "gpg", append([]string{"--homedir", home, "--batch", "--quiet", "--pinentry-mode", "loopback", "--passphrase", ""}, args...)...)
+		if err != nil {
+			t.Fatalf("gpg %s: %v: %s", strings.Join(args, " "), err, out)
+		}
+		return out
+	}
+	gpg("--quick-gen-key", "portable-generator test <test@invalid>", "ed25519", "sign", "never")
+	gpg("--yes", "--detach-sign", "--output", filepath.Join(dir, "SHA256SUMS.gpg"), filepath.Join(dir, "SHA256SUMS"))
+	pub := filepath.Join(home, "pub.gpg")
+	gpg("--output", pub, "--export")
+	b, err := os.ReadFile(pub)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return b
+}
+
+func err2string(err error) string {
+	if err == nil {
+		return ""
+	}
+	return err.Error()
 }
