@@ -238,6 +238,9 @@ func TestReconcileRemoval(t *testing.T) {
 	ct.must(t, "systemctl", "start", "counter.service")
 	mainPID(t, "counter.service", "counter")
 	os.Remove(img.Path)
+	if out := reconcileNow(t, "--dry-run"); !strings.Contains(out, "note: /var/lib/portables changed after the generator last ran") {
+		t.Errorf("reconcile without a reload does not say so: %s", out)
+	}
 	ct.must(t, "systemctl", "daemon-reload")
 	if got := ct.show(t, "counter.service", "LoadState") + "/" + ct.show(t, "counter.service", "ActiveState"); got != "not-found/active" {
 		t.Fatalf("after the reload, before reconcile: %s", got)

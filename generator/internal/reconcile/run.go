@@ -42,6 +42,11 @@ func Run(ctx context.Context, o Options) error {
 	if err != nil {
 		return err
 	}
+	if p := ChangedSince(o.Root, cur.RunAt); p != "" {
+		// Reconciling without the reload acts on what PID 1 has loaded,
+		// which is harmless, but not what the admin just changed.
+		fmt.Fprintf(o.Out, "note: %s changed after the generator last ran (%s): run systemctl daemon-reload, then reconcile\n", p, cur.Time)
+	}
 	if prev == nil {
 		// Nothing to compare with: what runs now was started from this
 		// state (true at boot, where the shipped unit records it).

@@ -292,7 +292,8 @@ func TestLoadCurrent(t *testing.T) {
 		Wants: map[string][]string{"foo@main.service": {"multi-user.target"}, "foo.timer": {"timers.target"}},
 		Images: map[string]ImageStatus{"foo": {State: "attached", Path: v1, Reasons: []string{}},
 			"bar": {State: "masked", Path: "/etc/portables/bar.raw", Reasons: []string{}}},
-		Time: "2026-01-02T03:04:05Z",
+		Time:  "2026-01-02T03:04:05Z",
+		RunAt: time.Date(2026, 1, 2, 3, 4, 5, 0, time.UTC),
 	}
 	if diff := cmp.Diff(want, s); diff != "" {
 		t.Errorf("LoadCurrent (-want +got):\n%s", diff)
@@ -334,5 +335,34 @@ func TestFromState(t *testing.T) {
 	}
 	if _, err := LoadCurrent(t.TempDir()); !errors.Is(err, ErrNoState) {
 		t.Errorf("LoadCurrent without a state file = %v, want ErrNoState", err)
+	}
+}
+
+// TestRunNotesAChangeWithoutReload: an image directory changed after the
+// generator's run (no reload since) gets a note naming it; the reconcile
+// still acts on what PID 1 has loaded.
+func TestRunNotesAChangeWithoutReload(t *testing.T) {
+	tr := newTree(t)
+	tr.state(image("foo", v1, "attached", "foo.service:a"))
+	old := time.Date(2026, 1, 2, 3, 4, 0, 0, time.UTC)
+	for _, p := range []string{"/var/lib/portables/foo.v/foo_1.raw", "/var/lib/portables/bar.raw"} {
+		tr.write(p, "")
+		for q := p; q != "/"; q = filepath.Dir(q) {
+			os.Chtimes(filepath.Join(tr.root, q), old, old)
+		}
+	}
+	if got := ChangedSince(tr.root, time.Date(2026, 1, 2, 3, 4, 5, 0, time.UTC)); got != "" {
+		t.Errorf("nothing changed after the run, ChangedSince = %q", got)
+	}
+	later := time.Date(2026, 1, 2, 3, 5, 0, 0, time.UTC)
+	tr.write("/var/lib/portables/foo.v/foo_2.raw", "")
+	os.Chtimes(filepath.Join(tr.root, "/var/lib/portables/foo.v/foo_2.raw"), later, later)
+	os.Chtimes(filepath.Join(tr.root, "/var/lib/portables/foo.v"), old, old)
+	if got := ChangedSince(tr.root, time.Date(2026, 1, 2, 3, 4, 5, 0, time.UTC)); got != "/var/lib/portables/foo.v/foo_2.raw" {
+		t.Errorf("ChangedSince = %q, want the new version in foo.v", got)
+	}
+	out, err := run(t, tr, nil, false)
+	if err != nil || !strings.HasPrefix(out, "note: /var/lib/portables/foo.v/foo_2.raw changed after the generator last ran (2026-01-02T03:04:05Z): run systemctl daemon-reload") {
+		t.Errorf("%v: %q", err, out)
 	}
 }

@@ -21,8 +21,10 @@ type Snapshot struct {
 	// Images says, per image name, what became of it (not recorded: only
 	// the current snapshot's images explain why a unit went away).
 	Images map[string]ImageStatus `json:"-"`
-	// Time is when the generator run ran (the state file's "time").
-	Time string `json:"-"`
+	// Time is when the generator run ran (the state file's "time"), as
+	// the lines say it; RunAt is the same to compare with.
+	Time  string    `json:"-"`
+	RunAt time.Time `json:"-"`
 }
 
 // Unit is one generated unit.
@@ -50,7 +52,7 @@ const (
 // FromState builds a snapshot (without Wants) from a generator run's
 // state file.
 func FromState(sf *state.File) *Snapshot {
-	s := &Snapshot{Units: map[string]Unit{}, Images: map[string]ImageStatus{}, Time: sf.Time.UTC().Format(time.RFC3339)}
+	s := &Snapshot{Units: map[string]Unit{}, Images: map[string]ImageStatus{}, Time: sf.Time.UTC().Format(time.RFC3339), RunAt: sf.Time}
 	for _, im := range sf.Images {
 		// The entry that decides a name is the one that is neither
 		// shadowed nor superseded; an attached entry always decides.

@@ -4,6 +4,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"github.com/portable-generator/portable-generator/generator/internal/host"
 	"github.com/portable-generator/portable-generator/generator/internal/state"
 	"io/fs"
 	"os"
@@ -92,6 +93,38 @@ func readLinks(dir string, s *Snapshot) error {
 		}
 	}
 	return nil
+}
+
+// ChangedSince returns an entry of the search directories (or of a
+// NAME.v/ directory in them) under root, or one of those directories,
+// that was modified after t; "" when none was.
+func ChangedSince(root string, t time.Time) string {
+	newer := func(p string) bool {
+		fi, err := os.Lstat(filepath.Join(root, p))
+		return err == nil && fi.ModTime().After(t)
+	}
+	for _, dir := range host.SearchDirs {
+		if newer(dir) {
+			return dir
+		}
+		ents, _ := os.ReadDir(filepath.Join(root, dir))
+		for _, e := range ents {
+			p := filepath.Join(dir, e.Name())
+			if newer(p) {
+				return p
+			}
+			if !e.IsDir() || !strings.HasSuffix(e.Name(), ".v") {
+				continue
+			}
+			versions, _ := os.ReadDir(filepath.Join(root, p))
+			for _, v := range versions {
+				if newer(filepath.Join(p, v.Name())) {
+					return filepath.Join(p, v.Name())
+				}
+			}
+		}
+	}
+	return ""
 }
 
 // LoadRecord reads reconcile's record under root; nil without error when
