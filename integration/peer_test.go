@@ -28,6 +28,13 @@ type attachment struct {
 // value, so the two implementations' different image paths compare equal.
 func snapshot(t *testing.T, dir string, units []string, imagePath string) attachment {
 	t.Helper()
+	return snapshotAs(t, dir, units, strings.NewReplacer(imagePath, "IMAGE"))
+}
+
+// snapshotAs is snapshot with every image path (a base, its extensions)
+// replaced as paths says.
+func snapshotAs(t *testing.T, dir string, units []string, paths *strings.Replacer) attachment {
+	t.Helper()
 	a := attachment{files: map[string]string{}, settings: map[string]map[string]string{}}
 	for _, u := range units {
 		if ct.sh("test -e "+dir+"/"+u+" && echo yes") != "yes" {
@@ -36,12 +43,12 @@ func snapshot(t *testing.T, dir string, units []string, imagePath string) attach
 		a.units = append(a.units, u)
 		a.files[u] = ct.must(t, "cat", dir+"/"+u)
 		for _, d := range strings.Fields(ct.sh("ls " + dir + "/" + u + ".d 2>/dev/null")) {
-			a.files[u+".d/"+d] = strings.ReplaceAll(ct.must(t, "cat", dir+"/"+u+".d/"+d), imagePath, "IMAGE")
+			a.files[u+".d/"+d] = paths.Replace(ct.must(t, "cat", dir+"/"+u+".d/"+d))
 		}
 		props := map[string]string{}
 		for _, l := range strings.Split(ct.must(t, "systemctl", "show", u), "\n") {
 			if k, v, ok := strings.Cut(l, "="); ok {
-				props[k] = strings.ReplaceAll(v, imagePath, "IMAGE")
+				props[k] = paths.Replace(v)
 			}
 		}
 		a.settings[u] = props

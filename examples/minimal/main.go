@@ -7,7 +7,8 @@
 // (the base's MARKER and IMAGE_VERSION, the app's /opt/APP/message from
 // its system extension, /etc/APP/message from a configuration extension)
 // and, given VALUE, writes it to $STATE_DIRECTORY/foo, as the test apps
-// do, so the state is seen on the host after the service is gone.
+// do, and the line to $STATE_DIRECTORY/seen, so both are seen on the host
+// after the service is gone.
 package main
 
 import (
@@ -32,11 +33,15 @@ func main() {
 			fmt.Fprintln(os.Stderr, "minimal: STATE_DIRECTORY is not set (run it with StateDirectory=)")
 			os.Exit(1)
 		}
-		if err := os.WriteFile(filepath.Join(dir, "foo"), []byte(os.Args[2]+"\n"), 0o644); err != nil {
-			fmt.Fprintln(os.Stderr, "minimal:", err)
-			os.Exit(1)
-		}
 		line += " state=" + os.Args[2]
+		// foo holds the value, as the apps of systemd's tests write it;
+		// seen the whole line, for a test to read without the journal.
+		for name, content := range map[string]string{"foo": os.Args[2], "seen": line} {
+			if err := os.WriteFile(filepath.Join(dir, name), []byte(content+"\n"), 0o644); err != nil {
+				fmt.Fprintln(os.Stderr, "minimal:", err)
+				os.Exit(1)
+			}
+		}
 	}
 	fmt.Println(line)
 }
