@@ -470,3 +470,38 @@ func TestBesidePortablectl(t *testing.T) {
 		t.Errorf("counter.service: %s", got)
 	}
 }
+
+// TestReconcileAfterBoot: with portable-generator-reconcile.service
+// enabled, the boot records the baseline, so the first reconcile after a
+// change acts: an enabled image's service, started by the boot from
+// version 1, is restarted from version 2.
+func TestReconcileAfterBoot(t *testing.T) {
+	lcFresh(t)
+	installUnits(t)
+	settings(t, "counter", "Enable=yes\n")
+	ct.must(t, "systemctl", "enable", "portable-generator-reconcile.service")
+	t.Cleanup(func() { ct.sh("systemctl disable portable-generator-reconcile.service") })
+	lcImage(t, "1", filepath.Join(ct.portables, "counter_1.raw"))
+	ct.reboot(t)
+	poll(t, "the boot's reconcile", 30*time.Second, func() error {
+		if s := ct.show(t, "portable-generator-reconcile.service", "ActiveState"); s != "inactive" || ct.show(t, "portable-generator-reconcile.service", "Result") != "success" {
+			return fmt.Errorf("portable-generator-reconcile.service: %s", s)
+		}
+		if out := ct.sh("journalctl -q -b -o cat -u portable-generator-reconcile.service"); !strings.Contains(out, "as the baseline") {
+			return fmt.Errorf("no baseline: %s", out)
+		}
+		return nil
+	})
+	if st := endState(t); st["counter.service"].Version != "1" || st["counter-old.service"].Version != "1" {
+		t.Fatalf("after the boot:\n%s", formatState(st))
+	}
+	lcImage(t, "2", filepath.Join(ct.portables, "counter_2.raw"))
+	ct.must(t, "systemctl", "daemon-reload")
+	out := reconcileNow(t)
+	for _, want := range []string{"counter-old.service: stopped:", "counter.service: restarted: now from /var/lib/portables/counter_2.raw",
+		"counter-new.service: started:"} {
+		if !strings.Contains(out, want) {
+			t.Errorf("the first reconcile after the boot: no %q", want)
+		}
+	}
+}
