@@ -505,3 +505,43 @@ func TestReconcileAfterBoot(t *testing.T) {
 		}
 	}
 }
+
+// TestReconcileSocketActivated: greeter (Enable=yes: greeter.socket and
+// greeter-check.timer wanted) upgraded while a connection has started
+// greeter.service: the service restarts from version 2 and answers, the
+// socket keeps listening (left running: PID 1 would not start it again
+// under its running service), the timer restarts.
+func TestReconcileSocketActivated(t *testing.T) {
+	lcFresh(t)
+	settings(t, "greeter", "Enable=yes\n")
+	dropImage(t, "greeter", imagebuild.Squashfs, "1", "lc")
+	ct.must(t, "systemctl", "daemon-reload")
+	out := reconcileNow(t)
+	for _, want := range []string{"greeter.socket: started: new from /var/lib/portables/greeter_1.raw, wanted by sockets.target",
+		"greeter-check.timer: started: new from /var/lib/portables/greeter_1.raw, wanted by timers.target",
+		"greeter.service: nothing to do: new from /var/lib/portables/greeter_1.raw, started by greeter.socket",
+		"greeter-check.service: nothing to do: new from /var/lib/portables/greeter_1.raw, started by greeter-check.timer"} {
+		if !strings.Contains(out, want) {
+			t.Errorf("no %q", want)
+		}
+	}
+	if got, err := httpGet(t, "http://127.0.0.1:8080/"); err != nil || !strings.Contains(got, "version=1 ") {
+		t.Fatalf("greeter 1: %v: %s", err, got)
+	}
+	dropImage(t, "greeter", imagebuild.Squashfs, "2", "lc")
+	ct.must(t, "systemctl", "daemon-reload")
+	out = reconcileNow(t)
+	for _, want := range []string{"greeter.service: restarted: now from /var/lib/portables/greeter_2.raw",
+		"greeter-check.timer: restarted: now from /var/lib/portables/greeter_2.raw",
+		"greeter.socket: left running: now from /var/lib/portables/greeter_2.raw (was /var/lib/portables/greeter_1.raw); not restarted while greeter.service runs"} {
+		if !strings.Contains(out, want) {
+			t.Errorf("no %q", want)
+		}
+	}
+	if got := ct.show(t, "greeter.socket", "ActiveState"); got != "active" {
+		t.Errorf("greeter.socket is %s", got)
+	}
+	if got, err := httpGet(t, "http://127.0.0.1:8080/"); err != nil || !strings.Contains(got, "version=2 ") {
+		t.Errorf("greeter after the upgrade: %v: %s", err, got)
+	}
+}

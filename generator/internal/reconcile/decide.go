@@ -147,6 +147,9 @@ func decideUnit(name string, prev, cur *Snapshot, live map[string]Live) (Action,
 		case len(wanters) > 0:
 			return act(Start, "new from %s, wanted by %s", c.Path, wantedBy)
 		}
+		if t := triggerOf(name, cur); t != "" {
+			return act(None, "new from %s, started by %s", c.Path, t)
+		}
 		return act(None, "new from %s, not enabled (start it with: systemctl start %s)", c.Path, name)
 	}
 	if p.Digest == c.Digest {
@@ -207,6 +210,21 @@ func decideGone(name string, p Unit, st ImageStatus, l Live) (Action, bool) {
 		why += fmt.Sprintf("; still running from %s (stop it with: systemctl stop %s)", p.Path, name)
 	}
 	return Action{Unit: name, Op: op, Why: why}, true
+}
+
+// triggerOf names the generated socket, timer or path unit that starts
+// service name by default (the same name with its own suffix), "" if none.
+func triggerOf(name string, cur *Snapshot) string {
+	stem, ok := strings.CutSuffix(name, ".service")
+	if !ok {
+		return ""
+	}
+	for _, suffix := range []string{".socket", ".timer", ".path"} {
+		if _, ok := cur.Units[stem+suffix]; ok {
+			return stem + suffix
+		}
+	}
+	return ""
 }
 
 // changeOf says what changed for a unit whose digest differs.

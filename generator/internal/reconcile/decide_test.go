@@ -101,6 +101,16 @@ func TestDecide(t *testing.T) {
 		live: map[string]Live{"foo.service": stopped},
 		want: []Action{{"foo.service", None, "new from " + v1 + ", not enabled (start it with: systemctl start foo.service)"}},
 	}, {
+		// A new service its socket starts is not "not enabled".
+		name: "new, started by its socket",
+		prev: snap(nil, nil, nil),
+		cur:  snap(map[string]Unit{"foo.service": foo(v1, "a"), "foo.socket": foo(v1, "s")}, attached(v1), nil),
+		live: map[string]Live{"foo.service": stopped, "foo.socket": stopped},
+		want: []Action{
+			{"foo.service", None, "new from " + v1 + ", started by foo.socket"},
+			{"foo.socket", None, "new from " + v1 + ", not enabled (start it with: systemctl start foo.socket)"},
+		},
+	}, {
 		// Wanted by a target that is not active: not started (it starts
 		// with the target).
 		name: "new, wanted by an inactive target",
