@@ -75,7 +75,7 @@ func run(ctx context.Context, cfg Config, out sink) (Output, *Inventory, error) 
 	// never blocks, and is simply not waited for.
 	results := make(chan result, len(chosen))
 	jobs := make(chan int)
-	layers := layerLoader(root, load, chosen, inv)
+	layers := layerLoader(root, load, chosen, profiles, inv)
 	for w := 0; w < workers; w++ {
 		go func() {
 			parses := plan.ProfileParses{}
@@ -165,7 +165,7 @@ func loadNewestReadable(load func(host.Entry) host.Image, cands plan.Candidates)
 // with extensions (host.LoadLayers). Each worker reads the layers it needs
 // itself, the chosen version of a NAME as that NAME's own worker picks it,
 // so no image waits for another: a base is a few KB read again per app.
-func layerLoader(root host.Root, load func(host.Entry) host.Image, chosen []plan.Candidates, inv *host.Inventory) func(*host.Image) {
+func layerLoader(root host.Root, load func(host.Entry) host.Image, chosen []plan.Candidates, profiles *host.Profiles, inv *host.Inventory) func(*host.Image) {
 	byName := make(map[string]plan.Candidates, len(chosen))
 	for _, c := range chosen {
 		byName[c[0].Name] = c
@@ -180,7 +180,7 @@ func layerLoader(root host.Root, load func(host.Entry) host.Image, chosen []plan
 	}
 	return func(img *host.Image) {
 		if s := img.Settings; (s.Base != "" || len(s.Extensions) > 0) && img.Err == nil && s.Err == nil {
-			root.LoadLayers(img, resolve, inv.SystemdVersion, inv.Architecture)
+			root.LoadLayers(img, resolve, profiles, inv.SystemdVersion, inv.Architecture)
 		}
 	}
 }

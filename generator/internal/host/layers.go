@@ -17,7 +17,35 @@ var (
 	ErrBaseIsExtension = errors.New("is an extension itself, not a base (it has no os-release)")
 	ErrBaseHasBase     = errors.New("names a base of its own: bases do not stack")
 	ErrLayerTwice      = errors.New("is named twice in the layers")
+	ErrWeakerProfile   = errors.New("an extension cannot run under a weaker profile than its base's settings chose")
 )
+
+// profileStrength orders the built-in profiles, each confining more than
+// the one before; other profiles compare only as equal.
+var profileStrength = map[string]int{"trusted": 0, "default": 1, "nonetwork": 2, "strict": 3}
+
+// inheritProfile applies what the base's settings chose for the profile:
+// an attachment whose own settings name none runs under the base's; one
+// that names a weaker profile (or, beside an admin's own profile, another)
+// is refused.
+func inheritProfile(img, base *Image, profiles *Profiles) error {
+	want := base.Settings.Profile
+	switch have := img.Settings.Profile; {
+	case want == "" || have == want:
+		return nil
+	case have == "":
+		img.Settings.Profile = want
+		img.Profile, img.ProfileErr = profiles.Get(want)
+		return nil
+	default:
+		a, aok := profileStrength[have]
+		b, bok := profileStrength[want]
+		if aok && bok && a >= b {
+			return nil
+		}
+		return fmt.Errorf("%w: Profile=%s here, Profile=%s for the base", ErrWeakerProfile, have, want)
+	}
+}
 
 // LayerError names the layer that stops an attachment and the settings
 // key that named it.
@@ -56,8 +84,9 @@ func (e *LayerError) Unwrap() error { return e.Err }
 // image there. Each extension's release file is looked up and judged
 // against the base's os-release by the rules of systemdVersion; units are
 // collected over the layers with the image's own prefixes, the base's
-// first, then each extension's. A failure is kept in img.Layers.Err.
-func (r Root) LoadLayers(img *Image, chosen func(name string) (*Image, bool), systemdVersion int, arch string) {
+// first, then each extension's. The base's settings bound the profile (see
+// inheritProfile). A failure is kept in img.Layers.Err.
+func (r Root) LoadLayers(img *Image, chosen func(name string) (*Image, bool), profiles *Profiles, systemdVersion int, arch string) {
 	l := &Layers{}
 	img.Layers = l
 	defer func() {
@@ -78,6 +107,8 @@ func (r Root) LoadLayers(img *Image, chosen func(name string) (*Image, bool), sy
 			err = ErrBaseIsExtension
 		case b.Settings.Base != "":
 			err = fmt.Errorf("%w (Base=%s)", ErrBaseHasBase, b.Settings.Base)
+		default:
+			err = inheritProfile(img, b, profiles)
 		}
 		if err != nil {
 			l.Err = &LayerError{Key: "Base", Ref: ref, Path: pathOf(b), Err: err}
