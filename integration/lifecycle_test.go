@@ -85,6 +85,16 @@ func formatState(s map[string]unitState) string {
 	return strings.Join(lines, "\n")
 }
 
+// says fails the test for each line missing from what reconcile printed.
+func says(t *testing.T, what, out string, lines ...string) {
+	t.Helper()
+	for _, l := range lines {
+		if !strings.Contains(out, l) {
+			t.Errorf("%s: no %q", what, l)
+		}
+	}
+}
+
 // reconcileNow runs the reconcile verb in the container and returns its
 // report.
 func reconcileNow(t *testing.T, args ...string) string {
@@ -181,12 +191,8 @@ func TestReconcileUpgrade(t *testing.T) {
 	lcImage(t, "1", filepath.Join(ct.portables, "counter_1.raw"))
 	ct.must(t, "systemctl", "daemon-reload")
 	out := reconcileNow(t)
-	for _, want := range []string{"counter.service: started: new from /var/lib/portables/counter_1.raw, wanted by multi-user.target",
-		"counter-old.service: started: new from"} {
-		if !strings.Contains(out, want) {
-			t.Errorf("no %q in the first reconcile", want)
-		}
-	}
+	says(t, "the first reconcile", out, "counter.service: started: new from /var/lib/portables/counter_1.raw, wanted by multi-user.target",
+		"counter-old.service: started: new from")
 	if st := endState(t); st["counter.service"].Version != "1" || st["counter-old.service"].Version != "1" {
 		t.Fatalf("version 1 does not run:\n%s", formatState(st))
 	}
@@ -194,13 +200,9 @@ func TestReconcileUpgrade(t *testing.T) {
 	lcImage(t, "2", filepath.Join(ct.portables, "counter_2.raw"))
 	ct.must(t, "systemctl", "daemon-reload")
 	dry := reconcileNow(t, "--dry-run")
-	for _, want := range []string{"counter-old.service: would stop: /var/lib/portables/counter_2.raw does not ship it",
+	says(t, "the dry run", dry, "counter-old.service: would stop: /var/lib/portables/counter_2.raw does not ship it",
 		"counter.service: would restart: now from /var/lib/portables/counter_2.raw (was /var/lib/portables/counter_1.raw)",
-		"counter-new.service: would start: new from /var/lib/portables/counter_2.raw, wanted by multi-user.target"} {
-		if !strings.Contains(dry, want) {
-			t.Errorf("no %q in the dry run", want)
-		}
-	}
+		"counter-new.service: would start: new from /var/lib/portables/counter_2.raw, wanted by multi-user.target")
 	if got := ct.show(t, "counter-old.service", "ActiveState"); got != "active" {
 		t.Errorf("the dry run changed counter-old.service: %s", got)
 	}
@@ -498,12 +500,8 @@ func TestReconcileAfterBoot(t *testing.T) {
 	lcImage(t, "2", filepath.Join(ct.portables, "counter_2.raw"))
 	ct.must(t, "systemctl", "daemon-reload")
 	out := reconcileNow(t)
-	for _, want := range []string{"counter-old.service: stopped:", "counter.service: restarted: now from /var/lib/portables/counter_2.raw",
-		"counter-new.service: started:"} {
-		if !strings.Contains(out, want) {
-			t.Errorf("the first reconcile after the boot: no %q", want)
-		}
-	}
+	says(t, "the first reconcile after the boot", out, "counter-old.service: stopped:", "counter.service: restarted: now from /var/lib/portables/counter_2.raw",
+		"counter-new.service: started:")
 }
 
 // TestReconcileSocketActivated: greeter (Enable=yes: greeter.socket and
@@ -517,27 +515,19 @@ func TestReconcileSocketActivated(t *testing.T) {
 	dropImage(t, "greeter", imagebuild.Squashfs, "1", "lc")
 	ct.must(t, "systemctl", "daemon-reload")
 	out := reconcileNow(t)
-	for _, want := range []string{"greeter.socket: started: new from /var/lib/portables/greeter_1.raw, wanted by sockets.target",
+	says(t, "reconcile", out, "greeter.socket: started: new from /var/lib/portables/greeter_1.raw, wanted by sockets.target",
 		"greeter-check.timer: started: new from /var/lib/portables/greeter_1.raw, wanted by timers.target",
 		"greeter.service: nothing to do: new from /var/lib/portables/greeter_1.raw, started by greeter.socket",
-		"greeter-check.service: nothing to do: new from /var/lib/portables/greeter_1.raw, started by greeter-check.timer"} {
-		if !strings.Contains(out, want) {
-			t.Errorf("no %q", want)
-		}
-	}
+		"greeter-check.service: nothing to do: new from /var/lib/portables/greeter_1.raw, started by greeter-check.timer")
 	if got, err := httpGet(t, "http://127.0.0.1:8080/"); err != nil || !strings.Contains(got, "version=1 ") {
 		t.Fatalf("greeter 1: %v: %s", err, got)
 	}
 	dropImage(t, "greeter", imagebuild.Squashfs, "2", "lc")
 	ct.must(t, "systemctl", "daemon-reload")
 	out = reconcileNow(t)
-	for _, want := range []string{"greeter.service: restarted: now from /var/lib/portables/greeter_2.raw",
+	says(t, "reconcile", out, "greeter.service: restarted: now from /var/lib/portables/greeter_2.raw",
 		"greeter-check.timer: restarted: now from /var/lib/portables/greeter_2.raw",
-		"greeter.socket: left running: now from /var/lib/portables/greeter_2.raw (was /var/lib/portables/greeter_1.raw); not restarted while greeter.service runs"} {
-		if !strings.Contains(out, want) {
-			t.Errorf("no %q", want)
-		}
-	}
+		"greeter.socket: left running: now from /var/lib/portables/greeter_2.raw (was /var/lib/portables/greeter_1.raw); not restarted while greeter.service runs")
 	if got := ct.show(t, "greeter.socket", "ActiveState"); got != "active" {
 		t.Errorf("greeter.socket is %s", got)
 	}
