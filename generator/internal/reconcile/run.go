@@ -68,23 +68,27 @@ func Run(ctx context.Context, o Options) error {
 	}
 	actions := Decide(prev, cur, live)
 	failed := map[string]error{}
-	if !o.DryRun {
-		for _, op := range []Op{Stop, TryRestart, Start} {
-			var units []string
-			for _, a := range actions {
-				if a.Op == op {
-					units = append(units, a.Unit)
-				}
+	// Phase by phase (stops, restarts, starts, then the rest, as Decide
+	// orders them), each phase's jobs at once, its lines once they end.
+	for start := 0; start < len(actions); {
+		end := start + 1
+		for end < len(actions) && actions[end].Op == actions[start].Op {
+			end++
+		}
+		phase := actions[start:end]
+		if op := phase[0].Op; !o.DryRun && (op == Stop || op == TryRestart || op == Start) {
+			units := make([]string, len(phase))
+			for i, a := range phase {
+				units[i] = a.Unit
 			}
-			if len(units) > 0 {
-				for u, err := range m.Do(ctx, op, units) {
-					failed[u] = err
-				}
+			for u, err := range m.Do(ctx, op, units) {
+				failed[u] = err
 			}
 		}
-	}
-	for _, a := range actions {
-		fmt.Fprintln(o.Out, line(a, o.DryRun, failed[a.Unit]))
+		for _, a := range phase {
+			fmt.Fprintln(o.Out, line(a, o.DryRun, failed[a.Unit]))
+		}
+		start = end
 	}
 	if o.DryRun {
 		return nil
