@@ -202,6 +202,34 @@ func TestDelivery(t *testing.T) {
 	if v := runningVersion(t); v != "4" {
 		t.Errorf("running version %s, want 4", v)
 	}
+
+	// Signed: the example's Verify=yes, a manifest signed with a key in
+	// /etc/systemd/import-pubring.gpg. sysupdate runs gpg in the
+	// container: integration/trixie-tree.sh installs it since this test.
+	if ct.sh("command -v gpg") == "" {
+		t.Logf("the signed update is not checked: this tree has no gpg (built before trixie-tree.sh installed it; rebuild it)")
+		return
+	}
+	signed := filepath.Join(ct.merged, "etc/sysupdate.counter.d/counter.transfer")
+	if err := os.WriteFile(signed, []byte(strings.ReplaceAll(string(example), "https://images.example.com/portables/counter/", url)), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	publish(t, dir, "5")
+	if err := os.WriteFile(lcFile("/etc/systemd/import-pubring.gpg"), sign(t, dir), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { os.Remove(lcFile("/etc/systemd/import-pubring.gpg")) })
+	update("5")
+	publish(t, dir, "6") // the manifest changes, its signature does not
+	if out, err := ct.exec(t.Context(), "systemctl", "start", "portable-generator-sysupdate@counter.service"); err == nil {
+		t.Errorf("sysupdate took version 6 under a stale signature: %s", out)
+	}
+	if got := installed(t); strings.Join(got, " ") != "counter_4.raw counter_5.raw" {
+		t.Errorf("after the refused update to 6, installed: %v", got)
+	}
+	if v := runningVersion(t); v != "5" {
+		t.Errorf("running version %s, want 5", v)
+	}
 }
 
 // deliverWithPull is delivery on 252, which has systemd-pull but no

@@ -13,5 +13,5 @@ tree=${PG_TRIXIE_TREE:-/var/cache/portable-generator/trixie}
 # What the suite needs inside the tree: a booting systemd with portablectl,
 # systemd-dissect and systemd-repart, and the image tools of Debian 13
 # (mkfs.erofs 1.8 makes lzma, deflate and zstd erofs).
-include=systemd,systemd-sysv,dbus,systemd-container,systemd-repart,erofs-utils,squashfs-tools,e2fsprogs,fdisk,util-linux,iproute2,procps,kmod
+include=systemd,systemd-sysv,dbus,systemd-container,systemd-repart,erofs-utils,squashfs-tools,e2fsprogs,fdisk,util-linux,iproute2,procps,kmod,gpg
 exec bash "$(dirname "$0")/debian-tree.sh" "$tree" trixie "$include"
