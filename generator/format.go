@@ -38,7 +38,11 @@ func WriteList(w io.Writer, reports []Report) {
 	}
 	for _, r := range reports {
 		reason := r.Reason
-		if reason == "" && len(r.Layers) > 0 {
+		switch {
+		case len(r.Refusals) > 1:
+			// All of them are in inspect; a table row names the first.
+			reason = fmt.Sprintf("%d lines refused (see inspect), the first: %s", len(r.Refusals), r.Refusals[0].Error())
+		case reason == "" && len(r.Layers) > 0:
 			reason = layersLine(r.Layers)
 		}
 		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\t%s\n", OneLine(r.Name), r.State, OneLine(r.Path), OneLine(dash(r.Profile)),
