@@ -4,8 +4,9 @@ set shell := ["bash", "-euo", "pipefail", "-c"]
 
 export GOFLAGS := "-buildvcs=false"
 
-# The Debian packages the tests and the demo need (image tools, systemd-nspawn, debootstrap).
-apt_packages := "systemd-container squashfs-tools erofs-utils e2fsprogs fdisk dbus debootstrap btrfs-progs xfsprogs dosfstools f2fs-tools cryptsetup-bin util-linux openssl iproute2 go-md2man lintian zsh bash-completion"
+# The Debian packages the tests and the demo need (image tools, systemd-nspawn, debootstrap; a C
+# compiler for the race detector).
+apt_packages := "gcc libc6-dev systemd-container squashfs-tools erofs-utils e2fsprogs fdisk dbus debootstrap btrfs-progs xfsprogs dosfstools f2fs-tools cryptsetup-bin util-linux openssl iproute2 go-md2man lintian zsh bash-completion"
 
 # Recipes kept beside the code they drive.
 import? 'dissect/dissect.just'
@@ -40,9 +41,11 @@ check:
     test -z "$(gofmt -l $(git ls-files '*.go' | grep -v '^$' ; git ls-files --others --exclude-standard '*.go'))"
     go vet ./...
 
-# Unit tests (no root needed; image tools used when installed).
+# No root needed; image tools are used when installed. With PG_REQUIRE_ALL=1 a missing tool, root
+# or Debian 13 tree fails a test instead of skipping it.
+# Unit tests, under the race detector.
 unit:
-    go test ./...
+    go test -race ./...
 
 # Run every fuzz target for a bounded time each (CI: a short campaign on every run).
 fuzz fuzztime="15s":
@@ -69,5 +72,16 @@ fuzz fuzztime="15s":
         done
     done
 
-# Everything CI runs: deps, checks, bounded fuzzing, unit tests, the Debian package, real-systemd integration.
-test: deps check (fuzz "10s") unit deb integration
+# With PG_REQUIRE_ALL=1 a test that lacks a tool, root or the Debian 13 tree fails instead of
+# skipping; the tree is built (once) before any test needs it.
+# Everything CI runs, strict: deps, the Debian 13 tree, checks, fuzzing, unit tests (-race), the .deb, integration.
+test: deps
+    #!/usr/bin/env bash
+    set -euo pipefail
+    export PG_REQUIRE_ALL=1
+    bash integration/trixie-tree.sh > /dev/null
+    just check
+    just fuzz 10s
+    just unit
+    just deb
+    just integration

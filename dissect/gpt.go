@@ -57,6 +57,11 @@ func findGPT(r io.ReaderAt, size int64, systemdVersion int) (*gptTable, error) {
 	if err != nil {
 		return nil, err
 	}
+	if s := gptSignatureAt(r); s > sector {
+		if _, err := readGPT(r, size, s, 1); err == nil {
+			return nil, vfs.Unsupportedf("GPT with %d-byte sectors for systemd %d, which reads disk image files with 512-byte sectors only (253 reads them)", s, systemdVersion)
+		}
+	}
 	primary, err := readGPT(r, size, sector, 1)
 	if err == nil {
 		return primary, nil

@@ -57,7 +57,9 @@ func (r Root) Load(e Entry, global Settings, profiles *Profiles) (img Image) {
 // systemdVersion finds it: an extension that systemd cannot use counts as
 // unreadable, and an older version is taken). The caller closes the image.
 func (r Root) read(img *Image, systemdVersion int) (*dissect.Image, error) {
-	d, err := dissect.Open(r.Path(img.Path))
+	// Read as the installed systemd reads it where versions differ (252
+	// cannot read 4096-byte-sector disks; os-release comments changed).
+	d, err := dissect.OpenOptions(r.Path(img.Path), dissect.Options{SystemdVersion: systemdVersion})
 	if err != nil {
 		return nil, err
 	}
