@@ -118,6 +118,10 @@ func (f *FS) storedMeta(pos uint64) ([]byte, error) {
 		}
 		have = c.windows[w].data[pos-c.windows[w].pos:]
 	}
+	if len(have) < 2 {
+		// The run read ends within the length word: the image ends there.
+		return nil, corrupt(int64(pos), "metadata block header cut short at the end of the image")
+	}
 	// The run used last goes last: the oldest goes first.
 	win := c.windows[w]
 	c.windows = append(append(c.windows[:w], c.windows[w+1:]...), win)
