@@ -53,7 +53,7 @@ func run(ctx context.Context, cfg Config, out sink) (Output, *Inventory, error) 
 	}
 	defer root.Close()
 	inv := root.ReadInventory(cfg.SystemdVersion, cfg.Architecture)
-	entries, dirProblems := root.Scan(inv.Architecture)
+	entries, dirProblems, unread := root.Scan(inv.Architecture)
 	chosen, lost := plan.Select(entries)
 	global := root.GlobalSettings()
 	profiles := host.NewProfiles(root, inv.SystemdVersion)
@@ -139,6 +139,7 @@ collect:
 	output := plan.Assemble(planned, lost)
 	output.Files = append(output.Files, extra...)
 	output.Warnings = append(append(dirProblems, output.Warnings...), warnings...)
+	output.Unread = unread
 	return output, inv, nil
 }
 

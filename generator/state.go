@@ -13,7 +13,7 @@ import (
 // StateOf is the record of one run (package state): every report, the
 // digests of the attached units and the paths granted to each image.
 func StateOf(out Output, inv *Inventory, now time.Time) *state.File {
-	s := &state.File{Time: now.UTC(), SystemdVersion: inv.SystemdVersion, Images: make([]state.Image, 0, len(out.Reports))}
+	s := &state.File{Time: now.UTC(), SystemdVersion: inv.SystemdVersion, Images: make([]state.Image, 0, len(out.Reports)), Unread: out.Unread}
 	for _, r := range out.Reports {
 		im := state.Image{Name: r.Name, Path: r.Path, State: string(r.State), Profile: r.Profile, Grants: r.Grants}
 		if r.Reason != "" {
@@ -38,6 +38,13 @@ func WriteState(rootDir string, out Output, inv *Inventory, now time.Time) error
 	s := StateOf(out, inv, now)
 	_, err = os.Lstat(root.Path(state.RuntimePath))
 	s.Boot = errors.Is(err, fs.ErrNotExist)
+	if s.Boot {
+		// What the boot starts services from: reconcile's baseline when
+		// it has not recorded one of its own.
+		if err := state.Write(root.Path(state.BootPath), s); err != nil {
+			return err
+		}
+	}
 	return state.Write(root.Path(state.RuntimePath), s)
 }
 

@@ -23,7 +23,10 @@ var (
 // Missing directories are normal and silent; a search directory that exists
 // but cannot be listed comes back as a problem, and unusable entries come
 // back with an Err so that list can say why.
-func (r Root) Scan(arch string) (out []Entry, dirProblems []string) {
+//
+// unread are the search directories that exist but could not be read:
+// images there may exist and are not seen, so the run is incomplete.
+func (r Root) Scan(arch string) (out []Entry, dirProblems, unread []string) {
 	for rank, dir := range SearchDirs {
 		fi, err := os.Stat(r.Path(dir))
 		if errors.Is(err, fs.ErrNotExist) {
@@ -31,6 +34,7 @@ func (r Root) Scan(arch string) (out []Entry, dirProblems []string) {
 		}
 		if err != nil {
 			dirProblems = append(dirProblems, fmt.Sprintf("search directory %s: %v", dir, unwrapPath(err)))
+			unread = append(unread, dir)
 			continue
 		}
 		if !fi.IsDir() {
@@ -44,6 +48,7 @@ func (r Root) Scan(arch string) (out []Entry, dirProblems []string) {
 		ents, err := os.ReadDir(r.Path(dir))
 		if err != nil {
 			dirProblems = append(dirProblems, fmt.Sprintf("cannot list search directory %s, its images are not attached: %v", dir, unwrapPath(err)))
+			unread = append(unread, dir)
 			continue
 		}
 		for _, de := range ents {
@@ -59,7 +64,7 @@ func (r Root) Scan(arch string) (out []Entry, dirProblems []string) {
 			out = append(out, es...)
 		}
 	}
-	return out, dirProblems
+	return out, dirProblems, unread
 }
 
 func (r Root) scanEntry(rank int, dir, name, arch string) []Entry {

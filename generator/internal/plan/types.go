@@ -98,6 +98,9 @@ type Output struct {
 	// Warnings are problems that belong to no one image, such as a search
 	// directory that cannot be read.
 	Warnings []string
+	// Unread are the search directories that exist but could not be read:
+	// the run did not see every image.
+	Unread []string
 }
 
 // Candidates are the usable entries of one image NAME, newest first: the

@@ -130,7 +130,7 @@ func decideUnit(name string, prev, cur *Snapshot, live map[string]Live) (Action,
 	}
 	switch {
 	case inPrev && !inCur:
-		return decideGone(name, p, cur.Images[p.Image], l)
+		return decideGone(name, p, cur.Images[p.Image], l, cur.Unread)
 	case !inPrev && !inCur:
 		// A link names an instance whose template is in neither: not
 		// ours to act on.
@@ -180,12 +180,19 @@ func decideUnit(name string, prev, cur *Snapshot, live map[string]Live) (Action,
 
 // decideGone: the unit was ours at the last reconcile and is not
 // generated any more.
-func decideGone(name string, p Unit, st ImageStatus, l Live) (Action, bool) {
+func decideGone(name string, p Unit, st ImageStatus, l Live, unread []string) (Action, bool) {
 	var why string
 	op := Stop
 	switch st.State {
 	case "":
 		why = fmt.Sprintf("image %s is gone (was %s)", p.Image, p.Path)
+		if len(unread) > 0 {
+			// The run could not read every search directory: the image
+			// may be there still, unseen. Stopping it would turn an I/O
+			// error into an outage.
+			op = Keep
+			why = fmt.Sprintf("image %s was not seen, but the last run could not read %s", p.Image, strings.Join(unread, " "))
+		}
 	case stateAttached:
 		why = fmt.Sprintf("%s does not ship it", st.Path)
 	case stateMasked:

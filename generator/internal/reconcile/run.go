@@ -42,6 +42,13 @@ func Run(ctx context.Context, o Options) error {
 	if err != nil {
 		return err
 	}
+	if prev == nil {
+		// No reconcile yet in this boot: what runs was started from the
+		// boot's own generator run, which it keeps for this.
+		if prev, err = LoadBootBaseline(o.Root); err != nil {
+			return err
+		}
+	}
 	if p := ChangedSince(o.Root, cur.RunAt); p != "" {
 		// Reconciling without the reload acts on what PID 1 has loaded,
 		// which is harmless, but not what the admin just changed.

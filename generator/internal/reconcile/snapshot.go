@@ -25,6 +25,9 @@ type Snapshot struct {
 	// the lines say it; RunAt is the same to compare with.
 	Time  string    `json:"-"`
 	RunAt time.Time `json:"-"`
+	// Unread are search directories the run could not read: a unit whose
+	// image is missing may only be unseen, and is not stopped.
+	Unread []string `json:"-"`
 }
 
 // Unit is one generated unit.

@@ -56,6 +56,7 @@ func LoadCurrent(root string) (*Snapshot, error) {
 		return nil, fmt.Errorf("%w: %s (has the generator run since boot?)", ErrNoState, StatePath)
 	}
 	s := FromState(sf)
+	s.Unread = sf.Unread
 	if err := readLinks(filepath.Join(root, GeneratorDir), s); err != nil {
 		return nil, err
 	}
@@ -181,4 +182,15 @@ func Lock(root string) (func(), error) {
 		return nil, fmt.Errorf("lock %s: %w", lockPath, err)
 	}
 	return func() { f.Close() }, nil
+}
+
+// LoadBootBaseline reads the generator's first run of this boot (what the
+// boot started services from), nil if there is none: the baseline of the
+// first reconcile when the boot did not record one.
+func LoadBootBaseline(root string) (*Snapshot, error) {
+	sf, err := state.Read(filepath.Join(root, state.BootPath))
+	if err != nil || sf == nil {
+		return nil, err
+	}
+	return FromState(sf), nil
 }

@@ -26,7 +26,10 @@ import (
 
 // Where the state lives, inside the root.
 const (
-	RuntimePath    = "/run/portable-generator/state.json"
+	RuntimePath = "/run/portable-generator/state.json"
+	// BootPath keeps the first run of the boot, what the boot started
+	// services from: reconcile's baseline when it has no record of its own.
+	BootPath       = "/run/portable-generator/boot.json"
 	PersistentPath = "/var/lib/portable-generator/state.json"
 )
 
@@ -44,9 +47,13 @@ type File struct {
 	// Boot is set when the run found no record of an earlier one in /run:
 	// the first run since /run was mounted, that is the boot's (generators
 	// do nothing in the initrd), not a reload's.
-	Boot           bool    `json:"boot,omitempty"`
-	SystemdVersion int     `json:"systemdVersion"`
-	Images         []Image `json:"images"`
+	Boot bool `json:"boot,omitempty"`
+	// Unread are search directories the run could not read: an image
+	// missing from Images may still be there, so reconcile stops nothing
+	// for being gone.
+	Unread         []string `json:"unread,omitempty"`
+	SystemdVersion int      `json:"systemdVersion"`
+	Images         []Image  `json:"images"`
 }
 
 // Image is one image entry's verdict.
