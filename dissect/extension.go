@@ -3,6 +3,7 @@ package dissect
 import (
 	"errors"
 	"fmt"
+	"github.com/portable-generator/portable-generator/internal/boolean"
 	"io/fs"
 	"path"
 	"strings"
@@ -225,7 +226,7 @@ func (img *Image) relaxed(p string) bool {
 	if err != nil {
 		return false
 	}
-	b, ok := parseBool(string(v))
+	b, ok := boolean.Parse(string(v))
 	return ok && !b
 }
 
@@ -244,17 +245,6 @@ func (img *Image) readRelease(c ExtensionClass, p, match string) (*ExtensionRele
 		resolved = "/" + p
 	}
 	return &ExtensionRelease{Class: c, Path: resolved, Match: match, Fields: fields, Keys: keys}, nil
-}
-
-// parseBool reads a boolean as systemd's parse_boolean does.
-func parseBool(s string) (value, ok bool) {
-	switch strings.ToLower(s) {
-	case "1", "yes", "y", "true", "t", "on":
-		return true, true
-	case "0", "no", "n", "false", "f", "off":
-		return false, true
-	}
-	return false, false
 }
 
 // validImageName is systemd's image_name_is_valid: a file name (not "."

@@ -10,6 +10,7 @@ import (
 
 	"github.com/portable-generator/portable-generator/generator/internal/names"
 	"github.com/portable-generator/portable-generator/generator/internal/unitfile"
+	"github.com/portable-generator/portable-generator/internal/boolean"
 )
 
 // SettingsDirs hold NAME.portable files, highest first.
@@ -167,7 +168,7 @@ func ParseSettings(s *Settings, file string, data []byte) error {
 			}
 			s.Profile = a.Value
 		case "Enable":
-			b, ok := unitfile.ParseBool(a.Value)
+			b, ok := boolean.Parse(a.Value)
 			if !ok {
 				err = bad(a, "is not a boolean")
 				break

@@ -9,6 +9,7 @@ import (
 	"strings"
 
 	"github.com/portable-generator/portable-generator/generator/internal/unitfile"
+	"github.com/portable-generator/portable-generator/internal/boolean"
 )
 
 var sharedLibVersion = regexp.MustCompile(`^libsystemd-shared-(\d+)[.-]`)
@@ -49,7 +50,7 @@ func (r Root) KernelDisabled(getenv func(string) string) bool {
 	disabled := false
 	for _, w := range r.commandLine(getenv) {
 		if v, ok := strings.CutPrefix(w, "portable_generator.enable="); ok {
-			on, valid := unitfile.ParseBool(v)
+			on, valid := boolean.Parse(v)
 			disabled = valid && !on
 		}
 	}

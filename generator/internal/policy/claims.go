@@ -6,6 +6,7 @@ import (
 
 	"github.com/portable-generator/portable-generator/generator/internal/names"
 	"github.com/portable-generator/portable-generator/generator/internal/unitfile"
+	"github.com/portable-generator/portable-generator/internal/boolean"
 )
 
 // ClaimKind says what sort of host name a claim is.
@@ -111,7 +112,7 @@ func Claims(unitName string, unit, profile *unitfile.File) []Claim {
 // profile's drop-in is applied after it.
 func DynamicUser(unit, profile *unitfile.File) bool {
 	v, ok := lastOf("Service", "DynamicUser", unit, profile)
-	on, _ := unitfile.ParseBool(v)
+	on, _ := boolean.Parse(v)
 	return ok && on
 }
 

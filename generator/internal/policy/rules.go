@@ -6,6 +6,7 @@ import (
 	"strings"
 
 	"github.com/portable-generator/portable-generator/generator/internal/unitfile"
+	"github.com/portable-generator/portable-generator/internal/boolean"
 )
 
 // execSection reports whether a section carries an execution context:
@@ -289,15 +290,15 @@ func priorityRule(c *unitCheck, a unitfile.Assignment) string {
 	return ""
 }
 
-// isTrue and isFalse read a boolean as systemd does (unitfile.ParseBool);
+// isTrue and isFalse read a boolean as systemd does (package boolean);
 // a value that is neither is neither.
 func isTrue(v string) bool {
-	b, ok := unitfile.ParseBool(v)
+	b, ok := boolean.Parse(v)
 	return ok && b
 }
 
 func isFalse(v string) bool {
-	b, ok := unitfile.ParseBool(v)
+	b, ok := boolean.Parse(v)
 	return ok && !b
 }
 

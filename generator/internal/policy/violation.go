@@ -7,6 +7,7 @@ import (
 	"strings"
 
 	"github.com/portable-generator/portable-generator/generator/internal/unitfile"
+	"github.com/portable-generator/portable-generator/internal/boolean"
 )
 
 // Violation is one line of an image's unit that may not run under a
@@ -135,7 +136,7 @@ func liftingDropIn(a unitfile.Assignment) string {
 	switch unitfile.KindOf(a.Section, a.Key) {
 	case unitfile.List, unitfile.Single:
 	case unitfile.Last:
-		if _, isBool := unitfile.ParseBool(a.Value); isBool {
+		if _, isBool := boolean.Parse(a.Value); isBool {
 			value = "no"
 		} else {
 			value, ok = lastDefaults[a.Key]

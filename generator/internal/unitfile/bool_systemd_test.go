@@ -7,6 +7,7 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/portable-generator/portable-generator/internal/boolean"
 	"github.com/portable-generator/portable-generator/internal/systemdtest"
 )
 
@@ -43,11 +44,11 @@ func TestParseBoolAgainstSystemd(t *testing.T) {
 					t.Fatalf("%q: PrivateNetwork=%s SendSIGKILL=%s: not one value", s, pn[0], kill[0])
 				}
 				ours := "rejected"
-				if v, ok := ParseBool(s); ok {
+				if v, ok := boolean.Parse(s); ok {
 					ours = fmt.Sprint(v)
 				}
 				if ours != theirs {
-					t.Errorf("ParseBool(%q): %s, systemd %d: %s", s, ours, j.Version, theirs)
+					t.Errorf("boolean.Parse(%q): %s, systemd %d: %s", s, ours, j.Version, theirs)
 				}
 			}
 		})

@@ -2,6 +2,7 @@ package unitfile
 
 import (
 	"fmt"
+	"github.com/portable-generator/portable-generator/internal/boolean"
 	"path"
 	"sort"
 	"strings"
@@ -213,7 +214,7 @@ func effective(all []Assignment) []Assignment {
 			if a.Value == "" {
 				continue // PID 1 ignores it
 			}
-			if _, ok := ParseBool(a.Value); s.boolean && !ok {
+			if _, ok := boolean.Parse(a.Value); s.boolean && !ok {
 				continue
 			}
 			kill(alive, live[k])

@@ -8,6 +8,7 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/portable-generator/portable-generator/internal/boolean"
 	"github.com/portable-generator/portable-generator/internal/systemdtest"
 )
 
@@ -287,7 +288,7 @@ func checkProbe(t *testing.T, unit string, pr probe, merged *File, all []Assignm
 			return // the default: not the merge's business
 		}
 		last := kept[len(kept)-1]
-		want, ok := ParseBool(last)
+		want, ok := boolean.Parse(last)
 		if !ok && last == "" {
 			want, ok = true, true // Delegate=
 		}
