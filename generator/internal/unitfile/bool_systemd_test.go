@@ -11,7 +11,7 @@ import (
 	"github.com/portable-generator/portable-generator/internal/systemdtest"
 )
 
-// ParseBool against the real thing: every spelling of boolSpellings is
+// boolean.Parse against the real thing: every spelling of boolSpellings is
 // the value of two boolean settings of one service, loaded by systemd 252
 // and 257 in test mode. PrivateNetwork= defaults to no and SendSIGKILL= to
 // yes, so the dump tells true (yes, yes), false (no, no) and a value
