@@ -27,34 +27,6 @@ func build(t testing.TB, src string, args ...string) string {
 	return img
 }
 
-// trixieBuilder copies src into the trixie tree once and builds images of
-// it there.
-type trixieBuilder struct {
-	tree, dir string
-}
-
-func newTrixieBuilder(t testing.TB, src string) *trixieBuilder {
-	t.Helper()
-	// Debian 13's mkfs.erofs 1.8 writes lzma, deflate and zstd images and
-	// fragments.
-	tree := testenv.NeedTree(t, "mkfs.erofs")
-	dir, err := os.MkdirTemp(filepath.Join(tree, "tmp"), "erofs-test-")
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { os.RemoveAll(dir) })
-	fstest.Run(t, "cp", "-a", src, filepath.Join(dir, "src"))
-	return &trixieBuilder{tree: tree, dir: dir}
-}
-
-func (tb *trixieBuilder) build(t testing.TB, name string, args ...string) string {
-	t.Helper()
-	inside := "/" + strings.TrimPrefix(tb.dir, tb.tree+"/")
-	img := filepath.Join(inside, name+".raw")
-	fstest.Run(t, "chroot", append(append([]string{tb.tree, "mkfs.erofs", "--quiet"}, args...), img, inside+"/src")...)
-	return filepath.Join(tb.dir, name+".raw")
-}
-
 // open opens an image file as a tree, counting its work.
 func open(t testing.TB, img string, l vfs.Limits) (*vfs.Tree, *FS, *vfs.Budget) {
 	t.Helper()
@@ -166,14 +138,10 @@ func TestHostMkfs(t *testing.T) {
 // deduplication, other block sizes.
 func TestTrixieMkfs(t *testing.T) {
 	src := source(t, 1000, false)
-	tb := newTrixieBuilder(t, src)
-	hints := filepath.Join(tb.dir, "hints")
+	tb := fstest.NewTrixie(t, src)
 	// Hints lines are "pcluster-size algorithm-index regex": the text
 	// file gets the second algorithm of -z.
-	if err := os.WriteFile(hints, []byte("4096 1 usr/share/text\n"), 0o644); err != nil {
-		t.Fatal(err)
-	}
-	hintsInside := "/" + strings.TrimPrefix(hints, tb.tree+"/")
+	hintsInside := tb.File(t, "hints", []byte("4096 1 usr/share/text\n"))
 	for _, c := range []mkfsCase{
 		{"plain", nil, []string{"flat-inline", "xattrs"}, false},
 		{"plain-1k-blocks", []string{"-b1024"}, []string{"flat-inline"}, false},
@@ -202,7 +170,7 @@ func TestTrixieMkfs(t *testing.T) {
 				t.Skip("-short")
 			}
 			t.Parallel()
-			tree, e, _ := open(t, tb.build(t, c.name, c.args...), fstest.WholeTree())
+			tree, e, _ := open(t, tb.Erofs(t, c.name, c.args...), fstest.WholeTree())
 			fstest.Compare(t, src, tree)
 			checkCensus(t, e, c.want)
 		})

@@ -112,6 +112,11 @@ func (r flatFile) ReadAt(p []byte, off int64) (int, error) {
 				return n, err
 			}
 		case segHole:
+			// Zeros made from nothing read: as decompressed bytes,
+			// they are bounded by the bytes read.
+			if err := r.f.budget.Decompress(k); err != nil {
+				return n, err
+			}
 			clear(p[:k])
 		case segInline:
 			b, err := r.f.meta(seg.pos, k)

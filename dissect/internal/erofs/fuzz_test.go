@@ -14,12 +14,8 @@ import (
 	"golang.org/x/sys/unix"
 
 	"github.com/portable-generator/portable-generator/dissect/internal/fstest"
-	"github.com/portable-generator/portable-generator/dissect/internal/vfs"
 	"github.com/portable-generator/portable-generator/internal/testenv"
 )
-
-// fuzzLimits keep one input cheap; exceeding them is a clean error.
-var fuzzLimits = vfs.Limits{BytesRead: 8 << 20, Decompressed: 32 << 20, Entries: 20_000, Hops: 40}
 
 // fuzzSource is a small tree with a bit of everything: mutations should
 // reach the inode, directory and index parsers, not wade through data.
@@ -69,8 +65,12 @@ func FuzzErofs(f *testing.F) {
 			}
 			addSeed(f, img)
 		}
+		// A decompression bomb from the hostile corpus.
+		img := filepath.Join(f.TempDir(), "bomb.raw")
+		fstest.Run(f, "mkfs.erofs", "--quiet", "-zlz4hc", img, fstest.Bomb(f, 8, 256<<10))
+		addSeed(f, img)
 		if _, ok := testenv.Tree(); ok || testenv.RequireAll() {
-			tb := newTrixieBuilder(f, src)
+			tb := fstest.NewTrixie(f, src)
 			for i, args := range [][]string{
 				{"-zlzma"},
 				{"-zdeflate", "-Eztailpacking"},
@@ -78,24 +78,15 @@ func FuzzErofs(f *testing.F) {
 				{"-zlz4hc", "-Efragments"},
 				{"-zlz4hc", "-Ededupe"},
 			} {
-				addSeed(f, tb.build(f, fmt.Sprint("seed", i), args...))
+				addSeed(f, tb.Erofs(f, fmt.Sprint("seed", i), args...))
 			}
-			// Not left to Cleanup: a fuzz worker that is killed runs
-			// none, and the tree is shared.
-			os.RemoveAll(tb.dir)
+			tb.Remove()
 		}
 	}
 	f.Fuzz(func(t *testing.T, data []byte) {
 		fixChecksum(data)
-		b := vfs.NewBudget(fuzzLimits)
-		e, err := Open(vfs.CountingReaderAt{R: bytes.NewReader(data), B: b}, int64(len(data)), b)
-		if err != nil {
-			return
-		}
-		fstest.WalkAll(vfs.NewTree(e, nil, b))
-		if st := b.Stats(); st.BytesRead > 2*fuzzLimits.BytesRead || st.Decompressed > fuzzLimits.Decompressed+pclusterMaxDSize {
-			t.Fatalf("budget overrun: %+v", st)
-		}
+		// One charge decompresses at most an extent.
+		fstest.FuzzWalk(t, data, Open, pclusterMaxDSize)
 	})
 }
 

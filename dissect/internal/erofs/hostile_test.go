@@ -13,6 +13,7 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/portable-generator/portable-generator/dissect/internal/fstest"
 	"github.com/portable-generator/portable-generator/dissect/internal/vfs"
 )
 
@@ -501,7 +502,7 @@ func TestHostileCompressionConfig(t *testing.T) {
 		t.Skip("-short: builds four images in the trixie tree")
 	}
 	src := hostileSource(t)
-	tb := newTrixieBuilder(t, src)
+	tb := fstest.NewTrixie(t, src)
 	for _, c := range []struct {
 		alg   string
 		patch func(rec []byte) // the record: 2-byte length, then the body
@@ -514,7 +515,7 @@ func TestHostileCompressionConfig(t *testing.T) {
 		{"lzma", func(rec []byte) { binary.LittleEndian.PutUint16(rec, 0) }, vfs.ErrCorrupt, "config of 0 bytes"},
 	} {
 		t.Run(c.alg+" "+c.say, func(t *testing.T) {
-			cc := craftFrom(t, tb.build(t, c.alg+itoa(len(c.say)), "-z"+c.alg))
+			cc := craftFrom(t, tb.Erofs(t, c.alg+itoa(len(c.say)), "-z"+c.alg))
 			// One algorithm: its record starts right after the 128-byte
 			// superblock (no extension slots), length first.
 			if cc.e.sb.Algorithms&^(1<<algLZ4) == 0 || cc.b[superblockOffset+13] != 0 {

@@ -309,6 +309,11 @@ func (r *file) readBlocks(p []byte, off uint64) (int, error) {
 		}
 		chunk := p[:min(uint64(len(p)), avail)]
 		if rn.hole {
+			// Zeros made from nothing read: as decompressed bytes,
+			// they are bounded by the bytes read.
+			if err := r.f.budget.Decompress(len(chunk)); err != nil {
+				return n, err
+			}
 			clear(chunk)
 		} else if err := vfs.ReadFull(r.f.r, chunk, int64(rn.phys*bs+within), "ext4", fmt.Sprintf("inode %d: data", r.ino.num)); err != nil {
 			return n, err

@@ -163,6 +163,7 @@ func Compare(t testing.TB, src string, fsys fs.FS, extraInRoot ...string) {
 func WholeTree() vfs.Limits {
 	l := vfs.DefaultLimits
 	l.FileSize = vfs.MaxReadFile
+	l.FileBytes = 0
 	l.DecompressRatio = 0
 	l.Decompressed = 512 << 20
 	l.BytesRead = 256 << 20

@@ -21,6 +21,9 @@ type Limits struct {
 	// FileSize is the largest file whose content is served (see
 	// Budget.CheckFileSize); zero means MaxReadFile.
 	FileSize int64
+	// FileBytes bounds the content of all files served, in all: what the
+	// caller of an image's tree holds in the end.
+	FileBytes int64
 	// Memory is the most bytes of buffers a reader holds for the image at
 	// once: decoded blocks, caches, the content of the file being read
 	// (see Budget.Alloc).
@@ -41,6 +44,10 @@ const MaxFileSize = 1 << 20
 // DefaultLimits are generous for any honest portable image, and small enough
 // that a hostile one cannot stall a boot.
 //
+// An image's files are served up to eight at the cap in all: its caller
+// (the generator) holds what it reads until it has planned the image, and
+// an honest image's os-release and units are a few KiB.
+//
 // What the generator reads of an honest image (os-release, the unit
 // directories, the matching units) decompresses to 2 to 3.5 times the
 // bytes read, in every compressor and block size, on the 8,000 inodes of a
@@ -57,6 +64,7 @@ var DefaultLimits = Limits{
 	Hops:            40,
 	Listing:         1 << 17,
 	FileSize:        MaxFileSize,
+	FileBytes:       8 * MaxFileSize,
 	Memory:          16 << 20,
 }
 
@@ -66,6 +74,7 @@ type Stats struct {
 	Decompressed int64
 	Entries      int64
 	Hops         int64 // total symlinks followed
+	FileBytes    int64 // bytes of file content served (see Budget.CheckFileSize)
 	Allocated    int64 // bytes of buffers allocated, in all (see Budget.Alloc)
 	PeakMemory   int64 // the most bytes of buffers held at once
 }
@@ -76,6 +85,7 @@ type Stats struct {
 type Budget struct {
 	limits                                 Limits
 	bytesRead, decompressed, entries, hops atomic.Int64
+	fileBytes                              atomic.Int64
 	allocated, held, peak                  atomic.Int64
 }
 
@@ -100,6 +110,7 @@ func (b *Budget) Stats() Stats {
 		Decompressed: b.decompressed.Load(),
 		Entries:      b.entries.Load(),
 		Hops:         b.hops.Load(),
+		FileBytes:    b.fileBytes.Load(),
 		Allocated:    b.allocated.Load(),
 		PeakMemory:   b.peak.Load(),
 	}
@@ -208,8 +219,10 @@ func (b *Budget) Listing(n int) error {
 
 // CheckFileSize refuses, with an error wrapping ErrFileTooLarge (and so
 // ErrBudget), a regular file of size bytes that is larger than the FileSize
-// limit, or than MaxReadFile without one. Callers check before they read or
-// allocate anything for the file: its size comes from the image.
+// limit, or than MaxReadFile without one; and with ErrBudget one that
+// would take the content served past the FileBytes limit, counting it.
+// Callers check before they read or allocate anything for the file: its
+// size comes from the image.
 func (b *Budget) CheckFileSize(size int64) error {
 	limit := int64(MaxReadFile)
 	if b != nil && b.limits.FileSize > 0 {
@@ -218,7 +231,10 @@ func (b *Budget) CheckFileSize(size int64) error {
 	if size < 0 || size > limit {
 		return fmt.Errorf("%w: %d bytes, more than the %d a file may hold", ErrFileTooLarge, size, limit)
 	}
-	return nil
+	if b == nil {
+		return nil
+	}
+	return charge(&b.fileBytes, size, b.limits.FileBytes, "bytes of files read")
 }
 
 // hop counts one symlink followed; hopsThisWalk is the count within the

@@ -203,6 +203,21 @@ func TestFileSizeLimit(t *testing.T) {
 	}
 }
 
+// FileBytes bounds the content served in all, file after file.
+func TestFileBytesLimit(t *testing.T) {
+	files := map[string]string{"a": strings.Repeat("x", 40), "b": strings.Repeat("x", 40), "c": strings.Repeat("x", 40)}
+	b := NewBudget(Limits{FileBytes: 100})
+	tree := NewTree(newMemFS(files), nil, b)
+	for _, name := range []string{"a", "b"} {
+		if _, err := fs.ReadFile(tree, name); err != nil {
+			t.Fatalf("%s: %v", name, err)
+		}
+	}
+	if _, err := fs.ReadFile(tree, "c"); !errors.Is(err, ErrBudget) || errors.Is(err, ErrFileTooLarge) {
+		t.Errorf("past 100 bytes served: %v, want ErrBudget (not too large)", err)
+	}
+}
+
 // countingFS counts the files its reader was asked to open.
 type countingFS struct {
 	memFS
