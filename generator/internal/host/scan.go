@@ -88,20 +88,11 @@ func (r Root) scanEntry(rank int, dir, name, arch string) []Entry {
 			}
 			return []Entry{e}
 		}
-		target, err = r.Resolve(p)
-		if err != nil {
-			e.Err = fmt.Errorf("cannot resolve symlink: %w", err)
+		if target, fi, err = r.followLink(p); err != nil {
+			e.Path, e.Err = target, err
 			return keepIfNamed(e)
 		}
 		e.Path = target
-		if err := r.CheckChain(target); err != nil {
-			e.Err = fmt.Errorf("untrusted symlink target: %w", err)
-			return keepIfNamed(e)
-		}
-		if fi, err = os.Stat(r.Path(target)); err != nil {
-			e.Err = fmt.Errorf("symlink target: %w", err)
-			return keepIfNamed(e)
-		}
 	}
 	switch {
 	case suffix == ".v" || suffix == ".raw.v":
@@ -110,7 +101,7 @@ func (r Root) scanEntry(rank int, dir, name, arch string) []Entry {
 		}
 		return r.vpick(e, target, arch)
 	case suffix == ".raw":
-		if !fi.Mode().IsRegular() && fi.Mode()&fs.ModeDevice == 0 {
+		if !rawImageFile(fi.Mode()) {
 			return nil
 		}
 		e.Kind = dissect.KindRaw
@@ -127,6 +118,33 @@ func (r Root) scanEntry(rank int, dir, name, arch string) []Entry {
 		}
 	}
 	return []Entry{e}
+}
+
+// followLink resolves the symlink at in-root path p inside the root and
+// checks that its target and every directory above it are trusted. It
+// returns the target (p when it cannot be resolved) and what it is.
+func (r Root) followLink(p string) (string, fs.FileInfo, error) {
+	target, err := r.Resolve(p)
+	if err != nil {
+		return p, nil, fmt.Errorf("cannot resolve symlink: %w", err)
+	}
+	if err := r.CheckChain(target); err != nil {
+		return target, nil, fmt.Errorf("untrusted symlink target: %w", err)
+	}
+	fi, err := os.Stat(r.Path(target))
+	if err != nil {
+		return target, nil, fmt.Errorf("symlink target: %w", err)
+	}
+	return target, fi, nil
+}
+
+// rawImageFile reports whether a file of mode m can hold a raw image: a
+// regular file or a block device. Nothing else is ever opened: opening a
+// FIFO blocks until a writer comes (a reader stuck for the whole run), and
+// opening a character device acts on the host (/dev/watchdog arms the
+// machine's watchdog, which reboots it when nobody feeds it).
+func rawImageFile(m fs.FileMode) bool {
+	return m.IsRegular() || m&fs.ModeDevice != 0 && m&fs.ModeCharDevice == 0
 }
 
 func keepIfNamed(e Entry) []Entry {
@@ -167,8 +185,22 @@ func (r Root) vpick(e Entry, dir, arch string) []Entry {
 		}
 		v := e
 		v.Version, v.Kind, v.Path = version, kind, path.Join(dir, n)
-		fi, err := os.Stat(r.Path(v.Path))
-		if err != nil || (kind == dissect.KindDirectory) != fi.IsDir() {
+		fi, err := os.Lstat(r.Path(v.Path))
+		if err != nil {
+			continue
+		}
+		if fi.Mode()&os.ModeSymlink != 0 {
+			// Followed as in a search directory: inside the root, its
+			// target trusted.
+			var target string
+			if target, fi, err = r.followLink(v.Path); err != nil {
+				v.Path, v.Err = target, err
+				out = append(out, v)
+				continue
+			}
+			v.Path = target
+		}
+		if (kind == dissect.KindDirectory) != fi.IsDir() || kind == dissect.KindRaw && !rawImageFile(fi.Mode()) {
 			continue
 		}
 		if err := r.Check(v.Path); err != nil && v.Err == nil {
