@@ -59,7 +59,7 @@ func TestScanOpensOnlyImageFiles(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer r.Close()
-	entries, problems := r.Scan("x86-64")
+	entries, problems, _ := r.Scan("x86-64")
 	var got []string
 	for _, e := range entries {
 		if e.Err != nil {
