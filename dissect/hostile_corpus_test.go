@@ -12,7 +12,6 @@ import (
 	"testing"
 
 	"github.com/portable-generator/portable-generator/dissect/internal/fstest"
-	"github.com/portable-generator/portable-generator/internal/testenv"
 )
 
 // The hostile-image corpus of issue 18: images made at test time by the
@@ -118,19 +117,17 @@ type maker func(t *testing.T, src string) string
 
 func mksquashfs(args ...string) maker {
 	return func(t *testing.T, src string) string {
-		testenv.NeedTool(t, "mksquashfs")
-		p := filepath.Join(t.TempDir(), "image.raw")
-		run(t, "mksquashfs", append([]string{src, p, "-quiet", "-noappend", "-no-progress"}, args...)...)
-		return p
+		return fstest.Image(t, "mksquashfs", func(img string) []string {
+			return append([]string{src, img, "-quiet", "-noappend", "-no-progress"}, args...)
+		})
 	}
 }
 
 func mkerofs(args ...string) maker {
 	return func(t *testing.T, src string) string {
-		testenv.NeedTool(t, "mkfs.erofs")
-		p := filepath.Join(t.TempDir(), "image.raw")
-		run(t, "mkfs.erofs", append(append([]string{"--quiet"}, args...), p, src)...)
-		return p
+		return fstest.Image(t, "mkfs.erofs", func(img string) []string {
+			return append(append([]string{"--quiet"}, args...), img, src)
+		})
 	}
 }
 
@@ -144,10 +141,9 @@ func mkerofsTrixie(args ...string) maker {
 
 func mkext4(args ...string) maker {
 	return func(t *testing.T, src string) string {
-		testenv.NeedTool(t, "mkfs.ext4")
-		p := filepath.Join(t.TempDir(), "image.raw")
-		run(t, "mkfs.ext4", append(append([]string{"-q", "-F", "-b", "4096", "-d", src}, args...), p, "64M")...)
-		return p
+		return fstest.Image(t, "mkfs.ext4", func(img string) []string {
+			return append(append([]string{"-q", "-F", "-b", "4096", "-d", src}, args...), img, "64M")
+		})
 	}
 }
 

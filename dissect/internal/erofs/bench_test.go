@@ -6,6 +6,7 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/portable-generator/portable-generator/dissect/internal/fstest"
 	"github.com/portable-generator/portable-generator/dissect/internal/vfs"
 )
 
@@ -55,7 +56,7 @@ func BenchmarkOpenAndRead(b *testing.B) {
 				if err != nil {
 					b.Fatal(err)
 				}
-				readUnits(b, vfs.NewTree(e, nil, budget))
+				fstest.ReadUnits(b, vfs.NewTree(e, nil, budget), false)
 				st = budget.Stats()
 			}
 			b.ReportMetric(float64(st.BytesRead), "bytes-read/op")

@@ -31,11 +31,40 @@ type FS struct {
 // not charged to b by FS itself: wrap r in a vfs.CountingReaderAt for
 // that. Decompression and directory and index entries are charged to b.
 func Open(r io.ReaderAt, size int64, b *vfs.Budget) (*FS, error) {
-	sb, err := readSuperblock(r, size)
+	// The superblock, its checksum and the compression configurations
+	// lie in the first 4 KiB, and for the common block sizes so do the
+	// first inodes and the root directory: read once, kept as blocks.
+	head := make([]byte, min(size, headSize))
+	if err := readFull(r, head, 0, "superblock"); err != nil {
+		return nil, err
+	}
+	sb, err := readSuperblock(headReaderAt{r: r, head: head}, size)
 	if err != nil {
 		return nil, err
 	}
-	return &FS{r: r, sb: sb, fsSize: sb.Blocks << sb.blockBits, budget: b, cache: vfs.NewCache(cacheBytes, b)}, nil
+	f := &FS{r: r, sb: sb, fsSize: sb.Blocks << sb.blockBits, budget: b, cache: vfs.NewCache(cacheBytes, b)}
+	bs := uint64(sb.BlockSize)
+	for n := uint64(0); (n+1)*bs <= uint64(len(head)) && n < sb.Blocks; n++ {
+		f.cache.Put(n, head[n*bs:(n+1)*bs])
+	}
+	return f, nil
+}
+
+// headSize is how much of the image Open reads at once.
+const headSize = 4096
+
+// headReaderAt serves reads within the image's first bytes, already read,
+// from memory.
+type headReaderAt struct {
+	r    io.ReaderAt
+	head []byte
+}
+
+func (h headReaderAt) ReadAt(p []byte, off int64) (int, error) {
+	if off >= 0 && off+int64(len(p)) <= int64(len(h.head)) {
+		return copy(p, h.head[off:]), nil
+	}
+	return h.r.ReadAt(p, off)
 }
 
 // Superblock returns the image's superblock.

@@ -15,16 +15,14 @@ import (
 
 	"github.com/portable-generator/portable-generator/dissect/internal/fstest"
 	"github.com/portable-generator/portable-generator/dissect/internal/vfs"
-	"github.com/portable-generator/portable-generator/internal/testenv"
 )
 
 // build makes an image of src with the host's mkfs.erofs (1.5 on Debian 12).
 func build(t testing.TB, src string, args ...string) string {
 	t.Helper()
-	testenv.NeedTool(t, "mkfs.erofs")
-	img := filepath.Join(t.TempDir(), "image.raw")
-	fstest.Run(t, "mkfs.erofs", append(append([]string{"--quiet"}, args...), img, src)...)
-	return img
+	return fstest.Image(t, "mkfs.erofs", func(img string) []string {
+		return append(append([]string{"--quiet"}, args...), img, src)
+	})
 }
 
 // open opens an image file as a tree, counting its work.
@@ -102,6 +100,16 @@ type mkfsCase struct {
 	short bool // run with -short too
 }
 
+// TestConformance is the contract of every reader (fstest.TestReader), on
+// lz4hc images with tail packing.
+func TestConformance(t *testing.T) {
+	fstest.TestReader(t, fstest.Reader[*FS]{
+		Build:  func(t testing.TB, src string) string { return build(t, src, "-zlz4hc", "-Eztailpacking") },
+		Open:   Open,
+		Source: func(t testing.TB, entries int) string { return source(t, entries, true) },
+	})
+}
+
 func TestHostMkfs(t *testing.T) {
 	src := source(t, 1000, true)
 	for _, c := range []mkfsCase{
@@ -174,122 +182,6 @@ func TestTrixieMkfs(t *testing.T) {
 			fstest.Compare(t, src, tree)
 			checkCensus(t, e, c.want)
 		})
-	}
-}
-
-// TestReadsOnlyWhatItNeeds opens an image with megabytes of data and reads
-// what the generator reads: os-release and the unit files.
-func TestReadsOnlyWhatItNeeds(t *testing.T) {
-	src := source(t, 1000, true)
-	for _, c := range []mkfsCase{
-		{name: "plain", short: true},
-		{name: "lz4", args: []string{"-zlz4"}},
-		{name: "lz4hc-64k", args: []string{"-zlz4hc", "-C65536"}},
-		{name: "lz4hc-ztailpacking", args: []string{"-zlz4hc", "-Eztailpacking"}, short: true},
-	} {
-		t.Run(c.name, func(t *testing.T) {
-			if testing.Short() && !c.short {
-				t.Skip("-short")
-			}
-			t.Parallel()
-			tree, _, b := open(t, build(t, src, c.args...), vfs.DefaultLimits)
-			readUnits(t, tree)
-			st := b.Stats()
-			t.Logf("read %d bytes, decompressed %d, %d entries", st.BytesRead, st.Decompressed, st.Entries)
-			if st.BytesRead > 256<<10 {
-				t.Errorf("read %d bytes, want at most 256 KiB", st.BytesRead)
-			}
-			if st.Decompressed > 1<<20 {
-				t.Errorf("decompressed %d bytes, want at most 1 MiB", st.Decompressed)
-			}
-		})
-	}
-}
-
-// readUnits reads what the generator reads: os-release and every unit file.
-func readUnits(t testing.TB, tree fs.FS) {
-	t.Helper()
-	if _, err := fs.ReadFile(tree, "etc/os-release"); err != nil {
-		t.Fatal(err)
-	}
-	ents, err := fs.ReadDir(tree, "usr/lib/systemd/system")
-	if err != nil {
-		t.Fatal(err)
-	}
-	for _, e := range ents {
-		if _, err := fs.ReadFile(tree, "usr/lib/systemd/system/"+e.Name()); err != nil {
-			t.Fatal(err)
-		}
-	}
-}
-
-func TestHundredThousandEntries(t *testing.T) {
-	if testing.Short() {
-		t.Skip("slow: 100,000 files")
-	}
-	src := t.TempDir()
-	many := filepath.Join(src, "many")
-	if err := os.Mkdir(many, 0o755); err != nil {
-		t.Fatal(err)
-	}
-	for i := 0; i < 100_000; i++ {
-		f, err := os.Create(filepath.Join(many, "f"+itoa(i)))
-		if err != nil {
-			t.Fatal(err)
-		}
-		f.Close()
-	}
-	img := build(t, src)
-	tree, e, b := open(t, img, vfs.DefaultLimits)
-	root, err := e.Root()
-	if err != nil {
-		t.Fatal(err)
-	}
-	dir, err := e.Lookup(root, "many")
-	if err != nil {
-		t.Fatal(err)
-	}
-	blocks := dir.Size() / int64(e.Superblock().BlockSize)
-	// One lookup in a directory of n blocks reads about log2(n) of them.
-	before := b.Stats()
-	for _, name := range []string{"f0", "f99999", "f50000", "f77777"} {
-		if _, err := e.Lookup(dir, name); err != nil {
-			t.Fatalf("%s: %v", name, err)
-		}
-	}
-	if _, err := e.Lookup(dir, "f100000"); !errors.Is(err, fs.ErrNotExist) {
-		t.Fatalf("f100000: %v, want not-exist", err)
-	}
-	after := b.Stats()
-	perLookup := (after.BytesRead - before.BytesRead) / 5
-	t.Logf("%d directory blocks; %d bytes read and %d entries per lookup", blocks, perLookup, (after.Entries-before.Entries)/5)
-	if perLookup > 20*int64(e.Superblock().BlockSize) {
-		t.Errorf("a lookup read %d bytes in a %d-block directory, want about log2 blocks", perLookup, blocks)
-	}
-	ents, err := fs.ReadDir(tree, "many")
-	if err != nil || len(ents) != 100_000 {
-		t.Fatalf("%d entries, %v", len(ents), err)
-	}
-
-	// The same directory under a budget of 50,000 entries is refused as
-	// too much work, not as corrupt.
-	small, _, _ := open(t, img, vfs.Limits{Entries: 50_000})
-	if _, err := fs.ReadDir(small, "many"); !errors.Is(err, vfs.ErrBudget) {
-		t.Fatalf("ReadDir under a small budget: %v, want ErrBudget", err)
-	}
-}
-
-func TestSymlinkLoopAndEscape(t *testing.T) {
-	src := t.TempDir()
-	os.Symlink("b", filepath.Join(src, "a"))
-	os.Symlink("a", filepath.Join(src, "b"))
-	os.Symlink("../../../../etc/shadow", filepath.Join(src, "escape"))
-	tree, _, _ := open(t, build(t, src), vfs.DefaultLimits)
-	if _, err := fs.ReadFile(tree, "a"); !errors.Is(err, vfs.ErrLoop) {
-		t.Errorf("loop: %v, want ErrLoop", err)
-	}
-	if _, err := fs.ReadFile(tree, "escape"); !errors.Is(err, fs.ErrNotExist) {
-		t.Errorf("escape: %v, want not-exist inside the image", err)
 	}
 }
 

@@ -8,8 +8,6 @@ import (
 	"path/filepath"
 	"testing"
 
-	"golang.org/x/sys/unix"
-
 	"github.com/portable-generator/portable-generator/dissect/internal/fstest"
 	"github.com/portable-generator/portable-generator/dissect/internal/vfs"
 	"github.com/portable-generator/portable-generator/internal/testenv"
@@ -20,13 +18,7 @@ import (
 // data, and an htree directory indexed by e2fsck -D.
 func FuzzExt4(f *testing.F) {
 	if testenv.HaveTool(f, "mke2fs") {
-		src := f.TempDir()
-		os.MkdirAll(filepath.Join(src, "usr/lib/systemd/system"), 0o755)
-		os.WriteFile(filepath.Join(src, "usr/lib/os-release"), []byte("ID=seed\n"), 0o644)
-		// An attribute, so mutations reach the xattr parser too.
-		unix.Setxattr(filepath.Join(src, "usr/lib/os-release"), "user.extension-release.strict", []byte("false"), 0)
-		os.WriteFile(filepath.Join(src, "usr/lib/systemd/system/seed.service"), bytes.Repeat([]byte("[Service]\n"), 150), 0o644)
-		os.Symlink("../usr/lib/os-release", filepath.Join(src, "os-release"))
+		src := fstest.SeedTree(f, 150)
 		os.Symlink(string(bytes.Repeat([]byte("long/"), 20)), filepath.Join(src, "slow-link"))
 		for i := 0; i < 60; i++ { // two directory blocks: room for an index
 			os.WriteFile(filepath.Join(src, "usr/lib/systemd/system", fmt.Sprintf("unit-%03d.service", i)), nil, 0o644)

@@ -18,6 +18,7 @@ import (
 	"golang.org/x/sys/unix"
 
 	"github.com/portable-generator/portable-generator/dissect/internal/vfs"
+	"github.com/portable-generator/portable-generator/internal/testenv"
 )
 
 // Run runs a command and fails the test with its output if it fails.
@@ -200,4 +201,37 @@ func OpenMetered[T vfs.FS](t testing.TB, img string, limits vfs.Limits, open fun
 		t.Fatal(err)
 	}
 	return vfs.NewTree(r, nil, b), r, b, m
+}
+
+// Image makes an image file with a file system's own tool, or ends the
+// test when the tool is missing (testenv.NeedTool); args gives the tool's
+// arguments for the image's path.
+func Image(t testing.TB, tool string, args func(img string) []string) string {
+	t.Helper()
+	testenv.NeedTool(t, tool)
+	img := filepath.Join(t.TempDir(), "image.raw")
+	Run(t, tool, args(img)...)
+	return img
+}
+
+// ReadUnits reads what the generator reads of the trees Source writes:
+// os-release (through a symlink), then the unit files of
+// usr/lib/systemd/system, aliases too unless regularOnly.
+func ReadUnits(t testing.TB, tree fs.FS, regularOnly bool) {
+	t.Helper()
+	if _, err := fs.ReadFile(tree, "etc/os-release"); err != nil {
+		t.Fatal(err)
+	}
+	ents, err := fs.ReadDir(tree, "usr/lib/systemd/system")
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, e := range ents {
+		if regularOnly && !e.Type().IsRegular() {
+			continue
+		}
+		if _, err := fs.ReadFile(tree, "usr/lib/systemd/system/"+e.Name()); err != nil {
+			t.Fatal(err)
+		}
+	}
 }

@@ -8,6 +8,8 @@ import (
 	"strconv"
 	"testing"
 
+	"golang.org/x/sys/unix"
+
 	"github.com/portable-generator/portable-generator/dissect/internal/vfs"
 )
 
@@ -87,4 +89,22 @@ func WriteFiles(t testing.TB, dir string, files map[string][]byte) {
 			t.Fatal(err)
 		}
 	}
+}
+
+// SeedTree writes the small tree the readers' fuzz targets seed from: an
+// os-release with a user attribute (so mutations reach the attribute
+// parsers), reached through a relative symlink too, and a unit of lines
+// lines.
+func SeedTree(t testing.TB, lines int) string {
+	t.Helper()
+	src := t.TempDir()
+	WriteFiles(t, src, map[string][]byte{
+		"usr/lib/os-release":                  []byte("ID=seed\n"),
+		"usr/lib/systemd/system/seed.service": bytes.Repeat([]byte("[Service]\n"), lines),
+	})
+	unix.Setxattr(filepath.Join(src, "usr/lib/os-release"), "user.extension-release.strict", []byte("false"), 0)
+	if err := os.Symlink("../usr/lib/os-release", filepath.Join(src, "os-release")); err != nil {
+		t.Fatal(err)
+	}
+	return src
 }

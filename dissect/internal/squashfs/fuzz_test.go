@@ -1,13 +1,10 @@
 package squashfs
 
 import (
-	"bytes"
 	"os"
 	"os/exec"
 	"path/filepath"
 	"testing"
-
-	"golang.org/x/sys/unix"
 
 	"github.com/portable-generator/portable-generator/dissect/internal/fstest"
 	"github.com/portable-generator/portable-generator/internal/testenv"
@@ -17,13 +14,7 @@ import (
 // are small real images, one per compressor, built with mksquashfs.
 func FuzzSquashfs(f *testing.F) {
 	if testenv.HaveTool(f, "mksquashfs") {
-		src := f.TempDir()
-		os.MkdirAll(filepath.Join(src, "usr/lib/systemd/system"), 0o755)
-		os.WriteFile(filepath.Join(src, "usr/lib/os-release"), []byte("ID=seed\n"), 0o644)
-		// An attribute, so mutations reach the xattr parser too.
-		unix.Setxattr(filepath.Join(src, "usr/lib/os-release"), "user.extension-release.strict", []byte("false"), 0)
-		os.WriteFile(filepath.Join(src, "usr/lib/systemd/system/seed.service"), bytes.Repeat([]byte("[Service]\n"), 500), 0o644)
-		os.Symlink("../usr/lib/os-release", filepath.Join(src, "os-release"))
+		src := fstest.SeedTree(f, 500)
 		// The uncompressed seed lets mutations reach the inode and
 		// directory parsers instead of failing in a decompressor.
 		for _, comp := range [][]string{{"-noI", "-noD", "-noF"}, {"-comp", "gzip"}, {"-comp", "lzo"}, {"-comp", "lz4"}, {"-comp", "xz"}, {"-comp", "zstd"}} {
