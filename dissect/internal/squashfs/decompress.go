@@ -92,7 +92,7 @@ func (c Compressor) streamDecoder(src []byte) (r io.Reader, release func(), ok b
 		if err != nil {
 			return nil, nil, true, err
 		}
-		return xr, func() {}, true, nil
+		return xr, func() { xzReaders.Put(xr) }, true, nil
 	}
 	return nil, nil, false, nil
 }
