@@ -147,20 +147,32 @@ collect:
 // be read (damaged, half copied, unreadable), the next newest is tried, so a
 // broken upgrade never costs the version that runs. The reports say what
 // became of the others: skipped for the unreadable, superseded for the older.
+//
+// At most maxVersionsTried versions are read: empty files cost nothing to
+// make, and a NAME.v holding thousands of them kept a reader busy well past
+// the run's deadline (one per reader cost every other image its
+// attachment). The versions past it are reported as not tried.
 func loadNewestReadable(load func(host.Entry) host.Image, cands plan.Candidates) (host.Image, []plan.Report) {
 	var reports []plan.Report
 	for i, e := range cands {
 		img := load(e)
-		if !plan.Unreadable(&img) || i == len(cands)-1 {
+		switch {
+		case !plan.Unreadable(&img) || i == len(cands)-1:
 			if len(reports) > 0 {
 				img.Settings.Warnings = append(img.Settings.Warnings, plan.FallbackNotice(reports))
 			}
 			return img, append(reports, plan.Superseded(cands[i+1:], e.Path)...)
+		case i == maxVersionsTried-1:
+			return img, append(reports, plan.NotTried(cands[i+1:], maxVersionsTried)...)
 		}
 		reports = append(reports, plan.Unattached(&img))
 	}
 	panic("loadNewestReadable: no candidates")
 }
+
+// maxVersionsTried bounds the versions of one NAME read in a run: an
+// honest image falls back a version or two.
+const maxVersionsTried = 8
 
 // layerLoader returns what puts together an image layered over a base or
 // with extensions (host.LoadLayers). Each worker reads the layers it needs

@@ -3,8 +3,11 @@ package generator
 import (
 	"context"
 	"errors"
+	"fmt"
 	"os"
 	"path/filepath"
+	"strings"
+	"sync"
 	"testing"
 
 	"github.com/portable-generator/portable-generator/generator/internal/host"
@@ -67,5 +70,53 @@ func write(t *testing.T, p, data string) {
 	}
 	if err := os.WriteFile(p, []byte(data), 0o644); err != nil {
 		t.Fatal(err)
+	}
+}
+
+// TestVersionsTriedAreBounded: a NAME.v full of unreadable versions (empty
+// files cost nothing) has a bounded number of them read, however many
+// there are, so it cannot keep a reader busy past the deadline; the others
+// are reported as not tried, and the other images attach.
+func TestVersionsTriedAreBounded(t *testing.T) {
+	root := t.TempDir()
+	os.Chmod(root, 0o755)
+	good := filepath.Join(root, "var/lib/portables/good")
+	write(t, filepath.Join(good, "usr/lib/os-release"), "ID=test\n")
+	write(t, filepath.Join(good, "usr/lib/systemd/system/good.service"), "[Service]\nExecStart=/bin/true\n")
+	const versions = 200
+	for v := 1; v <= versions; v++ {
+		write(t, filepath.Join(root, "var/lib/portables/flood.v", fmt.Sprintf("flood_%d.raw", v)), "")
+	}
+	r, err := host.OpenRoot(root)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer r.Close()
+	var mu sync.Mutex
+	loads := map[string]int{}
+	cfg := Config{Root: root, load: func(e host.Entry) host.Image {
+		mu.Lock()
+		loads[e.Name]++
+		mu.Unlock()
+		return r.Load(e, host.Settings{}, host.NewProfiles(r, 257))
+	}}
+	res, _, err := Generate(cfg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if loads["flood"] > maxVersionsTried {
+		t.Errorf("%d versions of flood read, want at most %d", loads["flood"], maxVersionsTried)
+	}
+	notTried := 0
+	for _, rep := range res.Reports {
+		switch {
+		case rep.Name == "good" && rep.State != StateAttached:
+			t.Errorf("good: %s %s", rep.State, rep.Reason)
+		case rep.Name == "flood" && strings.HasPrefix(rep.Reason, "not tried"):
+			notTried++
+		}
+	}
+	if want := versions - maxVersionsTried; notTried != want {
+		t.Errorf("%d versions reported as not tried, want %d", notTried, want)
 	}
 }

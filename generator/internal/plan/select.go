@@ -37,13 +37,19 @@ func Select(entries []host.Entry) (chosen []Candidates, lost []Report) {
 				break
 			}
 		}
-		// Versioned masks hide their version in their directory and below.
+		// Versioned masks hide their version in their directory and below:
+		// the mask of a version in the highest directory (es is in rank
+		// order) hides it wherever it is found. A map, not a search per
+		// entry: a NAME.v directory may hold a great many versions.
+		versionMasks := map[string]*host.Entry{}
+		for i := range es {
+			if m := &es[i]; m.Mask && m.Version != "" && versionMasks[m.Version] == nil {
+				versionMasks[m.Version] = m
+			}
+		}
 		hidden := func(e host.Entry) *host.Entry {
-			for i := range es {
-				m := &es[i]
-				if m.Mask && m.Version != "" && m.Rank <= e.Rank && m.Version == e.Version {
-					return m
-				}
+			if m := versionMasks[e.Version]; m != nil && m.Rank <= e.Rank {
+				return m
 			}
 			return nil
 		}
@@ -83,6 +89,17 @@ func Superseded(older []host.Entry, winner string) []Report {
 	for _, e := range older {
 		out = append(out, Report{Name: e.Name, State: StateSuperseded, Path: e.Path,
 			Reason: fmt.Sprintf("superseded by %s", winner)})
+	}
+	return out
+}
+
+// NotTried reports the candidates left unread after the newest tried ones
+// could not be read.
+func NotTried(older []host.Entry, tried int) []Report {
+	var out []Report
+	for _, e := range older {
+		out = append(out, Report{Name: e.Name, State: StateSuperseded, Path: e.Path,
+			Reason: fmt.Sprintf("not tried: the %d newer versions tried could not be read", tried)})
 	}
 	return out
 }
