@@ -12,6 +12,7 @@ import (
 	"testing"
 
 	"github.com/portable-generator/portable-generator/dissect/internal/fstest"
+	"github.com/portable-generator/portable-generator/internal/testenv"
 )
 
 // The hostile-image corpus of issue 18: images made at test time by the
@@ -260,4 +261,38 @@ func readUnits(fsys fs.FS) error {
 		}
 	}
 	return nil
+}
+
+// BenchmarkBombs times what issue 18 measured: a 20 KB squashfs (xz) whose
+// forty matching units are 16 MiB of one repeated byte (15 s of CPU and
+// 530 MB before the per-file cap), and the same with units at the cap,
+// which the decompression ratio stops. B/op is what one image allocates.
+func BenchmarkBombs(b *testing.B) {
+	testenv.NeedTool(b, "mksquashfs")
+	for _, c := range []struct {
+		name string
+		size int
+	}{{"16MiB-units", 16 << 20}, {"units-at-the-cap", MaxFileSize}} {
+		src := fstest.Bomb(b, 40, c.size)
+		p := fstest.Image(b, "mksquashfs", func(img string) []string {
+			return []string{src, img, "-quiet", "-noappend", "-no-progress", "-comp", "xz"}
+		})
+		b.Run(c.name, func(b *testing.B) {
+			b.ReportAllocs()
+			var st Stats
+			for b.Loop() {
+				img, err := Open(p)
+				if err != nil {
+					b.Fatal(err)
+				}
+				if err := readUnits(img.FS()); !errors.Is(err, ErrBudget) {
+					b.Fatalf("err = %v, want ErrBudget", err)
+				}
+				st = img.Stats()
+				img.Close()
+			}
+			b.ReportMetric(float64(st.Decompressed), "decompressed/op")
+			b.ReportMetric(float64(st.PeakMemory), "peak-held/op")
+		})
+	}
 }
