@@ -210,8 +210,15 @@ func (d *dirFS) Open(file vfs.Node) (io.ReaderAt, error) {
 	defer release()
 	// O_NOFOLLOW: the resolver has chased every link already; a file that
 	// became a symlink since is refused rather than followed.
-	f, err := parent.OpenFile(path.Base(p), os.O_RDONLY|noFollow, 0)
+	f, err := parent.OpenFile(path.Base(p), os.O_RDONLY|noFollow|noBlock, 0)
 	if err != nil {
+		return nil, err
+	}
+	if fi, err := f.Stat(); err != nil || !fi.Mode().IsRegular() {
+		f.Close()
+		if err == nil {
+			err = fmt.Errorf("%s: %w", p, vfs.Unsupportedf("%s where a regular file was (it changed while read)", fileKind(fi.Mode())))
+		}
 		return nil, err
 	}
 	return &countingFile{File: f, budget: d.budget}, nil

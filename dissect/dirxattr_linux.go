@@ -25,7 +25,7 @@ func (d *dirFS) Xattr(n vfs.Node, name string) ([]byte, error) {
 		if err != nil {
 			return nil, err
 		}
-		f, err = parent.OpenFile(path.Base(dn.path), os.O_RDONLY|noFollow, 0)
+		f, err = parent.OpenFile(path.Base(dn.path), os.O_RDONLY|noFollow|noBlock, 0)
 		release()
 		if err != nil {
 			return nil, err

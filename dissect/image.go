@@ -121,9 +121,18 @@ func OpenOptions(path string, o Options) (*Image, error) {
 		img.systemdVersion = o.SystemdVersion
 		return img, nil
 	}
-	f, err := os.Open(path)
+	f, err := os.OpenFile(path, os.O_RDONLY|noBlock, 0)
 	if err != nil {
 		return nil, err
+	}
+	if fi, err = f.Stat(); err != nil {
+		f.Close()
+		return nil, err
+	}
+	if m := fi.Mode(); !m.IsRegular() && (m&fs.ModeDevice == 0 || m&fs.ModeCharDevice != 0) {
+		// A FIFO or character device put in place of the file: never read.
+		f.Close()
+		return nil, fmt.Errorf("%s: %w", path, vfs.Unsupportedf("%s as an image (only a regular file or a block device)", fileKind(m)))
 	}
 	size := fi.Size()
 	if !fi.Mode().IsRegular() {
@@ -146,6 +155,19 @@ func OpenOptions(path string, o Options) (*Image, error) {
 	}
 	img.closer = f
 	return img, nil
+}
+
+// fileKind names a file type for a message.
+func fileKind(m fs.FileMode) string {
+	switch {
+	case m&fs.ModeNamedPipe != 0:
+		return "a FIFO"
+	case m&fs.ModeCharDevice != 0:
+		return "a character device"
+	case m&fs.ModeSocket != 0:
+		return "a socket"
+	}
+	return "a special file"
 }
 
 // New reads a raw image from r, which holds size bytes. Sidecar files

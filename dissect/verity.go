@@ -133,7 +133,7 @@ func truncate(s string, n int) string {
 
 // readSmallFile reads a regular file that must not exceed limit bytes.
 func readSmallFile(p string, limit int64) ([]byte, error) {
-	f, err := os.Open(p)
+	f, err := os.OpenFile(p, os.O_RDONLY|noBlock, 0)
 	if err != nil {
 		return nil, err
 	}
