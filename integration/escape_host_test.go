@@ -80,6 +80,17 @@ var heldClaims = []heldOnTheHost{
 		control: map[string]string{"/etc/systemd/system/pg-acct-control.service": "[Service]\nDynamicUser=yes\nUser=messagebus\nExecStart=/bin/sleep 300\n"},
 		start:   "pg-acct-control.service",
 		escaped: `pid=$(systemctl show -P MainPID pg-acct-control.service); [ "$pid" != 0 ] && [ "$(stat -c %u /proc/$pid)" = "$(id -u messagebus)" ]`},
+	{image: "lsb-alias",
+		// systemd-sysv-generator makes every other name of a script's
+		// Provides: line an alias of its service.
+		prepare: `printf '#!/bin/sh\n### BEGIN INIT INFO\n#  provides: mailer $mail-transport-agent lsb-alias\n### END INIT INFO\nexit 0\n' > /etc/init.d/mailer && chmod 755 /etc/init.d/mailer`,
+		undo:    "rm -f /etc/init.d/mailer",
+		state:   `systemctl show -p Id -p Names -p SourcePath -p FragmentPath -p DropInPaths lsb-alias.service`,
+		// A unit of the name in a directory above the generator's late one
+		// (ours is such a directory) takes the alias from the script.
+		control: map[string]string{"/etc/systemd/system/lsb-alias.service": "[Service]\nExecStart=/bin/sleep 300\n"},
+		escaped: `[ "$(systemctl show -P Id lsb-alias.service)" = lsb-alias.service ] && [ "$(systemctl show -P Id mailer.service)" = mailer.service ]`,
+		paths:   []string{"/etc/systemd/system/lsb-alias.service"}},
 	{image: "dpkg", holders: []string{`prefix "dpkg" belongs to the host`, "/var/lib/dpkg"},
 		state: `stat -c '%n %i %u %g %a' /var/lib/dpkg /var/lib/dpkg/status`,
 		// StateDirectory= chowns the host's directory to the service.
@@ -136,7 +147,8 @@ func TestHostHoldingsOnTheHost(t *testing.T) {
 			}
 			for _, u := range c.LoadableUnits() {
 				from := ct.show(t, u, "FragmentPath") + " " + ct.show(t, u, "DropInPaths")
-				if strings.Contains(from, "/run/systemd/generator") {
+				// Ours, not the other generators' (.early, .late).
+				if strings.Contains(from, "/run/systemd/generator/") {
 					t.Errorf("PID 1 loads %s from our output: %s", u, from)
 				}
 			}

@@ -89,10 +89,6 @@ var unitDirs = []string{
 // adminUnitDirs are where a /dev/null mask is the admin overriding us.
 var adminUnitDirs = []string{"/etc/systemd/system", "/run/systemd/system"}
 
-// sysvDir holds SysV scripts, which systemd-sysv-generator (running beside
-// us, so its output is not there to see) turns into NAME.service.
-const sysvDir = "/etc/init.d"
-
 // pathParents are the directories below which PID 1 creates directories and
 // sockets for services: an image may not claim an entry the host has there.
 var pathParents = []string{
@@ -173,17 +169,7 @@ func (r Root) readUnits(inv *Inventory) {
 			}
 		}
 	}
-	ents, _ := os.ReadDir(r.Path(sysvDir))
-	for _, e := range ents {
-		name := e.Name()
-		if e.IsDir() || strings.HasPrefix(name, ".") || strings.ContainsAny(name, "~") || name == "README" || name == "skeleton" {
-			continue
-		}
-		u := name + ".service"
-		if _, ok := inv.Units[u]; !ok && names.ValidUnitName(u) {
-			inv.Units[u] = UnitFile{Path: path.Join(sysvDir, name)}
-		}
-	}
+	r.readSysV(inv)
 }
 
 // UnitSearchPath is every directory PID 1 reads system units from, highest
@@ -392,6 +378,14 @@ func (inv *Inventory) holdPrefixes(u string) {
 		}
 	}
 	hold(u)
+}
+
+// holdUnit records that the host holds unit name at h, unless a unit
+// directory read before already does.
+func (inv *Inventory) holdUnit(name string, h UnitFile) {
+	if _, ok := inv.Units[name]; !ok {
+		inv.Units[name] = h
+	}
 }
 
 // UnitHolder returns where the host holds unit name (the unit itself, or

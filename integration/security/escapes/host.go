@@ -205,6 +205,12 @@ var hostCases = []Case{
 	{Name: "sysv-held", Attempt: "/etc/init.d/NAME, which systemd-sysv-generator turns into NAME.service",
 		Units: svc("", ""), Host: map[string]HostEntry{"etc/init.d/@N@": file("#!/bin/sh\n### BEGIN INIT INFO\n# Provides: @N@\n### END INIT INFO\n")},
 		Reason: "@N@.service", Holders: []string{"/etc/init.d/@N@"}, Profiles: withHost, Refused: withHost},
+	{Name: "legacy-app", Attempt: "/etc/init.d/NAME.sh, which systemd-sysv-generator also turns into NAME.service (the .sh dropped)",
+		Units: svc("", ""), Host: map[string]HostEntry{"etc/init.d/@N@.sh": file("#!/bin/sh\n### BEGIN INIT INFO\n# Provides: @N@\n# Default-Start: 2 3 4 5\n### END INIT INFO\n")},
+		Reason: "@N@.service", Holders: []string{"/etc/init.d/@N@.sh"}, Profiles: withHost, Refused: withHost},
+	{Name: "lsb-alias", Attempt: "a name on a SysV script's LSB Provides: line, which systemd-sysv-generator makes an alias of the script's service",
+		Units: svc("", ""), Host: map[string]HostEntry{"etc/init.d/mailer": file("#!/bin/sh\n### BEGIN INIT INFO\n#  provides: mailer $mail-transport-agent @N@\n### END INIT INFO\n")},
+		Reason: "@N@.service", Holders: []string{"/etc/init.d/mailer, an alias of mailer.service"}, Profiles: withHost, Refused: withHost},
 
 	// 7. Enable=yes aliases naming a host hook, or another image's unit.
 	{Name: "alias-syslog", Attempt: "Enable=yes Alias=syslog.service: the host's syslog.socket would start the image's unit",
