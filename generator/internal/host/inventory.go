@@ -418,7 +418,7 @@ func (inv *Inventory) AccountHolder(name string) string { return inv.Accounts[na
 // PathHolder returns what the host has at p (a directory or socket below
 // /run, /var/lib, …), "" if nothing or if it is image's own: granted to it
 // by an earlier run, or systemd's DynamicUser= layout for it (/var/lib/NAME
-// a symlink into /var/lib/private/NAME).
+// a symlink into /var/lib/private/NAME). With image "" no grant counts.
 func (inv *Inventory) PathHolder(p, image string) string {
 	kind, ok := inv.Paths[p]
 	if !ok {

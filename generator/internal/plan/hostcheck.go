@@ -88,9 +88,9 @@ func checkHost(img *host.Image, inv *host.Inventory, cl claims) (notices []strin
 				holder = "account " + c.Name + " in " + where
 			}
 		case c.Prefix:
-			holder = inv.PathPrefixHolder(c.Name, img.Name)
+			holder = inv.PathPrefixHolder(c.Name, grantee(img, c.Claim))
 		default:
-			holder = inv.PathHolder(c.Name, img.Name)
+			holder = inv.PathHolder(c.Name, grantee(img, c.Claim))
 		}
 		if holder != "" {
 			claim := c.Name
@@ -101,6 +101,22 @@ func checkHost(img *host.Image, inv *host.Inventory, cl claims) (notices []strin
 		}
 	}
 	return notices, nil
+}
+
+// grantee is the image whose earlier grants may cover a path claim: none
+// for a DynamicUser= unit's state, cache and log directories. systemd keeps
+// those below private/ behind a link of the public name (the layout
+// host.PathHolder takes for the image's own), so a plain directory of the
+// name was made by someone else, whatever an earlier run granted: a package
+// installed after the image first attached (/var/lib/php, its session
+// files), which PID 1 would move into private/ and chown to the image's
+// user. Other grants stand: a trusted unit's own plain /var/lib/NAME, a
+// running service's /run/NAME.
+func grantee(img *host.Image, c policy.Claim) string {
+	if c.Dynamic && c.Kind == policy.ClaimPath && !strings.HasPrefix(c.Name, "/run/") && !strings.HasPrefix(c.Name, "/etc/") {
+		return ""
+	}
+	return img.Name
 }
 
 func accountPrefixHolder(inv *host.Inventory, prefix string) string {

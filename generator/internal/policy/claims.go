@@ -32,6 +32,10 @@ type Claim struct {
 	Prefix bool
 	// Directive is the unit's setting that makes the claim.
 	Directive string
+	// Dynamic is set when the unit runs under DynamicUser=: systemd then
+	// keeps its state, cache and log directories below private/, behind a
+	// link of the public name.
+	Dynamic bool
 }
 
 // pathParents are where PID 1 creates what the directory settings,
@@ -104,6 +108,9 @@ func Claims(unitName string, unit, profile *unitfile.File) []Claim {
 				out = append(out, cl)
 			}
 		}
+	}
+	for i := range out {
+		out[i].Dynamic = dynamic
 	}
 	return out
 }

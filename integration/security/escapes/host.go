@@ -171,6 +171,22 @@ var hostCases = []Case{
 	{Name: "socket-held", Attempt: "ListenStream= on a socket the host has in /run (PID 1 removes it to bind)",
 		Units: sock("ListenStream=/run/@N@.sock\n"), Host: map[string]HostEntry{"run/@N@.sock": socket()},
 		Reason: "/run/@N@.sock", Holders: []string{"socket /run/@N@.sock"}, Profiles: withHost, Refused: withHost},
+	// A name granted to the image by an earlier run while the host had
+	// nothing there, then made by a package installed since (the host's
+	// /var/lib/php with its session files): a DynamicUser= service leaves
+	// only systemd's private/ layout there, so a plain directory is the
+	// host's whatever the grant says, and PID 1 would move it into private/
+	// and chown it, sessions and all, to the image's user. Under trusted
+	// (no DynamicUser=) the grant is what keeps the image's own plain
+	// directory its own: it attaches.
+	{Name: "granted-then-installed", Attempt: "StateDirectory= granted by an earlier run, now a host package's directory",
+		Units: svc("", ""),
+		Host: map[string]HostEntry{
+			"var/lib/@N@/sessions/sess_4f2a": file("user|s:5:\"admin\";\n"),
+			"run/portable-generator/state.json": file(`{"version":1,"time":"2026-01-01T00:00:00Z","systemdVersion":252,"images":[` +
+				`{"name":"@N@","path":"/var/lib/portables/@N@","state":"attached","grants":["/var/lib/@N@","/var/lib/private/@N@"]}]}` + "\n"),
+		},
+		Reason: "/var/lib/@N@", Holders: []string{"directory /var/lib/@N@"}, Profiles: withHost, Refused: all},
 	// Control: systemd's own DynamicUser= layout of the image's state
 	// directory, left by its service's last start.
 	{Name: "dynamic-state", Attempt: "/var/lib/NAME is systemd's DynamicUser= symlink into private/ (control: attaches)",
