@@ -124,23 +124,3 @@ func median(us []usage) usage {
 		ReadBytes: pick(func(u usage) int64 { return u.ReadBytes }),
 	}
 }
-
-// leastSquares fits y = a + b·x and returns the slope b.
-func leastSquares(xs, ys []float64) float64 {
-	n := float64(len(xs))
-	if n < 2 {
-		return 0
-	}
-	var sx, sy, sxx, sxy float64
-	for i := range xs {
-		sx += xs[i]
-		sy += ys[i]
-		sxx += xs[i] * xs[i]
-		sxy += xs[i] * ys[i]
-	}
-	d := n*sxx - sx*sx
-	if d == 0 {
-		return 0
-	}
-	return (n*sxy - sx*sy) / d
-}

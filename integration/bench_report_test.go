@@ -12,16 +12,16 @@ import (
 // benchResult is everything one `just bench` measured; it is also the JSON.
 type benchResult struct {
 	Machine   machineInfo `json:"machine"`
-	Mix       []string    `json:"mix"`
+	Mix       []benchKind `json:"mix"`
+	Packages  []string    `json:"packages"`
 	Images    imageSizes  `json:"images"`
 	NsenterMS float64     `json:"nsenter_ms"`
 	Rows      []benchRow  `json:"rows"`
 	Reload    []reloadRow `json:"daemon_reload"`
-	Slopes    slopes      `json:"slopes_ms_per_image"`
 	Targets   []target    `json:"targets"`
 }
 
-// target is one of issue 6's goals, judged on the largest set measured.
+// target is one of issue 17's goals, judged in this run.
 type target struct {
 	What string `json:"what"`
 	Want string `json:"want"`
@@ -38,32 +38,46 @@ type machineInfo struct {
 }
 
 type imageSizes struct {
-	Count          int   `json:"count"`
-	ApparentBytes  int64 `json:"apparent_bytes"`
-	AllocatedBytes int64 `json:"allocated_bytes"`
-}
-
-func sizesOf(dir string, imgs []benchImage) imageSizes {
-	a, b := diskUsage(dir, imgs)
-	return imageSizes{Count: len(imgs), ApparentBytes: a, AllocatedBytes: b}
+	Count         int   `json:"count"`
+	ApparentBytes int64 `json:"apparent_bytes"`
+	Units         int   `json:"units"`
 }
 
 type benchRow struct {
-	N           int            `json:"n"`
-	Raw         int            `json:"raw_images"`
-	Attached    int            `json:"attached"`
-	Skipped     map[string]int `json:"skipped"`
-	Inodes      int            `json:"output_inodes"`
-	FloorMS     float64        `json:"output_floor_ms"` // writing the output tree alone
-	FloorCPUMS  float64        `json:"output_floor_cpu_ms"`
-	OursWarm    runStats       `json:"ours_warm"`
-	OursCold    runStats       `json:"ours_cold"`
-	DissectWarm *toolStats     `json:"systemd_dissect_warm,omitempty"`
-	DissectCold *toolStats     `json:"systemd_dissect_cold,omitempty"`
-	AttachWarm  *toolStats     `json:"portablectl_attach_warm,omitempty"`
-	AttachCold  *toolStats     `json:"portablectl_attach_cold,omitempty"`
-	DetachWarm  *toolStats     `json:"portablectl_detach_warm,omitempty"`
-	DetachCold  *toolStats     `json:"portablectl_detach_cold,omitempty"`
+	N        int                `json:"n"`
+	Raw      int                `json:"raw_images"`
+	Kinds    map[string]int     `json:"kinds"`
+	Units    int                `json:"units"`
+	Attached int                `json:"attached"`
+	Skipped  map[string]int     `json:"skipped"`
+	Inodes   int                `json:"output_inodes"`
+	OursWarm runStats           `json:"ours_warm"`
+	OursCold runStats           `json:"ours_cold"`
+	PerKind  map[string]kindRow `json:"per_kind_warm"`
+	// The floors: writing the same output alone, and replaying the same
+	// reads alone with as many threads as CPUs (and 16, cold).
+	WriteFloorMS    float64 `json:"write_floor_ms"`
+	WriteFloorCPUMS float64 `json:"write_floor_cpu_ms"`
+	ReplayWarmMS    float64 `json:"replay_warm_ms"`
+	ReplayColdMS    float64 `json:"replay_cold_ms"`
+	ReplayCold16MS  float64 `json:"replay_cold_16_threads_ms"`
+	ReadOps         int64   `json:"read_calls"`
+	ReadBytes       int64   `json:"read_bytes"`
+	// The kernel's way: each image loop-mounted, read and unmounted in turn.
+	LoopWarmMS  float64    `json:"loop_warm_ms"`
+	LoopColdMS  float64    `json:"loop_cold_ms"`
+	DissectWarm *toolStats `json:"systemd_dissect_warm,omitempty"`
+	DissectCold *toolStats `json:"systemd_dissect_cold,omitempty"`
+	AttachWarm  *toolStats `json:"portablectl_attach_warm,omitempty"`
+	DetachWarm  *toolStats `json:"portablectl_detach_warm,omitempty"`
+}
+
+// kindRow is the time per image of one kind, one image at a time: our
+// readers against a loop mount, doing the same reads.
+type kindRow struct {
+	Images int     `json:"images"`
+	OursUS float64 `json:"ours_us"`
+	LoopUS float64 `json:"loop_us"`
 }
 
 // runStats is one generator run (the median of the repeated runs).
@@ -104,196 +118,141 @@ type reloadRow struct {
 	ManagerMS   float64 `json:"manager_ms"`   // the rest
 }
 
-// slopes are least-squares fits over N of each series: the cost of one
-// more image.
-type slopes struct {
-	OursWarm       float64 `json:"ours_warm"`
-	OursCold       float64 `json:"ours_cold"`
-	OursCPU        float64 `json:"ours_cpu"`
-	DissectWarm    float64 `json:"systemd_dissect_warm,omitempty"`
-	DissectCold    float64 `json:"systemd_dissect_cold,omitempty"`
-	AttachWarm     float64 `json:"portablectl_attach_warm,omitempty"`
-	AttachCold     float64 `json:"portablectl_attach_cold,omitempty"`
-	DissectRatio   float64 `json:"systemd_dissect_over_ours,omitempty"`
-	AttachRatio    float64 `json:"portablectl_attach_over_ours,omitempty"`
-	RSSKiBPerImage float64 `json:"ours_rss_kib_per_image"`
-	// OursCPUFit is r² of the straight line through our CPU times: near 1
-	// when the cost is linear in N.
-	OursCPUFit float64 `json:"ours_cpu_r2"`
+func (r *benchResult) row(n int) *benchRow {
+	for i := range r.Rows {
+		if r.Rows[i].N == n {
+			return &r.Rows[i]
+		}
+	}
+	return nil
 }
 
-func (r *benchResult) fit() {
-	var n, raw, warm, cold, cpu, rss, dw, dc, aw, ac []float64
+// dissectPerImageMS is systemd-dissect's time per image, from the largest
+// set it ran on (its cost per image does not depend on N).
+func (r *benchResult) dissectPerImageMS() float64 {
+	v := 0.0
 	for _, row := range r.Rows {
-		n = append(n, float64(row.N))
-		raw = append(raw, float64(row.Raw))
-		warm = append(warm, row.OursWarm.WallMS)
-		cold = append(cold, row.OursCold.WallMS)
-		cpu = append(cpu, row.OursWarm.CPUMS)
-		rss = append(rss, row.OursWarm.MaxRSSMiB*1024)
 		if row.DissectWarm != nil {
-			dw = append(dw, row.DissectWarm.WallMS)
-			dc = append(dc, row.DissectCold.WallMS)
-			aw = append(aw, row.AttachWarm.WallMS)
-			ac = append(ac, row.AttachCold.WallMS)
+			v = row.DissectWarm.PerImageMS
 		}
 	}
-	s := &r.Slopes
-	s.OursWarm, s.OursCold, s.OursCPU = leastSquares(n, warm), leastSquares(n, cold), leastSquares(n, cpu)
-	s.RSSKiBPerImage = leastSquares(n, rss)
-	s.OursCPUFit = rSquared(n, cpu)
-	if len(dw) == len(n) {
-		s.DissectWarm, s.DissectCold = leastSquares(raw, dw), leastSquares(raw, dc)
-		s.AttachWarm, s.AttachCold = leastSquares(n, aw), leastSquares(n, ac)
-		if s.OursWarm > 0 {
-			s.DissectRatio, s.AttachRatio = s.DissectWarm/s.OursWarm, s.AttachWarm/s.OursWarm
-		}
-	}
+	return v
 }
 
-// rSquared is the coefficient of determination of the least-squares line.
-func rSquared(xs, ys []float64) float64 {
-	if len(xs) < 3 {
-		return 0
-	}
-	b := leastSquares(xs, ys)
-	var mx, my float64
-	for i := range xs {
-		mx += xs[i]
-		my += ys[i]
-	}
-	mx, my = mx/float64(len(xs)), my/float64(len(xs))
-	a := my - b*mx
-	var res, tot float64
-	for i := range xs {
-		d := ys[i] - (a + b*xs[i])
-		res += d * d
-		tot += (ys[i] - my) * (ys[i] - my)
-	}
-	if tot == 0 {
-		return 0
-	}
-	return 1 - res/tot
-}
-
-// judge checks issue 6's targets on the largest set.
+// judge checks issue 17's targets.
 func (r *benchResult) judge() {
-	if len(r.Rows) == 0 {
-		return
-	}
-	big := r.Rows[len(r.Rows)-1]
-	at := fmt.Sprintf(" (N=%d, load %.1f)", big.N, r.Machine.LoadBefore)
 	add := func(what, want, got string, met bool) {
 		r.Targets = append(r.Targets, target{What: what, Want: want, Got: got, Met: met})
 	}
-	add("full run, warm, wall"+at, "<= 500 ms for 1000 images", fmt.Sprintf("%.0f ms", big.OursWarm.WallMS), big.N >= 1000 && big.OursWarm.WallMS <= 500)
-	add("full run, warm, max RSS"+at, "<= 64 MiB", fmt.Sprintf("%.1f MiB", big.OursWarm.MaxRSSMiB), big.OursWarm.MaxRSSMiB <= 64)
-	add("read per image, warm"+at, "<= 256 KiB", fmt.Sprintf("%.1f KiB", big.OursWarm.ReadKiBPerImage), big.OursWarm.ReadKiBPerImage <= 256)
-	if r.Slopes.DissectRatio != 0 {
-		add("per image against systemd-dissect (slopes)", ">= 50x", fmt.Sprintf("%.0fx", r.Slopes.DissectRatio), r.Slopes.DissectRatio >= 50)
+	if k := r.row(1000); k != nil {
+		add("1000 images, warm", "<= 350 ms", fmt.Sprintf("%.0f ms", k.OursWarm.WallMS), k.OursWarm.WallMS <= 350)
+		if d := r.dissectPerImageMS(); d > 0 {
+			ratio := d / (k.OursWarm.WallMS / 1000)
+			add("per image, systemd-dissect / ours (N=1000)", ">= 200x", fmt.Sprintf("%.0fx", ratio), ratio >= 200)
+		}
+		ratio := k.OursCold.WallMS / k.ReplayColdMS
+		add("1000 images, cold / replay of its reads", "<= 1.3x", fmt.Sprintf("%.2fx", ratio), ratio <= 1.3)
+		for kind, kr := range k.PerKind {
+			if kr.LoopUS > 0 {
+				add("per image, "+kind+": ours < loop mount", "< 1x", fmt.Sprintf("%.2fx", kr.OursUS/kr.LoopUS), kr.OursUS < kr.LoopUS)
+			}
+		}
 	}
-	if r.Slopes.OursCPUFit != 0 {
-		add("CPU linear in N (r² of the fit)", ">= 0.99", fmt.Sprintf("%.4f", r.Slopes.OursCPUFit), r.Slopes.OursCPUFit >= 0.99)
+	if k := r.row(20); k != nil {
+		add("20 images, cold: ours < loop mounts", "< 1x", fmt.Sprintf("%.2fx", k.OursCold.WallMS/k.LoopColdMS), k.OursCold.WallMS < k.LoopColdMS)
+	}
+	if k, l := r.row(1000), r.row(10000); k != nil && l != nil {
+		ratio := l.OursWarm.WallMS / k.OursWarm.WallMS
+		add("10000 images / 1000, warm", "<= 11x", fmt.Sprintf("%.1fx", ratio), ratio <= 11)
+		add("10000 images, max RSS", "<= 64 MiB", fmt.Sprintf("%.0f MiB", l.OursWarm.MaxRSSMiB), l.OursWarm.MaxRSSMiB <= 64)
 	}
 }
 
 func (r *benchResult) print(w io.Writer) {
 	fmt.Fprintf(w, "\nportable-generator bench: %d CPUs, Linux %s, %s; load average %.1f before, %.1f after\n",
 		r.Machine.CPUs, r.Machine.Kernel, r.Machine.Systemd, r.Machine.LoadBefore, r.Machine.LoadAfter)
-	fmt.Fprintf(w, "images: %s dealt round-robin, 5 units each; %d images take %.1f MiB (%.1f MiB allocated)\n",
-		strings.Join(r.Mix, ", "), r.Images.Count, float64(r.Images.ApparentBytes)/(1<<20), float64(r.Images.AllocatedBytes)/(1<<20))
-	fmt.Fprintf(w, "ours: the generator as PID 1 runs it, in the container's mount namespace, output on tmpfs; median of the runs.\n")
-	fmt.Fprintf(w, "systemd-dissect --json=short per raw image (252 cannot open directories); portablectl attach/detach --runtime --no-reload\n")
-	fmt.Fprintf(w, "per image, via nsenter (%.1f ms each included, measured at the start; per pass in the JSON).\n\n", r.NsenterMS)
+	var mix []string
+	for _, k := range r.Mix {
+		mix = append(mix, fmt.Sprintf("%s %d%%", k.Name, k.Percent))
+	}
+	fmt.Fprintf(w, "corpus: %d images, %d units, %.1f GiB as files; kinds: %s\n", r.Images.Count, r.Images.Units,
+		float64(r.Images.ApparentBytes)/(1<<30), strings.Join(mix, ", "))
+	fmt.Fprintf(w, "trees: %s\n", strings.Join(r.Packages, ", "))
+	fmt.Fprintf(w, "ours: the generator as PID 1 runs it, output on tmpfs; floors and references measured in the same rounds; medians.\n\n")
 	tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', tabwriter.AlignRight)
 	header := "\t"
 	for _, row := range r.Rows {
 		header += fmt.Sprintf("N=%d\t", row.N)
 	}
-	fmt.Fprintln(tw, header+"slope/image\t")
-	line := func(label string, f func(benchRow) (float64, bool), format string, slope float64, slopeFormat string) {
+	fmt.Fprintln(tw, header)
+	line := func(label, format string, f func(benchRow) float64) {
 		s := label + "\t"
 		for _, row := range r.Rows {
-			if v, ok := f(row); ok {
+			if v := f(row); v != 0 {
 				s += fmt.Sprintf(format+"\t", v)
 			} else {
 				s += "-\t"
 			}
 		}
-		switch {
-		case slopeFormat == "":
-			s += "\t"
-		case slope == 0: // not measured
-			s += "-\t"
-		default:
-			s += fmt.Sprintf(slopeFormat+"\t", slope)
-		}
 		fmt.Fprintln(tw, s)
 	}
-	always := func(f func(benchRow) float64) func(benchRow) (float64, bool) {
-		return func(row benchRow) (float64, bool) { return f(row), true }
-	}
-	ref := func(f func(benchRow) *toolStats, g func(*toolStats) float64) func(benchRow) (float64, bool) {
-		return func(row benchRow) (float64, bool) {
+	ref := func(f func(benchRow) *toolStats, g func(*toolStats) float64) func(benchRow) float64 {
+		return func(row benchRow) float64 {
 			if s := f(row); s != nil {
-				return g(s), true
+				return g(s)
 			}
-			return 0, false
+			return 0
 		}
 	}
-	s := r.Slopes
-	line("attached images", always(func(x benchRow) float64 { return float64(x.Attached) }), "%.0f", 0, "")
-	line("output inodes", always(func(x benchRow) float64 { return float64(x.Inodes) }), "%.0f", 0, "")
-	line("ours warm: wall ms", always(func(x benchRow) float64 { return x.OursWarm.WallMS }), "%.1f", s.OursWarm, "%.3f ms")
-	line("  CPU ms (user+sys)", always(func(x benchRow) float64 { return x.OursWarm.CPUMS }), "%.1f", s.OursCPU, "%.3f ms")
-	line("  max RSS MiB", always(func(x benchRow) float64 { return x.OursWarm.MaxRSSMiB }), "%.1f", s.RSSKiBPerImage, "%.1f KiB")
-	line("  read KiB/image", always(func(x benchRow) float64 { return x.OursWarm.ReadKiBPerImage }), "%.1f", 0, "")
-	line("ours cold: wall ms", always(func(x benchRow) float64 { return x.OursCold.WallMS }), "%.1f", s.OursCold, "%.3f ms")
-	line("  from disk KiB/image", always(func(x benchRow) float64 { return x.OursCold.DiskKiBPerImage }), "%.1f", 0, "")
-	line("output alone: wall ms", always(func(x benchRow) float64 { return x.FloorMS }), "%.1f", 0, "")
-	line("  CPU ms", always(func(x benchRow) float64 { return x.FloorCPUMS }), "%.1f", 0, "")
-	line("systemd-dissect warm ms", ref(func(x benchRow) *toolStats { return x.DissectWarm }, func(t *toolStats) float64 { return t.WallMS }), "%.0f", s.DissectWarm, "%.1f ms")
-	line("  per raw image ms", ref(func(x benchRow) *toolStats { return x.DissectWarm }, func(t *toolStats) float64 { return t.PerImageMS }), "%.1f", 0, "")
-	line("  read KiB/image", ref(func(x benchRow) *toolStats { return x.DissectWarm }, func(t *toolStats) float64 { return t.ReadKiBPerImage }), "%.0f", 0, "")
-	line("systemd-dissect cold ms", ref(func(x benchRow) *toolStats { return x.DissectCold }, func(t *toolStats) float64 { return t.WallMS }), "%.0f", s.DissectCold, "%.1f ms")
-	line("portablectl attach warm ms", ref(func(x benchRow) *toolStats { return x.AttachWarm }, func(t *toolStats) float64 { return t.WallMS }), "%.0f", s.AttachWarm, "%.1f ms")
-	line("  portabled CPU ms", ref(func(x benchRow) *toolStats { return x.AttachWarm }, func(t *toolStats) float64 { return t.ServiceCPUMS }), "%.0f", 0, "")
-	line("portablectl attach cold ms", ref(func(x benchRow) *toolStats { return x.AttachCold }, func(t *toolStats) float64 { return t.WallMS }), "%.0f", s.AttachCold, "%.1f ms")
-	line("portablectl detach warm ms", ref(func(x benchRow) *toolStats { return x.DetachWarm }, func(t *toolStats) float64 { return t.WallMS }), "%.0f", 0, "")
-	ratio := func(f func(benchRow) *toolStats) func(benchRow) (float64, bool) {
-		return func(row benchRow) (float64, bool) {
-			t := f(row)
-			if t == nil || row.OursWarm.WallMS == 0 {
-				return 0, false
-			}
-			return t.PerImageMS / (row.OursWarm.WallMS / float64(row.N)), true
-		}
+	line("units attached", "%.0f", func(x benchRow) float64 { return float64(x.Units) })
+	line("output inodes", "%.0f", func(x benchRow) float64 { return float64(x.Inodes) })
+	line("ours warm: wall ms", "%.1f", func(x benchRow) float64 { return x.OursWarm.WallMS })
+	line("  CPU ms", "%.1f", func(x benchRow) float64 { return x.OursWarm.CPUMS })
+	line("  max RSS MiB", "%.1f", func(x benchRow) float64 { return x.OursWarm.MaxRSSMiB })
+	line("  read KiB/image", "%.1f", func(x benchRow) float64 { return x.OursWarm.ReadKiBPerImage })
+	line("floor: writing the output, ms", "%.1f", func(x benchRow) float64 { return x.WriteFloorMS })
+	line("floor: replaying our reads, ms", "%.1f", func(x benchRow) float64 { return x.ReplayWarmMS })
+	line("loop mount each image, ms", "%.0f", func(x benchRow) float64 { return x.LoopWarmMS })
+	line("ours cold: wall ms", "%.1f", func(x benchRow) float64 { return x.OursCold.WallMS })
+	line("  from disk KiB/image", "%.1f", func(x benchRow) float64 { return x.OursCold.DiskKiBPerImage })
+	line("replay cold, CPUs threads, ms", "%.1f", func(x benchRow) float64 { return x.ReplayColdMS })
+	line("replay cold, 16 threads, ms", "%.1f", func(x benchRow) float64 { return x.ReplayCold16MS })
+	line("cold / replay", "%.2fx", func(x benchRow) float64 { return x.OursCold.WallMS / x.ReplayColdMS })
+	line("loop mount each image cold, ms", "%.0f", func(x benchRow) float64 { return x.LoopColdMS })
+	line("systemd-dissect warm, ms/image", "%.1f", ref(func(x benchRow) *toolStats { return x.DissectWarm }, func(t *toolStats) float64 { return t.PerImageMS }))
+	line("systemd-dissect cold, ms/image", "%.1f", ref(func(x benchRow) *toolStats { return x.DissectCold }, func(t *toolStats) float64 { return t.PerImageMS }))
+	line("portablectl attach, ms/image", "%.1f", ref(func(x benchRow) *toolStats { return x.AttachWarm }, func(t *toolStats) float64 { return t.PerImageMS }))
+	if d := r.dissectPerImageMS(); d > 0 {
+		line("per image: dissect / ours", "%.0fx", func(x benchRow) float64 { return d / (x.OursWarm.WallMS / float64(x.N)) })
 	}
-	line("per image: dissect / ours", ratio(func(x benchRow) *toolStats { return x.DissectWarm }), "%.0fx", s.DissectRatio, "%.0fx")
-	line("per image: attach / ours", ratio(func(x benchRow) *toolStats { return x.AttachWarm }), "%.0fx", s.AttachRatio, "%.0fx")
 	tw.Flush()
-	if len(r.Reload) > 0 {
-		fmt.Fprintf(w, "\nsystemctl daemon-reload in the container (median of 3):\n")
+	if big := r.Rows[len(r.Rows)-1]; len(big.PerKind) > 0 {
+		fmt.Fprintf(w, "\nper image kind, one image at a time, warm (N=%d): our readers against a loop mount doing the same reads\n", big.N)
 		tw = tabwriter.NewWriter(w, 0, 0, 2, ' ', tabwriter.AlignRight)
-		fmt.Fprintln(tw, "images\ttotal ms\tgenerator ms\tmanager ms\t")
-		for _, x := range r.Reload {
-			fmt.Fprintf(tw, "%d\t%.0f\t%.0f\t%.0f\t\n", x.Images, x.TotalMS, x.GeneratorMS, x.ManagerMS)
+		fmt.Fprintln(tw, "kind\timages\tours µs\tloop µs\tloop / ours\t")
+		for _, kind := range sortedKeys(big.PerKind) {
+			k := big.PerKind[kind]
+			fmt.Fprintf(tw, "%s\t%d\t%.0f\t%.0f\t%.1fx\t\n", kind, k.Images, k.OursUS, k.LoopUS, k.LoopUS/k.OursUS)
 		}
 		tw.Flush()
 	}
-	for _, row := range r.Rows {
-		if len(row.Skipped) > 0 {
-			fmt.Fprintf(w, "N=%d skipped: %v\n", row.N, row.Skipped)
+	if len(r.Reload) > 0 {
+		fmt.Fprintf(w, "\nsystemctl daemon-reload in the container (median of 3):\n")
+		tw = tabwriter.NewWriter(w, 0, 0, 2, ' ', tabwriter.AlignRight)
+		fmt.Fprintln(tw, "images\ttotal ms\tgenerator ms\tmanager ms\tgenerator's share\t")
+		for _, x := range r.Reload {
+			fmt.Fprintf(tw, "%d\t%.0f\t%.0f\t%.0f\t%.0f%%\t\n", x.Images, x.TotalMS, x.GeneratorMS, x.ManagerMS, 100*x.GeneratorMS/x.TotalMS)
 		}
+		tw.Flush()
 	}
 	if len(r.Targets) > 0 {
-		fmt.Fprintf(w, "\ntargets:\n")
+		fmt.Fprintf(w, "\ntargets (issue 17):\n")
 		for _, t := range r.Targets {
 			mark := "MET"
 			if !t.Met {
 				mark = "not met"
 			}
-			fmt.Fprintf(w, "  %-52s want %-26s got %-10s %s\n", t.What, t.Want, t.Got, mark)
+			fmt.Fprintf(w, "  %-48s want %-10s got %-8s %s\n", t.What, t.Want, t.Got, mark)
 		}
 	}
 }

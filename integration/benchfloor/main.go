@@ -1,65 +1,91 @@
-// Command benchfloor measures the floor of a generator run for `just
-// bench`: creating a given output tree alone, with the generator's own
-// writer. It reads the tree at FROM into memory (not timed), writes it to
-// TO (which must not exist), and prints the wall and CPU time of the
-// writing as JSON.
+// Command benchfloor measures the floors and the kernel's reference for
+// `just bench`, each as a pass of its own so that the benchmark can
+// interleave it with the generator's runs:
 //
-//	benchfloor FROM TO
+//	benchfloor write FROM TO       create the output tree FROM again at TO with the generator's writer
+//	benchfloor replay TRACE JOBS   replay the image reads of a generator run (strace -y output)
+//	benchfloor loop LIST           loop-mount each image of LIST, read what the generator reads, unmount
+//	benchfloor ours LIST           read the same with our readers (package dissect), one image at a time
+//	benchfloor pipeline LIST JOBS AHEAD  the same on JOBS workers, prefetching AHEAD images ahead
+//
+// LIST has one image per line: "KIND<TAB>NAME<TAB>PATH". Every mode
+// prints one JSON object: wall and CPU time, and per image kind the
+// summed time of the loop and ours passes.
 package main
 
 import (
 	"encoding/json"
 	"fmt"
-	"io/fs"
 	"os"
-	"path/filepath"
-	"strings"
+	"strconv"
 	"syscall"
 	"time"
-
-	"github.com/portable-generator/portable-generator/generator"
 )
 
 func main() {
-	if len(os.Args) != 3 {
-		fmt.Fprintln(os.Stderr, "usage: benchfloor FROM TO")
-		os.Exit(2)
-	}
-	files, err := readTree(os.Args[1])
-	if err != nil {
+	if err := run(os.Args[1:]); err != nil {
 		fmt.Fprintln(os.Stderr, "benchfloor:", err)
 		os.Exit(1)
 	}
-	cpu0, start := cpuTime(), time.Now()
-	if err := generator.Write(os.Args[2], files); err != nil {
-		fmt.Fprintln(os.Stderr, "benchfloor:", err)
-		os.Exit(1)
-	}
-	wall, cpu := time.Since(start), cpuTime()-cpu0
-	json.NewEncoder(os.Stdout).Encode(map[string]any{"files": len(files), "wall_ns": wall.Nanoseconds(), "cpu_ns": cpu.Nanoseconds()})
 }
 
-// readTree turns a generator output tree back into the files Write takes,
-// each unit's files grouped as one image's (the unit name up to its
-// drop-in directory), as the generator groups them.
-func readTree(dir string) ([]generator.File, error) {
-	var files []generator.File
-	err := filepath.WalkDir(dir, func(p string, d fs.DirEntry, err error) error {
-		if err != nil || d.IsDir() {
-			return err
+func run(args []string) error {
+	if len(args) == 0 {
+		return usage()
+	}
+	var (
+		res any
+		err error
+	)
+	switch {
+	case args[0] == "write" && len(args) == 3:
+		res, err = writeFloor(args[1], args[2])
+	case args[0] == "replay" && len(args) == 3:
+		jobs, perr := strconv.Atoi(args[2])
+		if perr != nil || jobs < 1 {
+			return usage()
 		}
-		rel, _ := filepath.Rel(dir, p)
-		group, _, _ := strings.Cut(rel, "/")
-		f := generator.File{Image: strings.TrimSuffix(group, ".d"), Path: rel}
-		if d.Type()&fs.ModeSymlink != 0 {
-			f.Link, err = os.Readlink(p)
-		} else {
-			f.Data, err = os.ReadFile(p)
+		res, err = replay(args[1], jobs)
+	case args[0] == "pipeline" && len(args) == 4:
+		jobs, err1 := strconv.Atoi(args[2])
+		ahead, err2 := strconv.Atoi(args[3])
+		if err1 != nil || err2 != nil || jobs < 1 || ahead < 0 {
+			return usage()
 		}
-		files = append(files, f)
+		res, err = pipelinePass(args[1], jobs, ahead)
+	case (args[0] == "loop" || args[0] == "ours") && len(args) == 2:
+		res, err = readPass(args[0], args[1])
+	default:
+		return usage()
+	}
+	if err != nil {
 		return err
-	})
-	return files, err
+	}
+	return json.NewEncoder(os.Stdout).Encode(res)
+}
+
+func usage() error {
+	fmt.Fprintln(os.Stderr, "usage: benchfloor write FROM TO | replay TRACE JOBS | loop LIST | ours LIST | pipeline LIST JOBS AHEAD")
+	os.Exit(2)
+	return nil
+}
+
+// timing is what every mode reports.
+type timing struct {
+	Wall int64 `json:"wall_ns"`
+	CPU  int64 `json:"cpu_ns"`
+}
+
+// stopwatch measures wall and CPU time (of the whole process) from start.
+type stopwatch struct {
+	start time.Time
+	cpu   time.Duration
+}
+
+func startWatch() stopwatch { return stopwatch{start: time.Now(), cpu: cpuTime()} }
+
+func (s stopwatch) stop() timing {
+	return timing{Wall: time.Since(s.start).Nanoseconds(), CPU: (cpuTime() - s.cpu).Nanoseconds()}
 }
 
 func cpuTime() time.Duration {
