@@ -489,7 +489,7 @@ func (b *bench) dissectPass(imgs []benchImage, cold bool) *toolStats {
 	}
 	var us []usage
 	for _, img := range imgs {
-		if !img.raw() {
+		if !referenceCanRead(img) {
 			continue
 		}
 		cmd := exec.Command("systemd-dissect", "--json=short", filepath.Join(b.root, b.set(len(imgs)), img.Entry))
@@ -505,6 +505,15 @@ func (b *bench) dissectPass(imgs []benchImage, cold bool) *toolStats {
 	return toolStatsOf(sum(us), len(us))
 }
 
+// referenceCanRead says which images systemd's tools are timed on: not
+// directories (252's systemd-dissect cannot open them), and not the GPT
+// images, which 252's systemd-dissect and portabled fail to identify when
+// the image lies on the corpus's XFS (the same file copied to ext4 is
+// read): not investigated further; they are 2% of the corpus.
+func referenceCanRead(img benchImage) bool {
+	return img.raw() && img.Kind != "gpt"
+}
+
 // portablectlPass attaches every image of the set with portablectl in the
 // container (runtime, no reload), then detaches them all. portabled does
 // the work, so its CPU is read from its unit.
@@ -514,6 +523,9 @@ func (b *bench) portablectlPass(n int, imgs []benchImage) (attach, detach *toolS
 		cpu0, pid0 := b.portabledCPU()
 		var us []usage
 		for _, img := range imgs {
+			if !referenceCanRead(img) {
+				continue
+			}
 			p := b.inContainer + "/" + b.set(n) + "/" + img.Entry
 			u, err := measure(inContainerFull("portablectl", verb, "--runtime", "--no-reload", p))
 			if err != nil {
@@ -532,8 +544,14 @@ func (b *bench) portablectlPass(n int, imgs []benchImage) (attach, detach *toolS
 		return s
 	}
 	attach = pass("attach")
-	if got := strings.Count(b.mustIn("sh", "-c", "ls /run/systemd/system.attached"), "\n"); got < b.unitCount(imgs) {
-		b.t.Fatalf("portablectl attached %d files for %d units", got, b.unitCount(imgs))
+	var read []benchImage
+	for _, img := range imgs {
+		if referenceCanRead(img) {
+			read = append(read, img)
+		}
+	}
+	if got := strings.Count(b.mustIn("sh", "-c", "ls /run/systemd/system.attached"), "\n"); got < b.unitCount(read) {
+		b.t.Fatalf("portablectl attached %d files for %d units", got, b.unitCount(read))
 	}
 	detach = pass("detach")
 	return attach, detach
