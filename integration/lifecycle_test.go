@@ -114,11 +114,13 @@ func lcFresh(t *testing.T) {
 		defer cancel()
 		ct.exec(ctx, append([]string{"systemctl", "stop"}, lcUnits...)...)
 		ct.exec(ctx, "sh", "-c", "for i in /srv/lc/*.raw; do portablectl detach --runtime \"$i\"; done; rm -rf /srv/lc /var/lib/private/counter-old /var/lib/private/counter-new /var/lib/counter-old /var/lib/counter-new")
-		ct.exec(ctx, "rm", "-f", "/run/portable-generator/reconciled.json")
+		ct.exec(ctx, "rm", "-f", "/run/portable-generator/reconciled.json", "/run/portable-generator/boot.json")
 		ct.exec(ctx, "systemctl", "daemon-reload")
 		ct.exec(ctx, append([]string{"systemctl", "reset-failed"}, lcUnits...)...)
 	})
-	ct.must(t, "rm", "-f", "/run/portable-generator/reconciled.json")
+	// No record and no boot run to compare with: the first reconcile
+	// records the baseline.
+	ct.must(t, "rm", "-f", "/run/portable-generator/reconciled.json", "/run/portable-generator/boot.json")
 	ct.must(t, "systemctl", "daemon-reload")
 	if out := reconcileNow(t); !strings.Contains(out, "as the baseline") {
 		t.Fatalf("first reconcile did not take a baseline: %s", out)
@@ -335,7 +337,7 @@ func TestReconcileUnitsLoad(t *testing.T) {
 	if warn := ct.sh("journalctl -q --after-cursor='" + cursor + "' -p warning _PID=1 | grep portable-generator"); warn != "" {
 		t.Errorf("PID 1 warns about our units:\n%s", warn)
 	}
-	ct.must(t, "rm", "-f", "/run/portable-generator/reconciled.json")
+	ct.must(t, "rm", "-f", "/run/portable-generator/reconciled.json", "/run/portable-generator/boot.json")
 	ct.must(t, "systemctl", "start", "portable-generator-reconcile.service")
 	if out := ct.sh("journalctl -q -o cat -u portable-generator-reconcile.service"); !strings.Contains(out, "as the baseline") {
 		t.Errorf("portable-generator-reconcile.service: %s", out)

@@ -44,9 +44,16 @@ func Run(ctx context.Context, o Options) error {
 	}
 	if prev == nil {
 		// No reconcile yet in this boot: what runs was started from the
-		// boot's own generator run, which it keeps for this.
-		if prev, err = LoadBootBaseline(o.Root); err != nil {
+		// boot's own generator run, which it keeps for this. (When that
+		// run is the current one, nothing changed since: take it as the
+		// baseline below.)
+		boot, err := LoadBootBaseline(o.Root)
+		if err != nil {
 			return err
+		}
+		if boot != nil && !boot.RunAt.Equal(cur.RunAt) {
+			fmt.Fprintf(o.Out, "no record of an earlier reconcile in %s: comparing with the boot's generator run of %s\n", RecordPath, boot.Time)
+			prev = boot
 		}
 	}
 	if p := ChangedSince(o.Root, cur.RunAt); p != "" {

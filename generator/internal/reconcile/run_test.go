@@ -366,3 +366,28 @@ func TestRunNotesAChangeWithoutReload(t *testing.T) {
 		t.Errorf("%v: %q", err, out)
 	}
 }
+
+// TestRunBootBaseline: with no record of its own, reconcile compares with
+// the boot's generator run, what the boot started services from; when the
+// boot's run is the current one, it only records the baseline.
+func TestRunBootBaseline(t *testing.T) {
+	tr := newTree(t)
+	tr.write("/run/portable-generator/boot.json", `{"version":1,"time":"2026-01-02T03:00:00Z","boot":true,"images":[`+image("foo", v1, "attached", "foo.service:a")+`]}`)
+	tr.state(image("foo", v2, "attached", "foo.service:b"))
+	m := &fakeManager{live: map[string]Live{"foo.service": running}}
+	out, err := run(t, tr, m, false)
+	if err != nil || !strings.Contains(out, "comparing with the boot's generator run of 2026-01-02T03:00:00Z") {
+		t.Fatalf("%v: %q", err, out)
+	}
+	if len(m.jobs) != 1 || !strings.Contains(fmt.Sprint(m.jobs), "foo.service") {
+		t.Errorf("jobs %v, want foo.service restarted from version 2", m.jobs)
+	}
+
+	// The boot's run is the current run: nothing to compare.
+	tr = newTree(t)
+	tr.write("/run/portable-generator/boot.json", `{"version":1,"time":"2026-01-02T03:04:05Z","boot":true,"images":[`+image("foo", v1, "attached", "foo.service:a")+`]}`)
+	tr.state(image("foo", v1, "attached", "foo.service:a"))
+	if out, err := run(t, tr, nil, false); err != nil || !strings.Contains(out, "as the baseline") {
+		t.Errorf("boot run is current: %v: %q", err, out)
+	}
+}
