@@ -444,7 +444,7 @@ func (b *benchBuilder) build(img benchImage, dst string) error {
 		if err := reflink(base, dst); err != nil {
 			return err
 		}
-		f, err := os.OpenFile(dst, os.O_WRONLY, 0)
+		f, err := os.OpenFile(dst, os.O_RDWR, 0)
 		if err != nil {
 			return err
 		}
