@@ -61,11 +61,17 @@ type UnitFile struct {
 	// AliasOf is the unit a symlink makes this name an alias of ("" for a
 	// unit file or SysV script).
 	AliasOf string
+	// PulledBy is set when no unit of the name exists and the vendor unit
+	// at Path pulls it in: the setting that does ("Wants").
+	PulledBy string
 }
 
 func (u UnitFile) String() string {
-	if u.AliasOf != "" {
+	switch {
+	case u.AliasOf != "":
 		return u.Path + ", an alias of " + u.AliasOf
+	case u.PulledBy != "":
+		return u.PulledBy + "= of " + u.Path
 	}
 	return u.Path
 }
@@ -170,6 +176,7 @@ func (r Root) readUnits(inv *Inventory) {
 		}
 	}
 	r.readSysV(inv)
+	r.readPulled(inv)
 }
 
 // UnitSearchPath is every directory PID 1 reads system units from, highest

@@ -27,9 +27,13 @@ type HostHoldsError struct {
 	Claim     string // the unit name, account or path claimed
 	Holder    string // what and where the host holds
 	hint      string // what the admin can do about it, with a leading space
+	pulled    bool   // no unit of the name exists: a vendor unit pulls it in
 }
 
 func (e *HostHoldsError) Error() string {
+	if e.Directive == "" && e.pulled {
+		return fmt.Sprintf("unit %s is pulled in by the host (%s), which keeps the name for a package that provides it", e.Claim, e.Holder)
+	}
 	if e.Directive == "" {
 		return fmt.Sprintf("unit %s already exists on the host in %s%s", e.Claim, e.Holder, e.hint)
 	}
@@ -66,7 +70,7 @@ type unitClaim struct {
 func checkHost(img *host.Image, inv *host.Inventory, cl claims) (notices []string, err error) {
 	for _, u := range cl.units {
 		if h, ok := inv.UnitHolder(u); ok {
-			return nil, &HostHoldsError{Claim: u, Holder: h.String(), hint: unitHint(u, h)}
+			return nil, &HostHoldsError{Claim: u, Holder: h.String(), hint: unitHint(u, h), pulled: h.PulledBy != ""}
 		}
 		if mask, ok := inv.Masks[u]; ok {
 			notices = append(notices, fmt.Sprintf("%s is masked by the admin (%s)", u, mask))

@@ -37,6 +37,10 @@ func unit(name, service string) map[string]string {
 // replace; the tests check that every Host entry is unchanged at the end.
 const victim = "[Service]\nExecStart=/usr/local/bin/nightly-report\n"
 
+// graphicalTarget is systemd's graphical.target, Debian's default.target:
+// it wants display-manager.service, which no unit on a server provides.
+var graphicalTarget = file("[Unit]\nDescription=Graphical Interface\nWants=display-manager.service\n")
+
 var hostCases = []Case{
 	// 1. Names that become paths. A template's DefaultInstance= is part of
 	// the enablement link's name: with '/' and '..' the link landed in the
@@ -235,8 +239,18 @@ var hostCases = []Case{
 		HostUnits: []string{"syslog.socket", "syslog.service"}, Profiles: withHost, Notice: "Alias=syslog.service"},
 	{Name: "alias-display-manager", Attempt: "Enable=yes Alias=display-manager.service, which graphical.target wants",
 		Settings: "Enable=yes\n", Units: install("Alias=display-manager.service\n"),
-		Host:      map[string]HostEntry{"usr/lib/systemd/system/graphical.target": file("[Unit]\nDescription=Graphical Interface\nWants=display-manager.service\n")},
+		Host:      map[string]HostEntry{"usr/lib/systemd/system/graphical.target": graphicalTarget},
 		HostUnits: []string{"graphical.target", "display-manager.service"}, Profiles: withHost, Notice: "Alias=display-manager.service"},
+	// The same hook taken by name: no host unit is called
+	// display-manager.service, but graphical.target (Debian's default.target)
+	// wants it, so PID 1 would start the image's unit at every boot, without
+	// Enable=yes.
+	{Name: "display", Attempt: "a unit named display-manager.service, which graphical.target pulls in at boot",
+		Units:     unit("display-manager.service", ""),
+		Host:      map[string]HostEntry{"usr/lib/systemd/system/graphical.target": graphicalTarget},
+		HostUnits: []string{"display-manager.service"}, Reason: "display-manager.service",
+		Holders:  []string{"Wants= of /usr/lib/systemd/system/graphical.target"},
+		Profiles: withHost, Refused: withHost},
 	{Name: "alias-thief", Attempt: "Enable=yes Alias= another image's unit, to switch that image off",
 		Settings: "Enable=yes\n", Units: install("Alias=alias-thief-victim.service\n"),
 		Host: map[string]HostEntry{

@@ -1,0 +1,110 @@
+package host
+
+import (
+	"io"
+	"os"
+	"path"
+	"strings"
+
+	"github.com/portable-generator/portable-generator/generator/internal/names"
+	"github.com/portable-generator/portable-generator/generator/internal/unitfile"
+	"golang.org/x/sys/unix"
+)
+
+// A vendor's unit may pull in a unit no package of the host provides yet: a
+// hook that some package fills when installed (graphical.target, Debian's
+// default.target, wants display-manager.service, which a display manager's
+// package provides as an alias). Such a name is the host's too: an image's
+// unit of that name would be started by the host at every boot, without
+// Enable=yes, and take the place the hook keeps for a package. The admin's
+// own units (/etc, /run) may pull in an image's unit: that is how an admin
+// ties a host unit to a portable service, so only the vendor directories
+// count.
+
+// vendorUnitDirs are the unit directories packages install into.
+var vendorUnitDirs = []string{"/usr/local/lib/systemd/system", "/usr/lib/systemd/system", "/lib/systemd/system"}
+
+// pullKeys are the settings, by section, by which a unit makes PID 1 load
+// and start other units.
+var pullKeys = map[string][]string{
+	"Unit":   {"Wants", "Requires", "Requisite", "BindsTo", "Upholds", "PartOf", "OnFailure", "OnSuccess"},
+	"Socket": {"Service"},
+	"Timer":  {"Unit"},
+	"Path":   {"Unit"},
+}
+
+// maxVendorUnit bounds what is read of one vendor unit file.
+const maxVendorUnit = unitfile.MaxLine
+
+// readPulled holds the names vendor units pull in that no unit directory
+// holds already (as a unit, or as a template of the instance pulled in).
+func (r Root) readPulled(inv *Inventory) {
+	seen := map[string]bool{}
+	for _, d := range vendorUnitDirs {
+		real, err := r.Resolve(d)
+		if err != nil || seen[real] {
+			continue
+		}
+		seen[real] = true
+		ents, err := os.ReadDir(r.Path(real))
+		if err != nil {
+			continue
+		}
+		for _, e := range ents {
+			// Symlinks are aliases (their target is read under its own
+			// name) or masks.
+			if !e.Type().IsRegular() || !names.ValidAnyUnitName(e.Name()) {
+				continue
+			}
+			p := path.Join(d, e.Name())
+			for _, pulled := range r.pulledBy(p) {
+				if _, held := inv.UnitHolder(pulled.unit); !held {
+					inv.holdUnit(pulled.unit, UnitFile{Path: p, PulledBy: pulled.key})
+				}
+			}
+		}
+	}
+}
+
+type pull struct{ unit, key string }
+
+// pulledBy returns the units of an exported type the unit file at p pulls
+// in; for a name with a specifier in its instance (OnFailure=notify@%n.service)
+// the template.
+func (r Root) pulledBy(p string) []pull {
+	f, err := os.OpenFile(r.Path(p), os.O_RDONLY|unix.O_NONBLOCK, 0)
+	if err != nil {
+		return nil
+	}
+	defer f.Close()
+	if fi, err := f.Stat(); err != nil || !fi.Mode().IsRegular() {
+		return nil
+	}
+	data, err := io.ReadAll(io.LimitReader(f, maxVendorUnit))
+	if err != nil {
+		return nil
+	}
+	u, err := unitfile.Parse(data)
+	if err != nil {
+		return nil
+	}
+	var out []pull
+	for section, keys := range pullKeys {
+		for _, key := range keys {
+			words, _ := u.Words(section, key)
+			for _, w := range words {
+				if strings.Contains(w, "%") {
+					at := strings.IndexByte(w, '@')
+					if at < 0 {
+						continue
+					}
+					w = names.TemplateOf(w[:at+1] + "x" + path.Ext(w))
+				}
+				if names.ValidUnitName(w) {
+					out = append(out, pull{w, key})
+				}
+			}
+		}
+	}
+	return out
+}
