@@ -193,8 +193,8 @@ func Image(img *host.Image, inv *host.Inventory, profiles ProfileParses) *Planne
 		}
 		keep := keepsGrants(unitClaims, policy.DynamicUser(effective, c.profile))
 		p.keep = p.keep || keep
-		p.Claims = append(p.Claims, u.Name)
-		p.prefix[u.Name] = names.MatchUnit(u.Name, prefixes)
+		prefix := names.MatchUnit(u.Name, prefixes)
+		p.claim(u.Name, prefix)
 		p.Report.Units = append(p.Report.Units, u.Name)
 		if names.UnitType(u.Name) == ".service" {
 			dropins = append(dropins, File{Path: u.Name + ".d/10-profile.conf", Data: profileDropIn(img.Profile, narrow)})
@@ -202,8 +202,7 @@ func Image(img *host.Image, inv *host.Inventory, profiles ProfileParses) *Planne
 		dropins = append(dropins, File{Path: u.Name + ".d/20-portable.conf", Data: portableDropIn(img, u, inv, keep)})
 		units = append(units, File{Path: u.Name, Data: u.Content})
 		for _, a := range aliases {
-			p.Claims = append(p.Claims, a)
-			p.prefix[a] = p.prefix[u.Name]
+			p.claim(a, prefix)
 		}
 	}
 	if len(refused) > 0 {
@@ -229,6 +228,20 @@ func Image(img *host.Image, inv *host.Inventory, profiles ProfileParses) *Planne
 	}
 	p.Report.Digests = unitDigests(p.Report.Units, p.Files, img.Identity)
 	return p
+}
+
+// claim records a unit name the image puts in the output, once, with the
+// prefix that ranks it in a conflict. An instance claims its template too:
+// PID 1 loads an instance from a unit file of its own name before the
+// template, so one image's foo.bar@a.service would take the instance of
+// another image's foo.bar@.service that that image's links start.
+func (p *Planned) claim(name, prefix string) {
+	for _, n := range []string{name, names.TemplateOf(name)} {
+		if _, dup := p.prefix[n]; n != "" && !dup {
+			p.Claims = append(p.Claims, n)
+			p.prefix[n] = prefix
+		}
+	}
 }
 
 // unitDigests fingerprints, per unit, what was written for it (the unit,

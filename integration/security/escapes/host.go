@@ -251,6 +251,18 @@ var hostCases = []Case{
 		HostUnits: []string{"display-manager.service"}, Reason: "display-manager.service",
 		Holders:  []string{"Wants= of /usr/lib/systemd/system/graphical.target"},
 		Profiles: withHost, Refused: withHost},
+	// An instance of another image's template: PID 1 loads a unit file of
+	// the instance's own name before the template, so the instance the
+	// other image's links (or anyone) start would be this image's unit.
+	{Name: "tmpl", Attempt: "a unit named like an instance of another image's template, to take that instance",
+		Units: unit("tmpl.victim@one.service", ""),
+		Host: map[string]HostEntry{
+			"var/lib/portables/tmpl.victim/usr/lib/os-release":                          file("ID=corpus\nVERSION_ID=1\n"),
+			"var/lib/portables/tmpl.victim/usr/lib/systemd/system/tmpl.victim@.service": file("[Unit]\nDescription=the victim image's %i\n\n[Service]\nExecStart=/usr/bin/victim %i\n"),
+		},
+		Reason:   "tmpl.victim@",
+		Others:   map[string][]string{"tmpl.victim@one.service": {"Description: the victim image's one", "Unit Load State: loaded"}},
+		Profiles: withHost, Refused: withHost},
 	{Name: "alias-thief", Attempt: "Enable=yes Alias= another image's unit, to switch that image off",
 		Settings: "Enable=yes\n", Units: install("Alias=alias-thief-victim.service\n"),
 		Host: map[string]HostEntry{
