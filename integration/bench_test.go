@@ -312,11 +312,12 @@ func (b *bench) floorRun(cold bool, out any, args ...string) usage {
 
 // floorTiming is what every benchfloor pass reports.
 type floorTiming struct {
-	Wall  int64                `json:"wall_ns"`
-	CPU   int64                `json:"cpu_ns"`
-	Ops   int64                `json:"reads"`
-	Bytes int64                `json:"bytes"`
-	Kinds map[string]*kindPass `json:"kinds"`
+	Wall   int64                `json:"wall_ns"`
+	CPU    int64                `json:"cpu_ns"`
+	Ops    int64                `json:"reads"`
+	Bytes  int64                `json:"bytes"`
+	Reread int64                `json:"reread_bytes"`
+	Kinds  map[string]*kindPass `json:"kinds"`
 }
 
 type kindPass struct {
@@ -364,7 +365,7 @@ func (b *bench) row(n int) benchRow {
 		write = append(write, f)
 		b.floorRun(false, &f, "replay", benchOut+"/trace", jobs)
 		replayWarm = append(replayWarm, f)
-		r.ReadOps, r.ReadBytes = f.Ops, f.Bytes
+		r.ReadOps, r.ReadBytes, r.RereadBytes = f.Ops, f.Bytes, f.Reread
 		var ours, loop floorTiming
 		b.floorRun(false, &ours, "ours", benchOut+"/list")
 		oursKinds = append(oursKinds, ours.Kinds)

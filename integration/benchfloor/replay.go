@@ -119,12 +119,13 @@ func replay(trace string, jobs int) (any, error) {
 	if len(images) == 0 {
 		return nil, fmt.Errorf("%s: no reads of images", trace)
 	}
-	var ops, bytes int64
+	var ops, bytes, reread int64
 	for _, img := range images {
 		for _, op := range img {
 			ops++
 			bytes += int64(op.len)
 		}
+		reread += rereadBytes(img)
 	}
 	w := startWatch()
 	var (
@@ -160,8 +161,29 @@ func replay(trace string, jobs int) (any, error) {
 		Images int   `json:"images"`
 		Ops    int64 `json:"reads"`
 		Bytes  int64 `json:"bytes"`
+		Reread int64 `json:"reread_bytes"`
 		Jobs   int   `json:"jobs"`
-	}{w.stop(), len(images), ops, bytes, jobs}, nil
+	}{w.stop(), len(images), ops, bytes, reread, jobs}, nil
+}
+
+// rereadBytes counts the bytes of an image's positional reads that an
+// earlier read of the same file already covered.
+func rereadBytes(ops []readOp) int64 {
+	seen := map[string][][2]int64{} // per file, the stretches read so far
+	var n int64
+	for _, op := range ops {
+		if op.call != "pread64" {
+			continue
+		}
+		start, end := op.off, op.off+int64(op.len)
+		for _, r := range seen[op.path] {
+			if lo, hi := max(start, r[0]), min(end, r[1]); lo < hi {
+				n += hi - lo
+			}
+		}
+		seen[op.path] = append(seen[op.path], [2]int64{start, end})
+	}
+	return n
 }
 
 // replayImage does one image's reads: positional reads at their offsets,
