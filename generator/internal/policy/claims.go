@@ -86,9 +86,8 @@ func Claims(unitName string, unit, profile *unitfile.File) []Claim {
 				}
 			}
 		case directoryParents[a.Key] != "" && a.Section == "Service":
-			words, _ := unitfile.SplitWords(a.Value)
-			for _, w := range words {
-				for _, d := range strings.Split(w, ":") {
+			for _, parts := range directoryNames(a.Value) {
+				for _, d := range parts {
 					first, _, _ := strings.Cut(d, "/")
 					name, prefix := c.claimName(first)
 					if name == "" {

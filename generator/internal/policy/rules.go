@@ -225,13 +225,9 @@ func ownNamesRule(c *unitCheck, a unitfile.Assignment) string {
 	}
 	switch {
 	case slices.Contains(execDirectories, a.Key):
-		words, err := unitfile.SplitWords(a.Value)
-		if err != nil {
-			return "cannot be read (" + err.Error() + ")"
-		}
-		for _, w := range words {
+		for _, parts := range directoryNames(a.Value) {
 			// "source:symlink" names two directories.
-			for _, d := range strings.Split(w, ":") {
+			for _, d := range parts {
 				if !c.ownRelativePath(d) {
 					return "names host directory " + d + ", which is not the image's own: PID 1 would create it on the host and hand it to the service"
 				}

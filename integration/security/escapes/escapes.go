@@ -379,6 +379,8 @@ var directiveCases = []Case{
 		Units: svc("", "StateDirectory=dpkg\n"), Directive: "StateDirectory", Refused: all, Dump: []string{"StateDirectory"}, Widens: true},
 	{Name: "runtime-dir-host", Attempt: "RuntimeDirectory=systemd (removed again when the service stops)",
 		Units: svc("", "RuntimeDirectory=systemd\n"), Directive: "RuntimeDirectory", Refused: all, Dump: []string{"RuntimeDirectory"}, Widens: true},
+	{Name: "x64bus", Attempt: "RuntimeDirectory=\\x64bus: the image's own name as written, /run/dbus as PID 1 reads it",
+		Units: svc("", "RuntimeDirectory=\\x64bus\n"), Directive: "RuntimeDirectory", Refused: all, Dump: []string{"RuntimeDirectory"}, Widens: true},
 	{Name: "logs-dir-host", Attempt: "LogsDirectory=@N@:journal (a symlink named after a host directory)",
 		Units: svc("", "LogsDirectory=@N@:journal\n"), Directive: "LogsDirectory", Refused: all, Dump: []string{"LogsDirectory"}, Widens: true},
 	{Name: "config-dir-host", Attempt: "ConfigurationDirectory=ssh", Units: svc("", "ConfigurationDirectory=ssh\n"),
