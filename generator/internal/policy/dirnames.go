@@ -101,6 +101,28 @@ func unescapeParts(w string) (parts []string, ok bool) {
 	return append(parts, b.String()), true
 }
 
+// cunescape C-unescapes a whole word as systemd's cunescape does; ok is
+// false for an escape systemd refuses.
+func cunescape(w string) (string, bool) {
+	if !strings.Contains(w, "\\") {
+		return w, true
+	}
+	var b strings.Builder
+	for i := 0; i < len(w); i++ {
+		if w[i] != '\\' {
+			b.WriteByte(w[i])
+			continue
+		}
+		d, n := cunescapeOne(w[i+1:])
+		if n == 0 {
+			return "", false
+		}
+		b.WriteString(d)
+		i += n
+	}
+	return b.String(), true
+}
+
 // cunescapeOne decodes the escape after a backslash as systemd's
 // cunescape_one does: what it stands for (\xHH and octal a byte, \u and \U
 // a code point in UTF-8) and how many bytes it took, n 0 when the escape is

@@ -39,6 +39,10 @@ func TestRefusals(t *testing.T) {
 		{"bang prefix", "app.service", "[Service]\nExecStartPre=-!/usr/bin/prep", "ExecStartPre", nil},
 		{"double bang", "app.service", "[Service]\nExecStop=!!/usr/bin/stop", "ExecStop", nil},
 		{"plus after a semicolon", "app.service", "[Service]\nExecStartPre=/bin/true ; +/bin/sh -c evil", "ExecStartPre", nil},
+		// PID 1 reads the prefixes after C-unescaping the first word.
+		{"escaped plus", "app.service", "[Service]\nExecStart=\\x2b/usr/bin/app", "ExecStart", nil},
+		{"octal bang after a dash", "app.service", "[Service]\nExecStartPost=-\\041/bin/true", "ExecStartPost", nil},
+		{"escaped plus after a semicolon", "app.service", "[Service]\nExecStartPre=/bin/true ; \\u002b/bin/sh", "ExecStartPre", nil},
 		{"permissions start only", "app.service", "[Service]\nPermissionsStartOnly=yes\nExecStart=/a", "PermissionsStartOnly", nil},
 		{"root directory start only", "app.service", "[Service]\nRootDirectoryStartOnly=yes", "RootDirectoryStartOnly", nil},
 		// Host identities.

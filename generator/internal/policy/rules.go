@@ -155,21 +155,24 @@ func execRule(c *unitCheck, a unitfile.Assignment) string {
 // privilegedCommand reports whether any command of an Exec line (systemd
 // takes several, separated by a lone ';') has a '+' (full privileges) or
 // '!' (no user switch; '!!' also no ambient-capability fallback) prefix.
-// A line that does not split is judged by its first word alone, as if
-// systemd had read it.
+// PID 1 reads the prefix characters after C-unescaping the command's first
+// word: ExecStart=\x2b/bin/sh is a '+' command. A first word that does not
+// unescape makes PID 1 ignore the line; it is judged as written, and a
+// line that does not split by its first word alone.
 func privilegedCommand(v string) bool {
-	words, err := unitfile.SplitWords(v)
-	if err != nil {
+	if _, err := unitfile.SplitWords(v); err != nil {
 		return privilegedPrefix(v)
 	}
 	first := true
-	for _, w := range words {
-		if w == ";" {
+	for _, w := range splitKeepingEscapes(v) {
+		if w == ";" || w == `\;` {
 			first = true
 			continue
 		}
-		if first && privilegedPrefix(w) {
-			return true
+		if first {
+			if u, ok := cunescape(w); ok && privilegedPrefix(u) || privilegedPrefix(w) {
+				return true
+			}
 		}
 		first = false
 	}

@@ -256,6 +256,14 @@ var directiveCases = []Case{
 	{Name: "exec-semicolon", Attempt: "a '+' command hidden after a ';' separator",
 		Units: svc("", "ExecStartPre=/bin/true ; +/bin/touch /etc/escape-semicolon\n"), Directive: "ExecStartPre", Refused: all,
 		Dump: []string{"ExecStartPre"}, Show: []string{"ExecStartPreEx"}, Widens: true},
+	// PID 1 C-unescapes a command's first word before it reads the prefix
+	// characters: \x2b is a '+', \041 a '!'.
+	{Name: "exec-escaped-plus", Attempt: "ExecStartPre=\\x2b...: a '+' written as an escape",
+		Units: svc("", "ExecStartPre=\\x2b/usr/bin/@N@-daemon --oneshot\n"), Directive: "ExecStartPre", Refused: all,
+		Dump: []string{"ExecStartPre"}, Show: []string{"ExecStartPreEx"}, Widens: true},
+	{Name: "exec-escaped-bang", Attempt: "ExecStartPost=\\041...: a '!' written as an octal escape, after a '-'",
+		Units: svc("", "ExecStartPost=-\\041/bin/true\n"), Directive: "ExecStartPost", Refused: all,
+		Show: []string{"ExecStartPostEx"}, Widens: true},
 	{Name: "perms-start-only", Attempt: "PermissionsStartOnly= runs the other commands unsandboxed",
 		Units: svc("", "PermissionsStartOnly=yes\nExecStartPre=/bin/true\n"), Directive: "PermissionsStartOnly", Refused: all,
 		Dump: []string{"PermissionsStartOnly"}, Widens: true},
