@@ -56,8 +56,10 @@ var forbidden = map[string]struct {
 	"SmackProcessLabel":       {why: "picks the host's security label for the service"},
 	"USBFunctionDescriptors":  {why: "makes PID 1 read a host file"},
 	"USBFunctionStrings":      {why: "makes PID 1 read a host file"},
-	"AmbientCapabilities":     {why: "grants capabilities", when: func(v string) bool { return !strings.HasPrefix(v, "~") }},
-	"NFTSet":                  {why: "adds the service to a host firewall set"},
+	// "~" inverts the list: ~CAP_KILL is every capability but one, those
+	// of the bounding set included.
+	"AmbientCapabilities": {why: "grants capabilities"},
+	"NFTSet":              {why: "adds the service to a host firewall set"},
 }
 
 func forbiddenRule(c *unitCheck, a unitfile.Assignment) string {

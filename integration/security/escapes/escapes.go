@@ -335,6 +335,9 @@ var directiveCases = []Case{
 	{Name: "ambient-caps", Attempt: "AmbientCapabilities=CAP_SYS_ADMIN",
 		Units: svc("", "AmbientCapabilities=CAP_SYS_ADMIN\n"), Directive: "AmbientCapabilities", Refused: all,
 		Show: []string{"AmbientCapabilities"}, Widens: true, WidensUnder: []string{"default", "nonetwork"}}, // strict's empty line resets
+	{Name: "ambient-caps-inverted", Attempt: "AmbientCapabilities=~CAP_KILL: every capability but one, the bounding set's included",
+		Units: svc("", "AmbientCapabilities=~CAP_KILL\n"), Directive: "AmbientCapabilities", Refused: []string{"default", "nonetwork"},
+		Dump: []string{"AmbientCapabilities"}, Show: []string{"AmbientCapabilities"}, Widens: true, WidensUnder: []string{"default", "nonetwork"}},
 
 	// Host objects PID 1 opens, binds, creates or joins for the service.
 	{Name: "root-image", Attempt: "RootImage= another image", Units: svc("", "RootImage=/var/lib/machines/host.raw\n"),
