@@ -271,11 +271,13 @@ func priorityRule(c *unitCheck, a unitfile.Assignment) string {
 	v := strings.ToLower(a.Value)
 	switch a.Key {
 	case "CPUSchedulingPolicy":
-		if v == "fifo" || v == "rr" {
+		// systemd takes the policy's number too: 1 is SCHED_FIFO, 2
+		// SCHED_RR ("01", "+2", "0x1" alike).
+		if n, ok := cNumber(v); v == "fifo" || v == "rr" || ok && (n == 1 || n == 2) {
 			return "gives the service real-time scheduling (" + a.Value + ")"
 		}
 	case "IOSchedulingClass":
-		if v == "realtime" || v == "1" {
+		if n, ok := cNumber(v); v == "realtime" || ok && n == 1 {
 			return "gives the service real-time I/O priority"
 		}
 	case "ManagedOOMPreference":
@@ -289,6 +291,14 @@ func priorityRule(c *unitCheck, a unitfile.Assignment) string {
 		}
 	}
 	return ""
+}
+
+// cNumber reads a number as strtol with base 0 does (a sign, then
+// decimal, 0x hexadecimal or 0 octal), the way systemd reads the numbers
+// some of its names also take.
+func cNumber(v string) (int64, bool) {
+	n, err := strconv.ParseInt(strings.TrimPrefix(v, "+"), 0, 64)
+	return n, err == nil
 }
 
 // isTrue and isFalse read a boolean as systemd does (package boolean);
