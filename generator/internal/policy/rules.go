@@ -297,7 +297,7 @@ func priorityRule(c *unitCheck, a unitfile.Assignment) string {
 // decimal, 0x hexadecimal or 0 octal), the way systemd reads the numbers
 // some of its names also take.
 func cNumber(v string) (int64, bool) {
-	n, err := strconv.ParseInt(strings.TrimPrefix(v, "+"), 0, 64)
+	n, err := strconv.ParseInt(strings.TrimPrefix(strings.TrimLeft(v, " \t\n"), "+"), 0, 64)
 	return n, err == nil
 }
 

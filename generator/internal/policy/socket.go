@@ -47,7 +47,8 @@ func socketRule(c *unitCheck, a unitfile.Assignment) string {
 				return "gives the service a socket on the host's network (" + v + "), which the profile keeps it off"
 			}
 			// PID 1 binds as root: at boot, sockets come before services,
-			// so the image would take a port a host daemon expects.
+			// so the image would take a port a host daemon expects (a DNS
+			// server's 53, sshd's 22, on IP or AF_VSOCK).
 			if port, ok := listenPort(v); ok && port < 1024 {
 				return "binds privileged port " + strconv.Itoa(port) + " (" + v + "), which the host keeps for its own services"
 			}
@@ -68,17 +69,17 @@ func socketRule(c *unitCheck, a unitfile.Assignment) string {
 	return ""
 }
 
-// listenPort reads the port of an IP listener: "80", "0.0.0.0:80",
-// "[::]:80", "[fe80::1%eth0]:80"; ok is false for anything else (vsock
-// listeners, which have no host port, and what systemd refuses anyway).
+// listenPort reads the port of an IP or AF_VSOCK listener: "80",
+// "0.0.0.0:80", "[::]:80", "[fe80::1%eth0]:80", "vsock:2:22", the port read
+// as systemd reads it (strtoul with base 0: "0x16" and "026" are 22, "+22"
+// too). AF_VSOCK keeps ports below 1024 for privileged binders as IP does
+// (systemd-ssh-generator listens on vsock port 22). ok is false for
+// anything else.
 func listenPort(v string) (int, bool) {
-	if strings.HasPrefix(v, "vsock:") {
-		return 0, false
-	}
 	p := v
 	if i := strings.LastIndexByte(v, ':'); i >= 0 {
 		p = v[i+1:]
 	}
-	n, err := strconv.ParseUint(p, 10, 16)
-	return int(n), err == nil
+	n, ok := cNumber(p)
+	return int(n), ok && n >= 0 && n <= 65535
 }
