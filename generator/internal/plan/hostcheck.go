@@ -6,6 +6,7 @@ import (
 	"strings"
 
 	"github.com/portable-generator/portable-generator/generator/internal/host"
+	"github.com/portable-generator/portable-generator/generator/internal/names"
 	"github.com/portable-generator/portable-generator/generator/internal/policy"
 )
 
@@ -18,6 +19,19 @@ type PrefixHeldError struct {
 func (e *PrefixHeldError) Error() string {
 	return fmt.Sprintf("prefix %q belongs to the host: host unit %s (%s) is in its namespace (rename the image, or set Match= in its .portable file)",
 		e.Prefix, e.HostUnit, e.Where)
+}
+
+// OwnPrefix is the generator's own namespace: the units it writes for
+// itself (KeepUnit, LateUnit, the container's log unit) and the package's.
+// An image's unit of such a name would take our unit's place, or give it
+// the image's drop-ins, RootImage= included.
+const OwnPrefix = "portable-generator"
+
+// OwnNameError is an image's unit named in the generator's own namespace.
+type OwnNameError struct{ Unit string }
+
+func (e *OwnNameError) Error() string {
+	return fmt.Sprintf("unit %s belongs to the host: portable-generator keeps the %s-* names for its own units", e.Unit, OwnPrefix)
 }
 
 // HostHoldsError is a name the image would use that the host holds.
@@ -69,6 +83,9 @@ type unitClaim struct {
 // units.
 func checkHost(img *host.Image, inv *host.Inventory, cl claims) (notices []string, err error) {
 	for _, u := range cl.units {
+		if names.InNamespace(u, []string{OwnPrefix}) {
+			return nil, &OwnNameError{Unit: u}
+		}
 		if h, ok := inv.UnitHolder(u); ok {
 			return nil, &HostHoldsError{Claim: u, Holder: h.String(), hint: unitHint(u, h), pulled: h.PulledBy != ""}
 		}

@@ -83,3 +83,18 @@ func TestDescribe(t *testing.T) {
 		}
 	}
 }
+
+// TestOwnUnitsAreInOwnNamespace: the units the generator writes for itself
+// are names no image may take.
+func TestOwnUnitsAreInOwnNamespace(t *testing.T) {
+	for _, u := range []string{KeepUnit, LateUnit, "portable-generator-log.service"} {
+		img := goodImage()
+		img.Name = "portable-generator"
+		img.Units = []host.Unit{{Name: u, Content: []byte("[Service]\nExecStart=/bin/foo\n")}}
+		p := Image(&img, &host.Inventory{Architecture: "x86-64"}, ProfileParses{})
+		var own *OwnNameError
+		if !errors.As(p.Report.Err, &own) {
+			t.Errorf("an image's %s: %s %q, want the generator's own name refused", u, p.Report.State, p.Report.Reason)
+		}
+	}
+}

@@ -266,6 +266,12 @@ var hostCases = []Case{
 		Reason:   "tmpl.victim@",
 		Others:   map[string][]string{"tmpl.victim@one.service": {"Description: the victim image's one", "Unit Load State: loaded"}},
 		Profiles: withHost, Refused: withHost},
+	// The generator's own units: the image's drop-ins would apply to ours
+	// (KeepUnit, which keeps the grants across reboots, would run in the
+	// image), or ours would replace its unit. (Under trusted the corpus has
+	// units that need KeepUnit: PID 1 loads ours.)
+	{Name: "portable-generator-state", Attempt: "named after the generator's own portable-generator-state.service",
+		Units: svc("", ""), Reason: "portable-generator-state.service", Refused: all},
 	{Name: "alias-thief", Attempt: "Enable=yes Alias= another image's unit, to switch that image off",
 		Settings: "Enable=yes\n", Units: install("Alias=alias-thief-victim.service\n"),
 		Host: map[string]HostEntry{
