@@ -80,6 +80,9 @@ func TestNoFalsePositives(t *testing.T) {
 			"StateDirectory=postgresql/%i.d\nUser=postgresql-%i\nSyslogIdentifier=postgresql@%i\n", pg, nil},
 		{"instance specifiers in a plain unit", "postgresql.service", "[Service]\nPIDFile=/run/postgresql/%i.pid\n", pg, nil},
 		{"instance socket", "app.socket", "[Socket]\nListenStream=/run/app/%i.sock\n", appImage, nil},
+		// Conditions on the image's own host paths.
+		{"own conditions", "app.service", "[Unit]\nConditionPathExists=|!/var/lib/app/initialized\nConditionDirectoryNotEmpty=/run/app\n" +
+			"AssertPathExistsGlob=/etc/app/conf.d/*.conf\nConditionPathIsDirectory=/var/cache/%p\n", appImage, nil},
 		// Claimed names are the image's.
 		{"claimed names", "redis-server.service", "[Service]\nUser=redis\nGroup=redis\nRuntimeDirectory=redis\nPIDFile=/run/redis/redis-server.pid\n" +
 			"StateDirectory=redis\nLogsDirectory=redis\n",

@@ -188,6 +188,7 @@ var rules = []rule{
 		"IODeviceLatencyTargetSec", "LimitMEMLOCK"), rankingRule},
 	{[]string{"LogNamespace", "SyslogIdentifier", "LogExtraFields"}, journalRule},
 	{pathWatches, pathWatchRule},
+	{pathConditions, conditionRule},
 }
 
 // Directives returns every directive some rule may refuse, sorted ("Exec*"

@@ -40,6 +40,8 @@ func TestRefusals(t *testing.T) {
 		{"double bang", "app.service", "[Service]\nExecStop=!!/usr/bin/stop", "ExecStop", nil},
 		{"a privileged vsock port", "app.socket", "[Socket]\nListenStream=vsock:2:80", "ListenStream", []string{"default"}},
 		{"a privileged port in hex", "app.socket", "[Socket]\nListenStream=0x16", "ListenStream", []string{"default"}},
+		{"a condition on a host path", "app.service", "[Unit]\nConditionPathExists=!/root/.ssh/authorized_keys", "ConditionPathExists", nil},
+		{"an assertion on a host glob", "app.service", "[Unit]\nAssertPathExistsGlob=/var/lib/app*/x", "AssertPathExistsGlob", nil},
 		{"plus after a semicolon", "app.service", "[Service]\nExecStartPre=/bin/true ; +/bin/sh -c evil", "ExecStartPre", nil},
 		// PID 1 reads the prefixes after C-unescaping the first word.
 		{"escaped plus", "app.service", "[Service]\nExecStart=\\x2b/usr/bin/app", "ExecStart", nil},
