@@ -189,6 +189,7 @@ var rules = []rule{
 	{[]string{"LogNamespace", "SyslogIdentifier", "LogExtraFields"}, journalRule},
 	{pathWatches, pathWatchRule},
 	{pathConditions, conditionRule},
+	{mountsFor, mountsForRule},
 }
 
 // Directives returns every directive some rule may refuse, sorted ("Exec*"
