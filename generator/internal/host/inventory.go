@@ -64,6 +64,9 @@ type UnitFile struct {
 	// PulledBy is set when no unit of the name exists and the vendor unit
 	// at Path pulls it in: the setting that does ("Wants").
 	PulledBy string
+	// Generated is set when the generator at Path writes the unit beside
+	// ours (generated.go).
+	Generated bool
 }
 
 func (u UnitFile) String() string {
@@ -72,6 +75,8 @@ func (u UnitFile) String() string {
 		return u.Path + ", an alias of " + u.AliasOf
 	case u.PulledBy != "":
 		return u.PulledBy + "= of " + u.Path
+	case u.Generated:
+		return "the output of " + u.Path
 	}
 	return u.Path
 }
@@ -177,6 +182,7 @@ func (r Root) readUnits(inv *Inventory) {
 	}
 	r.readSysV(inv)
 	r.readPulled(inv)
+	r.readGenerated(inv)
 }
 
 // UnitSearchPath is every directory PID 1 reads system units from, highest

@@ -266,6 +266,16 @@ var hostCases = []Case{
 		Reason:   "tmpl.victim@",
 		Others:   map[string][]string{"tmpl.victim@one.service": {"Description: the victim image's one", "Unit Load State: loaded"}},
 		Profiles: withHost, Refused: withHost},
+	// Units systemd's generators write into our output directory while we
+	// run: the last writer of a name wins.
+	{Name: "sshd-unix-local", Attempt: "systemd-ssh-generator's sshd-unix-local.socket (257), written beside ours",
+		Units: sock(""), Host: map[string]HostEntry{"usr/lib/systemd/system-generators/systemd-ssh-generator": file("#!/bin/sh\n")},
+		Reason: "sshd-unix-local.", Holders: []string{"the output of /usr/lib/systemd/system-generators/systemd-ssh-generator"},
+		Profiles: withHost, Refused: withHost},
+	{Name: "kernel", Attempt: "systemd-run-generator's kernel-command-line.service, for systemd.run= on the kernel command line",
+		Units: unit("kernel-command-line.service", ""), Host: map[string]HostEntry{"usr/lib/systemd/system-generators/systemd-run-generator": file("#!/bin/sh\n")},
+		Reason: "kernel-command-line.service", Holders: []string{"systemd-run-generator"},
+		Profiles: withHost, Refused: withHost},
 	// The generator's own units: the image's drop-ins would apply to ours
 	// (KeepUnit, which keeps the grants across reboots, would run in the
 	// image), or ours would replace its unit. (Under trusted the corpus has
