@@ -83,6 +83,8 @@ func TestNoFalsePositives(t *testing.T) {
 		// Conditions on the image's own host paths.
 		{"own conditions", "app.service", "[Unit]\nConditionPathExists=|!/var/lib/app/initialized\nConditionDirectoryNotEmpty=/run/app\n" +
 			"AssertPathExistsGlob=/etc/app/conf.d/*.conf\nConditionPathIsDirectory=/var/cache/%p\n", appImage, nil},
+		{"a bus name PID 1 only waits for", "app.service", "[Service]\nBusName=org.example.App\n", appImage, nil},
+		{"a bus name of a notify service", "app.service", "[Service]\nType=notify\nBusName=org.example.App\n", appImage, nil},
 		{"own mounts", "app.service", "[Unit]\nRequiresMountsFor=/ /var/lib/app/data\nWantsMountsFor=/var/log/app\n", appImage, nil},
 		// Claimed names are the image's.
 		{"claimed names", "redis-server.service", "[Service]\nUser=redis\nGroup=redis\nRuntimeDirectory=redis\nPIDFile=/run/redis/redis-server.pid\n" +

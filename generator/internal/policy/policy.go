@@ -82,6 +82,7 @@ type unitCheck struct {
 	typ     string // its type suffix, ".service"
 	img     Image
 	profile *unitfile.File
+	unit    *unitfile.File // the effective unit, for rules that read one line against another
 }
 
 // Check decides whether a unit from an image may run under a profile; see
@@ -94,7 +95,7 @@ func Check(unitName string, unit *unitfile.File, img Image, profileName string, 
 	if profileName == "trusted" {
 		return nil, nil
 	}
-	c := &unitCheck{name: unitName, typ: names.UnitType(unitName), img: img, profile: profile}
+	c := &unitCheck{name: unitName, typ: names.UnitType(unitName), img: img, profile: profile, unit: unit}
 	var refused Refusals
 	for _, a := range unit.Assignments {
 		if a.Origin != "" || (a.Value == "" && !emptyMeansSomething[a.Key]) || slices.Contains(img.Allow, a.Key) {
@@ -190,6 +191,7 @@ var rules = []rule{
 	{pathWatches, pathWatchRule},
 	{pathConditions, conditionRule},
 	{mountsFor, mountsForRule},
+	{[]string{"BusName"}, busNameRule},
 }
 
 // Directives returns every directive some rule may refuse, sorted ("Exec*"

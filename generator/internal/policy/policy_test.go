@@ -42,6 +42,7 @@ func TestRefusals(t *testing.T) {
 		{"a privileged port in hex", "app.socket", "[Socket]\nListenStream=0x16", "ListenStream", []string{"default"}},
 		{"a condition on a host path", "app.service", "[Unit]\nConditionPathExists=!/root/.ssh/authorized_keys", "ConditionPathExists", nil},
 		{"an assertion on a host glob", "app.service", "[Unit]\nAssertPathExistsGlob=/var/lib/app*/x", "AssertPathExistsGlob", nil},
+		{"a bus name without Type=dbus", "app.service", "[Service]\nType=forking\nBusName=org.freedesktop.DBus", "BusName", nil},
 		{"plus after a semicolon", "app.service", "[Service]\nExecStartPre=/bin/true ; +/bin/sh -c evil", "ExecStartPre", nil},
 		// PID 1 reads the prefixes after C-unescaping the first word.
 		{"escaped plus", "app.service", "[Service]\nExecStart=\\x2b/usr/bin/app", "ExecStart", nil},
