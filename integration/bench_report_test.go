@@ -163,6 +163,9 @@ func (r *benchResult) judge() {
 	if k := r.row(20); k != nil {
 		add("20 images, cold: ours < loop mounts", "< 1x", fmt.Sprintf("%.2fx", k.OursCold.WallMS/k.LoopColdMS), k.OursCold.WallMS < k.LoopColdMS)
 	}
+	for _, row := range r.Rows {
+		add(fmt.Sprintf("N=%d: every image attached", row.N), fmt.Sprint(row.N), fmt.Sprint(row.Attached), row.Attached == row.N)
+	}
 	if k, l := r.row(1000), r.row(10000); k != nil && l != nil {
 		ratio := l.OursWarm.WallMS / k.OursWarm.WallMS
 		add("10000 images / 1000, warm", "<= 11x", fmt.Sprintf("%.1fx", ratio), ratio <= 11)
@@ -207,7 +210,8 @@ func (r *benchResult) print(w io.Writer) {
 			return 0
 		}
 	}
-	line("units attached", "%.0f", func(x benchRow) float64 { return float64(x.Units) })
+	line("images attached", "%.0f", func(x benchRow) float64 { return float64(x.Attached) })
+	line("units in them", "%.0f", func(x benchRow) float64 { return float64(x.Units) })
 	line("output inodes", "%.0f", func(x benchRow) float64 { return float64(x.Inodes) })
 	line("ours warm: wall ms", "%.1f", func(x benchRow) float64 { return x.OursWarm.WallMS })
 	line("  CPU ms", "%.1f", func(x benchRow) float64 { return x.OursWarm.CPUMS })

@@ -342,7 +342,9 @@ func (b *bench) row(n int) benchRow {
 	r.Attached, r.Skipped = b.lastRunStates()
 	r.Inodes = b.countOutput()
 	if r.Attached != n {
-		b.t.Fatalf("N=%d: %d images attached, skipped: %v", n, r.Attached, r.Skipped)
+		// Measured all the same (a failure at scale is a finding), and
+		// judged among the targets.
+		fmt.Printf("bench: N=%d: only %d images attached; skipped: %v\n", n, r.Attached, r.Skipped)
 	}
 	b.generatorRun(false, true)
 	var list strings.Builder
@@ -460,9 +462,19 @@ func (b *bench) lastRunStates() (attached int, skipped map[string]int) {
 			attached++
 			continue
 		}
+		// Grouped without the names and numbers that make each line unique.
 		reason := img.State + ": " + strings.Join(img.Reasons, "; ")
-		if len(reason) > 160 {
-			reason = reason[:160]
+		if i := strings.Index(reason, "/var/lib/portables/"); i >= 0 {
+			reason = reason[:i] + "…"
+		}
+		reason = strings.Map(func(r rune) rune {
+			if r >= '0' && r <= '9' {
+				return '#'
+			}
+			return r
+		}, reason)
+		if len(reason) > 120 {
+			reason = reason[:120]
 		}
 		skipped[reason]++
 	}
