@@ -120,3 +120,38 @@ func TestVersionsTriedAreBounded(t *testing.T) {
 		t.Errorf("%d versions reported as not tried, want %d", notTried, want)
 	}
 }
+
+// TestAnotherGeneratorsUnitIsKept: generators run at the same time and
+// write into the same directory; a unit another one wrote (systemd's
+// run-generator's kernel-command-line.service, say) is never replaced by
+// an image's, and the image is skipped whole, leaving none of its files.
+func TestAnotherGeneratorsUnitIsKept(t *testing.T) {
+	root := t.TempDir()
+	os.Chmod(root, 0o755)
+	dir := filepath.Join(root, "var/lib/portables/foo")
+	write(t, filepath.Join(dir, "usr/lib/os-release"), "ID=test\n")
+	write(t, filepath.Join(dir, "usr/lib/systemd/system/foo.service"), "[Service]\nExecStart=/bin/true\n")
+	write(t, filepath.Join(dir, "usr/lib/systemd/system/foo-helper.service"), "[Service]\nExecStart=/bin/true\n")
+	out := t.TempDir()
+	theirs := "# written by another generator\n[Service]\nExecStart=/bin/theirs\n"
+	write(t, filepath.Join(out, "foo.service"), theirs)
+	res, _, err := GenerateInto(context.Background(), Config{Root: root}, out)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if r := ReportsOf(res.Reports, "foo"); len(r) != 1 || r[0].State != StateSkipped || !errors.Is(r[0].Err, os.ErrExist) {
+		t.Fatalf("foo: %+v", r)
+	}
+	if b, _ := os.ReadFile(filepath.Join(out, "foo.service")); string(b) != theirs {
+		t.Errorf("the other generator's unit was replaced: %q", b)
+	}
+	ents, _ := os.ReadDir(out)
+	for _, e := range ents {
+		if e.Name() != "foo.service" {
+			sub, _ := os.ReadDir(filepath.Join(out, e.Name()))
+			if !e.IsDir() || len(sub) != 0 {
+				t.Errorf("left in the output: %s %v", e.Name(), sub)
+			}
+		}
+	}
+}

@@ -25,6 +25,7 @@ func GenerateInto(ctx context.Context, cfg Config, dir string) (Output, *Invento
 		return Output{}, nil, err
 	}
 	defer w.close()
+	w.noReplace = true
 	s := &streamSink{w: w, dirs: w.newDirs(), owners: map[string][]*streamed{}}
 	defer s.dirs.close()
 	return run(ctx, cfg, s)

@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"errors"
 	"fmt"
+	"io/fs"
 	"os"
 	"path"
 	"runtime"
@@ -97,6 +98,12 @@ type writer struct {
 	fd     int
 	chmod  bool   // the umask would strip bits of 0644
 	suffix string // of temporary names: unique per process, and each path is written by one worker
+	// noReplace refuses to rename over a file that exists. The output
+	// directory is emptied before every run, so what exists there was
+	// written by another generator running beside us (systemd's
+	// run-generator, ssh-generator, a package's): its unit is never
+	// replaced by an image's.
+	noReplace bool
 }
 
 func openOutput(dir string) (*writer, error) {
@@ -261,11 +268,33 @@ func (w *writer) one(f File, d *dirs) error {
 		unix.Unlinkat(dfd, tmp, 0)
 		return w.pathError("create", path.Join(dirName, tmp), err)
 	}
-	if err := unix.Renameat(dfd, tmp, dfd, name); err != nil {
+	if err := w.rename(dfd, tmp, name); err != nil {
 		unix.Unlinkat(dfd, tmp, 0)
+		if err == unix.EEXIST {
+			return fmt.Errorf("%s exists already, written by another generator: %w", f.Path, fs.ErrExist)
+		}
 		return w.pathError("rename", f.Path, err)
 	}
 	return nil
+}
+
+// rename puts tmp in place as name, without replacing a file of that name
+// when noReplace is set (RENAME_NOREPLACE; where the file system lacks it,
+// a check first, which leaves only a race with a generator writing the same
+// name at the same moment).
+func (w *writer) rename(dfd int, tmp, name string) error {
+	if !w.noReplace {
+		return unix.Renameat(dfd, tmp, dfd, name)
+	}
+	err := unix.Renameat2(dfd, tmp, dfd, name, unix.RENAME_NOREPLACE)
+	if err != unix.EINVAL && err != unix.ENOSYS {
+		return err
+	}
+	var st unix.Stat_t
+	if unix.Fstatat(dfd, name, &st, unix.AT_SYMLINK_NOFOLLOW) == nil {
+		return unix.EEXIST
+	}
+	return unix.Renameat(dfd, tmp, dfd, name)
 }
 
 func (w *writer) create(dfd int, tmp string, f File) error {
