@@ -8,6 +8,7 @@ import (
 	"path/filepath"
 	"strings"
 	"sync"
+	"syscall"
 	"testing"
 
 	"github.com/portable-generator/portable-generator/generator/internal/host"
@@ -152,6 +153,44 @@ func TestAnotherGeneratorsUnitIsKept(t *testing.T) {
 			if !e.IsDir() || len(sub) != 0 {
 				t.Errorf("left in the output: %s %v", e.Name(), sub)
 			}
+		}
+	}
+}
+
+// TestDescriptorsBounded: a run holds the descriptors of the images it is
+// writing, not of every directory it made. With a limit of a few dozen
+// descriptors above what the test process uses, 150 images of two units
+// each (300 drop-in directories) still all attach.
+func TestDescriptorsBounded(t *testing.T) {
+	root := t.TempDir()
+	os.Chmod(root, 0o755)
+	const images = 150
+	for i := 0; i < images; i++ {
+		name := fmt.Sprintf("img%03d", i)
+		dir := filepath.Join(root, "var/lib/portables", name)
+		write(t, filepath.Join(dir, "usr/lib/os-release"), "ID=test\n")
+		write(t, filepath.Join(dir, "usr/lib/systemd/system", name+".service"), "[Service]\nExecStart=/bin/true\n")
+		write(t, filepath.Join(dir, "usr/lib/systemd/system", name+"-b.service"), "[Service]\nExecStart=/bin/true\n")
+	}
+	fds, _ := os.ReadDir("/proc/self/fd")
+	var old syscall.Rlimit
+	if err := syscall.Getrlimit(syscall.RLIMIT_NOFILE, &old); err != nil {
+		t.Fatal(err)
+	}
+	low := old
+	low.Cur = uint64(len(fds) + 48)
+	if err := syscall.Setrlimit(syscall.RLIMIT_NOFILE, &low); err != nil {
+		t.Fatal(err)
+	}
+	defer syscall.Setrlimit(syscall.RLIMIT_NOFILE, &old)
+	res, _, err := GenerateInto(context.Background(), Config{Root: root, Parallelism: 2}, t.TempDir())
+	syscall.Setrlimit(syscall.RLIMIT_NOFILE, &old)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, r := range res.Reports {
+		if r.State != StateAttached {
+			t.Fatalf("%s: %s: %s", r.Name, r.State, r.Reason)
 		}
 	}
 }

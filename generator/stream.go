@@ -80,6 +80,7 @@ func (s *streamSink) keepsGrants() bool {
 // write puts one image's files on disk, or, when that fails, takes away
 // what it wrote and skips the image with the reason.
 func (s *streamSink) write(e *streamed) {
+	defer s.dirs.release()
 	for i, f := range e.p.Files {
 		if err := s.w.one(f, s.dirs); err != nil {
 			s.w.remove(e.p.Files[:i])

@@ -185,8 +185,10 @@ func (w *writer) parallel(runs [][]File) error {
 	return firstErr
 }
 
-// dirs are the subdirectories one worker has opened, by name. The output
-// directory itself is "".
+// dirs are the subdirectories one worker has open while it writes one
+// image, by name. The output directory itself is "". They are closed after
+// each image (release): a run over 10,000 images has some 45,000 drop-in
+// directories, far more descriptors than a process may hold.
 type dirs struct {
 	w   *writer
 	fds map[string]int
@@ -194,13 +196,17 @@ type dirs struct {
 
 func (w *writer) newDirs() *dirs { return &dirs{w: w, fds: map[string]int{"": w.fd}} }
 
-func (d *dirs) close() {
+// release closes the subdirectories opened so far.
+func (d *dirs) release() {
 	for name, fd := range d.fds {
 		if name != "" {
 			unix.Close(fd)
+			delete(d.fds, name)
 		}
 	}
 }
+
+func (d *dirs) close() { d.release() }
 
 // open returns a descriptor of subdirectory name, making it if needed. It
 // is opened beneath the output directory without following any symlink:
@@ -237,6 +243,7 @@ func openBeneath(dfd int, name string) (int, error) {
 }
 
 func (w *writer) run(files []File, d *dirs) error {
+	defer d.release()
 	for _, f := range files {
 		if err := w.one(f, d); err != nil {
 			return err
