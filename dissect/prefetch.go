@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"encoding/binary"
 	"os"
+	"syscall"
 
 	"golang.org/x/sys/unix"
 )
@@ -26,7 +27,8 @@ import (
 // prefetchMax bytes ahead, and its errors say only that nothing was
 // prefetched.
 func Prefetch(path string) error {
-	f, err := os.Open(path)
+	// O_NONBLOCK: a FIFO put where the image was must not stall the hint.
+	f, err := os.OpenFile(path, os.O_RDONLY|syscall.O_NONBLOCK|syscall.O_NOCTTY, 0)
 	if err != nil {
 		return err
 	}

@@ -7,6 +7,7 @@ import (
 	"runtime"
 	"time"
 
+	"github.com/portable-generator/portable-generator/dissect"
 	"github.com/portable-generator/portable-generator/generator/internal/host"
 	"github.com/portable-generator/portable-generator/generator/internal/plan"
 )
@@ -41,6 +42,18 @@ type sink interface {
 	finish(extra []File) (planned []*plan.Planned, warnings []string)
 }
 
+// prefetchAhead is how many images ahead of the workers the pipeline asks
+// the kernel to read an image's superblock and tables (dissect.Prefetch):
+// at boot the page cache is cold and each worker waits on one dependent
+// read after another; the hints keep more reads in flight than workers.
+const prefetchAhead = 16
+
+// defaultWorkers is how many images are read at once: twice the CPUs, so
+// that when the cache is cold a worker waiting on the disk leaves its CPU
+// to another, and at most 8, so that the images in flight (each bounded by
+// dissect's per-image memory budget) bound the run's memory.
+func defaultWorkers() int { return min(2*runtime.NumCPU(), 8) }
+
 // run is the generator's pipeline: read the host, select the entries,
 // then load and plan each image on workers, handing each planned image to
 // the sink as soon as it is ready, so that memory holds the images in
@@ -59,7 +72,7 @@ func run(ctx context.Context, cfg Config, out sink) (Output, *Inventory, error) 
 	profiles := host.NewProfiles(root, inv.SystemdVersion)
 	workers := cfg.Parallelism
 	if workers <= 0 {
-		workers = runtime.NumCPU()
+		workers = defaultWorkers()
 	}
 	load := cfg.load
 	if load == nil {
@@ -86,9 +99,28 @@ func run(ctx context.Context, cfg Config, out sink) (Output, *Inventory, error) 
 			}
 		}()
 	}
+	hints := make(chan string, prefetchAhead)
+	go func() {
+		for p := range hints {
+			dissect.Prefetch(p)
+		}
+	}()
 	go func() {
 		defer close(jobs)
+		defer close(hints)
+		hint := func(i int) {
+			if i < len(chosen) && chosen[i][0].Kind == dissect.KindRaw {
+				select {
+				case hints <- root.Path(chosen[i][0].Path):
+				default: // the hints are behind: this one comes too late to help
+				}
+			}
+		}
+		for i := range min(prefetchAhead, len(chosen)) {
+			hint(i)
+		}
 		for i := range chosen {
+			hint(i + prefetchAhead)
 			select {
 			case jobs <- i:
 			case <-ctx.Done():
