@@ -4,6 +4,8 @@ import (
 	"strconv"
 	"strings"
 	"unicode/utf8"
+
+	"github.com/portable-generator/portable-generator/generator/internal/unitfile"
 )
 
 // PID 1 reads the directory settings (StateDirectory=, RuntimeDirectory=,
@@ -22,7 +24,7 @@ import (
 // ends the list: systemd ignores it and the rest of the line.
 func directoryNames(v string) [][]string {
 	var out [][]string
-	for _, w := range splitKeepingEscapes(v) {
+	for _, w := range unitfile.SplitWordsKeepingEscapes(v) {
 		parts, ok := unescapeParts(w)
 		if !ok {
 			break
@@ -30,49 +32,6 @@ func directoryNames(v string) [][]string {
 		out = append(out, parts)
 	}
 	return out
-}
-
-// splitKeepingEscapes splits at unquoted whitespace and removes quotes,
-// leaving every backslash sequence as written.
-func splitKeepingEscapes(v string) []string {
-	var words []string
-	var w strings.Builder
-	inWord := false
-	var quote byte
-	for i := 0; i < len(v); i++ {
-		c := v[i]
-		switch {
-		case c == '\\':
-			w.WriteByte(c)
-			if i+1 < len(v) {
-				i++
-				w.WriteByte(v[i])
-			}
-			inWord = true
-		case quote != 0:
-			if c == quote {
-				quote = 0
-			} else {
-				w.WriteByte(c)
-			}
-		case c == '\'' || c == '"':
-			quote = c
-			inWord = true
-		case c == ' ' || c == '\t' || c == '\n' || c == '\r':
-			if inWord {
-				words = append(words, w.String())
-				w.Reset()
-				inWord = false
-			}
-		default:
-			w.WriteByte(c)
-			inWord = true
-		}
-	}
-	if inWord {
-		words = append(words, w.String())
-	}
-	return words
 }
 
 // unescapeParts splits a word at unescaped ':' ("\:" is a ':' in a name)

@@ -166,7 +166,7 @@ func privilegedCommand(v string) bool {
 		return privilegedPrefix(v)
 	}
 	first := true
-	for _, w := range splitKeepingEscapes(v) {
+	for _, w := range unitfile.SplitWordsKeepingEscapes(v) {
 		if w == ";" || w == `\;` {
 			first = true
 			continue

@@ -248,7 +248,19 @@ func (f *File) Words(section, key string) ([]string, error) {
 // does for lists: whitespace separates words, single and double quotes group
 // (and are removed), and a backslash escapes the next character (\n, \t,
 // \\, quotes; other escapes keep the character).
-func SplitWords(v string) ([]string, error) {
+func SplitWords(v string) ([]string, error) { return splitWords(v, false) }
+
+// SplitWordsKeepingEscapes splits a value as SplitWords does but leaves
+// every backslash sequence as written, for settings PID 1 C-unescapes after
+// splitting (the directory settings, an Exec line's first word). A trailing
+// backslash is kept and an unbalanced quote ends the last word, as
+// extract_first_word with EXTRACT_RETAIN_ESCAPE leaves them for the caller.
+func SplitWordsKeepingEscapes(v string) []string {
+	words, _ := splitWords(v, true)
+	return words
+}
+
+func splitWords(v string, keepEscapes bool) ([]string, error) {
 	var words []string
 	var w strings.Builder
 	inWord := false
@@ -256,6 +268,13 @@ func SplitWords(v string) ([]string, error) {
 	for i := 0; i < len(v); i++ {
 		c := v[i]
 		switch {
+		case c == '\\' && keepEscapes:
+			w.WriteByte(c)
+			if i+1 < len(v) {
+				i++
+				w.WriteByte(v[i])
+			}
+			inWord = true
 		case c == '\\':
 			if i+1 >= len(v) {
 				return nil, fmt.Errorf("trailing backslash in %q", v)
@@ -279,7 +298,7 @@ func SplitWords(v string) ([]string, error) {
 		case c == '\'' || c == '"':
 			quote = c
 			inWord = true
-		case c == ' ' || c == '\t' || c == '\n':
+		case c == ' ' || c == '\t' || c == '\n' || c == '\r':
 			if inWord {
 				words = append(words, w.String())
 				w.Reset()
@@ -290,7 +309,7 @@ func SplitWords(v string) ([]string, error) {
 			inWord = true
 		}
 	}
-	if quote != 0 {
+	if quote != 0 && !keepEscapes {
 		return nil, fmt.Errorf("unbalanced quote in %q", v)
 	}
 	if inWord {
