@@ -11,6 +11,7 @@ import (
 	"time"
 
 	"github.com/portable-generator/portable-generator/dissect"
+	"github.com/portable-generator/portable-generator/internal/loopdev"
 	"golang.org/x/sys/unix"
 )
 
@@ -160,7 +161,7 @@ func readLoop(img listed, mnt string) error {
 		return err
 	}
 	defer backing.Close()
-	loop, dev, err := attachLoop(backing, uint64(img.root.Offset), uint64(img.root.Size))
+	loop, dev, err := loopdev.Attach(backing, uint64(img.root.Offset), uint64(img.root.Size))
 	if err != nil {
 		return err
 	}
@@ -173,40 +174,6 @@ func readLoop(img listed, mnt string) error {
 		return err
 	}
 	return rerr
-}
-
-// attachLoop binds a stretch of backing to a free loop device, read-only
-// and cleared on last close. A device still being released answers
-// EBUSY: take the next.
-func attachLoop(backing *os.File, offset, size uint64) (*os.File, string, error) {
-	ctl, err := os.OpenFile("/dev/loop-control", os.O_RDWR, 0)
-	if err != nil {
-		return nil, "", err
-	}
-	defer ctl.Close()
-	cfg := unix.LoopConfig{Fd: uint32(backing.Fd())}
-	cfg.Info.Flags = unix.LO_FLAGS_READ_ONLY | unix.LO_FLAGS_AUTOCLEAR
-	cfg.Info.Offset, cfg.Info.Sizelimit = offset, size
-	for try := 0; ; try++ {
-		n, err := unix.IoctlRetInt(int(ctl.Fd()), unix.LOOP_CTL_GET_FREE)
-		if err != nil {
-			return nil, "", err
-		}
-		dev := fmt.Sprintf("/dev/loop%d", n)
-		loop, err := os.OpenFile(dev, os.O_RDONLY, 0)
-		if err != nil {
-			return nil, "", err
-		}
-		err = unix.IoctlLoopConfigure(int(loop.Fd()), &cfg)
-		if err == nil {
-			return loop, dev, nil
-		}
-		loop.Close()
-		if err != unix.EBUSY || try == 100 {
-			return nil, "", fmt.Errorf("%s: %w", dev, err)
-		}
-		time.Sleep(time.Millisecond)
-	}
 }
 
 // pipelinePass reads every image of the list with our readers on jobs
