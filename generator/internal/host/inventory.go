@@ -139,18 +139,24 @@ func (r Root) ReadInventory(systemdVersion int, arch string) *Inventory {
 	return inv
 }
 
-func (r Root) readUnits(inv *Inventory) {
-	seen := map[string]bool{} // /lib is often /usr/lib: read a directory once
-	for _, d := range unitDirs {
+// unitDirEntries lists each of dirs that exists once, by the directory its
+// symlinks resolve to (/lib is often /usr/lib), naming it as given.
+func (r Root) unitDirEntries(dirs []string, each func(dir string, ents []fs.DirEntry)) {
+	seen := map[string]bool{}
+	for _, d := range dirs {
 		real, err := r.Resolve(d)
 		if err != nil || seen[real] {
 			continue
 		}
 		seen[real] = true
-		ents, err := os.ReadDir(r.Path(real))
-		if err != nil {
-			continue
+		if ents, err := os.ReadDir(r.Path(real)); err == nil {
+			each(d, ents)
 		}
+	}
+}
+
+func (r Root) readUnits(inv *Inventory) {
+	r.unitDirEntries(unitDirs, func(d string, ents []fs.DirEntry) {
 		admin := d == adminUnitDirs[0] || d == adminUnitDirs[1]
 		for _, e := range ents {
 			name := e.Name()
@@ -179,7 +185,7 @@ func (r Root) readUnits(inv *Inventory) {
 				inv.Units[name] = h
 			}
 		}
-	}
+	})
 	r.readSysV(inv)
 	r.readPulled(inv)
 	r.readGenerated(inv)

@@ -2,6 +2,7 @@ package host
 
 import (
 	"io"
+	"io/fs"
 	"os"
 	"path"
 	"strings"
@@ -39,17 +40,7 @@ const maxVendorUnit = unitfile.MaxLine
 // readPulled holds the names vendor units pull in that no unit directory
 // holds already (as a unit, or as a template of the instance pulled in).
 func (r Root) readPulled(inv *Inventory) {
-	seen := map[string]bool{}
-	for _, d := range vendorUnitDirs {
-		real, err := r.Resolve(d)
-		if err != nil || seen[real] {
-			continue
-		}
-		seen[real] = true
-		ents, err := os.ReadDir(r.Path(real))
-		if err != nil {
-			continue
-		}
+	r.unitDirEntries(vendorUnitDirs, func(d string, ents []fs.DirEntry) {
 		for _, e := range ents {
 			// Symlinks are aliases (their target is read under its own
 			// name) or masks.
@@ -63,7 +54,7 @@ func (r Root) readPulled(inv *Inventory) {
 				}
 			}
 		}
-	}
+	})
 }
 
 type pull struct{ unit, key string }
