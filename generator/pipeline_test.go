@@ -64,7 +64,7 @@ func TestDeadline(t *testing.T) {
 	}
 }
 
-func write(t *testing.T, p, data string) {
+func write(t testing.TB, p, data string) {
 	t.Helper()
 	if err := os.MkdirAll(filepath.Dir(p), 0o755); err != nil {
 		t.Fatal(err)

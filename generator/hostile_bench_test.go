@@ -1,0 +1,92 @@
+package generator
+
+import (
+	"bytes"
+	"context"
+	"fmt"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"runtime/metrics"
+	"testing"
+
+	"github.com/portable-generator/portable-generator/internal/testenv"
+)
+
+// BenchmarkHostileBesideGood is issue 18's run: decompression amplifiers
+// of every squashfs compressor (40 units of 16 MiB of one byte, and 40 at
+// the 1 MiB cap) in many copies beside good images. Each run must judge
+// every image, attach every good one and leave none for the deadline;
+// ns/op is the run, peak-heap the most the run's heap held.
+func BenchmarkHostileBesideGood(b *testing.B) {
+	testenv.NeedTool(b, "mksquashfs")
+	root := b.TempDir()
+	os.Chmod(root, 0o755)
+	portables := filepath.Join(root, "var/lib/portables")
+	var bombs []string
+	for _, size := range []int{16 << 20, 1 << 20} {
+		src := bombTree(b, size)
+		for _, comp := range []string{"xz", "gzip", "zstd", "lz4", "lzo"} {
+			img := filepath.Join(b.TempDir(), fmt.Sprintf("%s-%d.raw", comp, size))
+			if out, err := exec.Command("mksquashfs", src, img, "-comp", comp, "-noappend", "-quiet", "-all-root").CombinedOutput(); err != nil {
+				b.Fatalf("mksquashfs %s: %v\n%s", comp, err, out)
+			}
+			bombs = append(bombs, img)
+		}
+	}
+	const copies, good = 20, 20
+	for i := 0; i < copies; i++ {
+		for j, bomb := range bombs {
+			name := fmt.Sprintf("hostile%02d-%02d", i, j)
+			data, _ := os.ReadFile(bomb)
+			write(b, filepath.Join(portables, name+".raw"), string(data))
+			write(b, filepath.Join(root, "etc/systemd/portable", name+".portable"), "[Portable]\nMatch=bomb\n")
+		}
+	}
+	for i := 0; i < good; i++ {
+		name := fmt.Sprintf("good%02d", i)
+		write(b, filepath.Join(portables, name, "usr/lib/os-release"), "ID=test\n")
+		write(b, filepath.Join(portables, name, "usr/lib/systemd/system", name+".service"), "[Service]\nExecStart=/bin/true\n")
+	}
+	sample := []metrics.Sample{{Name: "/memory/classes/heap/objects:bytes"}}
+	var peak uint64
+	for b.Loop() {
+		out := b.TempDir()
+		res, _, err := GenerateInto(context.Background(), Config{Root: root}, out)
+		if err != nil {
+			b.Fatal(err)
+		}
+		attached := 0
+		for _, r := range res.Reports {
+			switch {
+			case r.State == StateAttached:
+				attached++
+			case r.State != StateSkipped:
+				b.Fatalf("%s: %s", r.Name, r.State)
+			}
+		}
+		if attached != good || len(res.Reports) != good+copies*len(bombs) {
+			b.Fatalf("%d attached of %d reports", attached, len(res.Reports))
+		}
+		metrics.Read(sample)
+		peak = max(peak, sample[0].Value.Uint64())
+	}
+	b.ReportMetric(float64(peak), "peak-heap")
+	b.ReportMetric(float64(copies*len(bombs)), "hostile-images")
+}
+
+// bombTree is an image tree whose 40 matching units are one file of size
+// bytes of one repeated byte, under 40 names (hard links).
+func bombTree(b *testing.B, size int) string {
+	src := b.TempDir()
+	units := filepath.Join(src, "usr/lib/systemd/system")
+	write(b, filepath.Join(src, "usr/lib/os-release"), "ID=bomb\n")
+	first := filepath.Join(units, "bomb-00.service")
+	write(b, first, string(bytes.Repeat([]byte("A"), size)))
+	for i := 1; i < 40; i++ {
+		if err := os.Link(first, filepath.Join(units, fmt.Sprintf("bomb-%02d.service", i))); err != nil {
+			b.Fatal(err)
+		}
+	}
+	return src
+}
