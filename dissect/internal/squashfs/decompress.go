@@ -66,14 +66,15 @@ func (c Compressor) decompress(dst, src []byte) (int, error) {
 	return 0, fmt.Errorf("%v not supported", c)
 }
 
-// streamDecoder returns a decoder of src that hands out its output as it
-// goes, for the compressors that stream (gzip, xz, lzma): a fragment block
-// packs many small files, and a read needs only those up to the one it
-// reads, so the block is inflated only so far, and further when a later
-// file needs more. ok is false for the others, whose blocks decode only
-// whole. release returns what the decoder holds to its pool; the stream's
-// own checks at its end are not reached, as with the zlib trailer.
-func (c Compressor) streamDecoder(src []byte) (r io.Reader, release func(), ok bool, err error) {
+// streamDecoder returns a decoder of src, a block of at most most bytes,
+// that hands out its output as it goes, for the compressors that stream
+// (gzip, xz, lzma): a fragment block packs many small files, and a read
+// needs only those up to the one it reads, so the block is inflated only
+// so far, and further when a later file needs more. ok is false for the
+// others, whose blocks decode only whole. release returns what the decoder
+// holds to its pool. An xz block's check is verified when the block is
+// read to its end, never before; the zlib trailer never (see zlibReader).
+func (c Compressor) streamDecoder(src []byte, most int) (r io.Reader, release func(), ok bool, err error) {
 	switch c {
 	case Gzip:
 		zr, err := zlibReader(src)
@@ -88,11 +89,11 @@ func (c Compressor) streamDecoder(src []byte) (r io.Reader, release func(), ok b
 		}
 		return lr, func() {}, true, nil
 	case XZ:
-		xr, err := xzBlockReader(src)
+		xr, err := xzReader(src, most)
 		if err != nil {
 			return nil, nil, true, err
 		}
-		return xr, func() { xzReaders.Put(xr) }, true, nil
+		return xr, func() { xzStreams.Put(xr) }, true, nil
 	}
 	return nil, nil, false, nil
 }

@@ -122,7 +122,7 @@ func (f *FS) readFragment(idx uint32) (*fragment, error) {
 		return nil, err
 	}
 	if entry&blockUncompressed == 0 {
-		dec, release, streams, err := f.sb.Compressor.streamDecoder(raw)
+		dec, release, streams, err := f.sb.Compressor.streamDecoder(raw, int(f.sb.BlockSize))
 		if err != nil {
 			f.budget.Free(len(raw))
 			return nil, decodeError(start, "fragment block", f.sb.Compressor, err)
