@@ -196,8 +196,12 @@ func (img *Image) Resolve(name string) (string, error) { return img.tree.Resolve
 // Stats returns the work spent on the image so far.
 func (img *Image) Stats() Stats { return img.budget.Stats() }
 
-// Close releases the image's file.
+// Close releases the image's file and the buffers its readers keep: its
+// tree is not read afterwards.
 func (img *Image) Close() error {
+	if img.tree != nil {
+		img.tree.Release()
+	}
 	if img.closer != nil {
 		return img.closer.Close()
 	}

@@ -66,37 +66,78 @@ func (c Compressor) decompress(dst, src []byte) (int, error) {
 	return 0, fmt.Errorf("%v not supported", c)
 }
 
-// streamDecoder returns a decoder of src, a block of at most most bytes,
-// that hands out its output as it goes, for the compressors that stream
-// (gzip, xz, lzma): a fragment block packs many small files, and a read
-// needs only those up to the one it reads, so the block is inflated only
-// so far, and further when a later file needs more. ok is false for the
-// others, whose blocks decode only whole. release returns what the decoder
-// holds to its pool. An xz block's check is verified when the block is
-// read to its end, never before; the zlib trailer never (see zlibReader).
-func (c Compressor) streamDecoder(src []byte, most int) (r io.Reader, release func(), ok bool, err error) {
+// blockStream decodes one block into a buffer given when it is made, as
+// far as asked: a fragment block packs many small files, and a read needs
+// only those up to the one it reads, so the block is inflated only so far,
+// and further when a later file needs more.
+type blockStream interface {
+	// decodeTo decodes until the buffer holds at least n bytes or the
+	// block ends, and returns what it holds and whether that is all.
+	decodeTo(n int) (data []byte, done bool, err error)
+	// readsSource reports whether the decoder reads the stored bytes
+	// it was made from until it is released.
+	readsSource() bool
+	// release returns the decoder's state to its pool (not the buffer).
+	release()
+}
+
+// streamDecoder returns a decoder of src into buf, as large as the block
+// may be, for the compressors that stream (gzip, xz, lzma); ok is false for
+// the others, whose blocks decode only whole. An xz block's check is
+// verified when it is decoded to its end, never before; the zlib trailer
+// never (see zlibReader).
+func (c Compressor) streamDecoder(src, buf []byte) (s blockStream, ok bool, err error) {
 	switch c {
 	case Gzip:
 		zr, err := zlibReader(src)
 		if err != nil {
-			return nil, nil, true, err
+			return nil, true, err
 		}
-		return zr, func() { zlibReaders.Put(zr) }, true, nil
+		return &readerStream{r: zr, buf: buf, put: func() { zlibReaders.Put(zr) }}, true, nil
 	case LZMA:
 		lr, err := lzma.ReaderConfig{DictCap: maxDict}.NewReader(bytes.NewReader(src))
 		if err != nil {
-			return nil, nil, true, err
+			return nil, true, err
 		}
-		return lr, func() {}, true, nil
+		return &readerStream{r: lr, buf: buf, put: func() {}}, true, nil
 	case XZ:
-		xr, err := xzReader(src, most)
+		xr, err := xzReader(src, buf)
 		if err != nil {
-			return nil, nil, true, err
+			return nil, true, err
 		}
-		return xr, func() { xzStreams.Put(xr) }, true, nil
+		return xr, true, nil
 	}
-	return nil, nil, false, nil
+	return nil, false, nil
 }
+
+// readerStream is a blockStream over a decoder that is an io.Reader.
+type readerStream struct {
+	r    io.Reader
+	buf  []byte
+	n    int
+	done bool
+	put  func()
+}
+
+func (s *readerStream) decodeTo(n int) ([]byte, bool, error) {
+	n = min(n, len(s.buf))
+	if !s.done && s.n < n {
+		m, err := io.ReadFull(s.r, s.buf[s.n:n])
+		s.n += m
+		switch {
+		case err == io.EOF || err == io.ErrUnexpectedEOF:
+			s.done = true
+		case err != nil:
+			return s.buf[:s.n], false, err
+		case s.n == len(s.buf):
+			s.done = true // the most a block holds
+		}
+	}
+	return s.buf[:s.n], s.done, nil
+}
+
+func (s *readerStream) readsSource() bool { return true }
+func (s *readerStream) release()          { s.put() }
 
 // decodeError says why the block at pos did not decode: a stream feature we
 // do not read stays unsupported, anything else is corruption.

@@ -42,6 +42,9 @@ func (f *FS) newFile(ino *Inode) *file {
 func (r *file) ReadAt(p []byte, off int64) (int, error) {
 	r.mu.Lock()
 	defer r.mu.Unlock()
+	if r.f.released.Load() {
+		return 0, errReleased
+	}
 	if off < 0 {
 		return 0, io.ErrUnexpectedEOF
 	}
@@ -153,9 +156,10 @@ func (r *file) dataBlock(i uint64) ([]byte, error) {
 }
 
 // readStored reads the stored bytes of a data or fragment block at pos
-// with the given size entry. They are counted in the budget as held: the
-// caller frees len(raw) when it is done with them.
-func (f *FS) readStored(pos uint64, entry uint32) ([]byte, error) {
+// with the given size entry, into a buffer from the pools. They are
+// counted in the budget as held: the caller frees len(*raw) when it is
+// done with them, and gives the buffer back if no slice of it is kept.
+func (f *FS) readStored(pos uint64, entry uint32) (*[]byte, error) {
 	stored := uint64(entry & blockLengthMask)
 	if stored > uint64(f.sb.BlockSize) || pos+stored > f.sb.BytesUsed || pos+stored < pos {
 		return nil, corrupt(int64(pos), "data block of %d bytes at %d beyond the image or the block size", stored, pos)
@@ -163,34 +167,29 @@ func (f *FS) readStored(pos uint64, entry uint32) ([]byte, error) {
 	if err := f.budget.Alloc(int(stored)); err != nil {
 		return nil, err
 	}
-	raw := make([]byte, stored)
-	if err := vfs.ReadFull(f.r, raw, int64(pos), "squashfs", "data block"); err != nil {
-		f.budget.Free(len(raw))
+	raw := getBuffer(int(stored))
+	if err := vfs.ReadFull(f.r, *raw, int64(pos), "squashfs", "data block"); err != nil {
+		f.budget.Free(len(*raw))
+		putBuffer(raw)
 		return nil, err
 	}
 	return raw, nil
 }
 
-// readBlock reads a data or fragment block stored at pos with the given
-// size entry, expected to hold want bytes (at most the block size). What
-// it returns is counted in the budget as held: the caller frees its length
-// when it drops it.
+// readBlock reads a data block stored at pos with the given size entry,
+// expected to hold want bytes (at most the block size). What it returns is
+// counted in the budget as held: the caller frees its length when it drops
+// it.
 func (f *FS) readBlock(pos uint64, entry uint32, want int) ([]byte, error) {
 	raw, err := f.readStored(pos, entry)
 	if err != nil {
 		return nil, err
 	}
-	return f.decodeBlock(pos, entry, raw, want)
-}
-
-// decodeBlock decodes the stored bytes raw of the block at pos, taking
-// over what readStored counted for them; the result is counted as
-// readBlock's is.
-func (f *FS) decodeBlock(pos uint64, entry uint32, raw []byte, want int) ([]byte, error) {
 	if entry&blockUncompressed != 0 {
-		return raw, nil
+		return *raw, nil // kept by the file: not given back
 	}
-	defer f.budget.Free(len(raw))
+	defer putBuffer(raw)
+	defer f.budget.Free(len(*raw))
 	if err := f.budget.Decompress(want); err != nil {
 		return nil, err
 	}
@@ -198,7 +197,7 @@ func (f *FS) decodeBlock(pos uint64, entry uint32, raw []byte, want int) ([]byte
 	if err := f.budget.Alloc(want); err != nil {
 		return nil, err
 	}
-	out, err := f.sb.Compressor.decompressSized(raw, want)
+	out, err := f.sb.Compressor.decompressSized(*raw, want)
 	f.budget.Free(want)
 	if err != nil {
 		return nil, decodeError(pos, "data block", f.sb.Compressor, err)

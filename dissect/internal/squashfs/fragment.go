@@ -3,7 +3,6 @@ package squashfs
 import (
 	"encoding/binary"
 	"errors"
-	"io"
 	"sync"
 
 	"github.com/portable-generator/portable-generator/dissect/internal/vfs"
@@ -18,25 +17,30 @@ import (
 // fragmentCache keeps the fragment blocks read, most recently used last,
 // and the fragment table's index.
 type fragmentCache struct {
-	mu     sync.Mutex
-	blocks []*fragment
-	held   int // decoded bytes held by blocks
-	live   int // blocks with a suspended decoder
+	mu       sync.Mutex
+	blocks   []*fragment
+	held     int // bytes of the blocks' buffers
+	live     int // blocks with a suspended decoder
+	released bool
 
 	index     []uint64 // pointers to the fragment table's metadata blocks
 	indexRead bool
 	indexErr  error
 }
 
-// fragment is one fragment block, decoded as far as data reaches.
+// fragment is one fragment block, decoded as far as data reaches, into a
+// buffer of the block size from the pools (given back when the image is
+// closed, see Release; an evicted block's buffer is left to the collector,
+// as a file may still hold a slice of it).
 type fragment struct {
 	idx      uint32
 	pos      uint64 // where the block is stored, for errors
-	data     []byte
-	held     int  // bytes of data counted in the budget
+	data     []byte // the decoded part: a prefix of *buf
+	buf      *[]byte
+	held     int  // bytes of buf counted in the budget
 	complete bool // data is the whole block
-	dec      io.Reader
-	release  func()
+	dec      blockStream
+	raw      *[]byte // the stored bytes dec reads from, when it does
 }
 
 // Bounds of the cache: the decoded bytes kept (a few blocks of the
@@ -48,8 +52,9 @@ const (
 )
 
 // fragmentStep rounds up how far a fragment is inflated, so that the files
-// packed right after one just read come with it.
-const fragmentStep = 16 << 10
+// packed right after one just read come with it in the same call: a few
+// KiB, as a streaming decoder goes on from where it stopped at little cost.
+const fragmentStep = 4 << 10
 
 // fragment returns fragment block idx, decoded at least to byte need (or
 // whole, if it holds less).
@@ -57,6 +62,9 @@ func (f *FS) fragment(idx uint32, need uint64) ([]byte, error) {
 	c := &f.frags
 	c.mu.Lock()
 	defer c.mu.Unlock()
+	if c.released {
+		return nil, errReleased
+	}
 	fr, err := f.cachedFragment(idx)
 	if err != nil {
 		return nil, err
@@ -97,6 +105,8 @@ func (f *FS) cachedFragment(idx uint32) (*fragment, error) {
 
 // readFragment reads fragment block idx. A block of a streaming compressor
 // gets its decoder and nothing decoded yet; any other is decoded whole.
+// What it returns is counted in the budget: its buffer, and a waiting
+// decoder as one more block.
 func (f *FS) readFragment(idx uint32) (*fragment, error) {
 	if idx >= f.sb.Fragments {
 		return nil, corrupt(int64(f.sb.FragmentTableStart), "fragment %d of %d", idx, f.sb.Fragments)
@@ -121,29 +131,57 @@ func (f *FS) readFragment(idx uint32) (*fragment, error) {
 	if err != nil {
 		return nil, err
 	}
-	if entry&blockUncompressed == 0 {
-		dec, release, streams, err := f.sb.Compressor.streamDecoder(raw, int(f.sb.BlockSize))
-		if err != nil {
-			f.budget.Free(len(raw))
-			return nil, decodeError(start, "fragment block", f.sb.Compressor, err)
-		}
-		if streams {
-			// The decoder holds raw and its dictionary, counted as
-			// one block.
-			f.budget.Free(len(raw))
-			if err := f.budget.Alloc(int(f.sb.BlockSize)); err != nil {
-				release()
-				return nil, err
-			}
-			fr.dec, fr.release = dec, release
-			return fr, nil
-		}
+	if entry&blockUncompressed != 0 {
+		fr.buf, fr.data, fr.held, fr.complete = raw, *raw, len(*raw), true
+		return fr, nil
 	}
-	data, err := f.decodeBlock(start, entry, raw, int(f.sb.BlockSize))
-	if err != nil {
+	size := int(f.sb.BlockSize)
+	dropRaw := func() {
+		f.budget.Free(len(*raw))
+		putBuffer(raw)
+	}
+	if err := f.budget.Alloc(size); err != nil {
+		dropRaw()
 		return nil, err
 	}
-	fr.data, fr.held, fr.complete = data, len(data), true
+	fr.buf, fr.held = getBuffer(size), size
+	fail := func(err error) (*fragment, error) {
+		putBuffer(fr.buf)
+		f.budget.Free(size)
+		return nil, err
+	}
+	dec, streams, err := f.sb.Compressor.streamDecoder(*raw, *fr.buf)
+	switch {
+	case err != nil:
+		dropRaw()
+		return fail(decodeError(start, "fragment block", f.sb.Compressor, err))
+	case streams:
+		// The decoder's own state (the stored bytes, a dictionary or
+		// window) is counted as one block while it waits.
+		f.budget.Free(len(*raw))
+		if err := f.budget.Alloc(size); err != nil {
+			dec.release()
+			putBuffer(raw)
+			return fail(err)
+		}
+		fr.dec = dec
+		if dec.readsSource() {
+			fr.raw = raw
+		} else {
+			putBuffer(raw)
+		}
+		return fr, nil
+	}
+	if err := f.budget.Decompress(size); err != nil {
+		dropRaw()
+		return fail(err)
+	}
+	n, err := f.sb.Compressor.decompress(*fr.buf, *raw)
+	dropRaw()
+	if err != nil {
+		return fail(decodeError(start, "fragment block", f.sb.Compressor, err))
+	}
+	fr.data, fr.complete = (*fr.buf)[:n], true
 	return fr, nil
 }
 
@@ -177,29 +215,20 @@ func (f *FS) fragmentIndex() ([]uint64, error) {
 // a block that fails to decode leaves the cache. Called with the cache
 // locked.
 func (f *FS) inflate(fr *fragment, upTo int) error {
-	c := &f.frags
 	have := len(fr.data)
 	err := f.budget.Decompress(upTo - have)
-	if err == nil && upTo > cap(fr.data) {
-		// Grown in steps, so a block of which a few KiB are read holds
-		// no more.
-		if err = f.budget.Alloc(upTo - fr.held); err == nil {
-			c.held += upTo - fr.held
-			fr.held = upTo
-			fr.data = append(make([]byte, 0, upTo), fr.data...)
-		}
-	}
 	if err == nil {
-		var n int
-		n, err = io.ReadFull(fr.dec, fr.data[have:upTo])
-		fr.data = fr.data[:have+n]
+		var done bool
+		fr.data, done, err = fr.dec.decodeTo(upTo)
 		switch {
-		case errors.Is(err, io.EOF) || errors.Is(err, io.ErrUnexpectedEOF):
-			err = nil
-			f.finish(fr)
 		case err != nil:
 			err = decodeError(fr.pos, "fragment block", f.sb.Compressor, err)
-		case len(fr.data) == int(f.sb.BlockSize):
+		case len(fr.data) > upTo:
+			// A decoder stops between symbols: the rest of one is
+			// counted too.
+			err = f.budget.Decompress(len(fr.data) - upTo)
+		}
+		if err == nil && done {
 			f.finish(fr)
 		}
 	}
@@ -213,14 +242,16 @@ func (f *FS) inflate(fr *fragment, upTo int) error {
 func (f *FS) finish(fr *fragment) {
 	fr.complete = true
 	if fr.dec != nil {
-		fr.release()
-		fr.dec, fr.release = nil, nil
+		fr.dec.release()
+		putBuffer(fr.raw)
+		fr.dec, fr.raw = nil, nil
 		f.frags.live--
 		f.budget.Free(int(f.sb.BlockSize))
 	}
 }
 
-// evict removes fr from the cache and gives back what it held.
+// evict removes fr from the cache and gives back what it held but its
+// buffer, which a file may still read from.
 func (f *FS) evict(fr *fragment) {
 	c := &f.frags
 	if fr.dec != nil {
@@ -235,6 +266,30 @@ func (f *FS) evict(fr *fragment) {
 		}
 	}
 }
+
+// Release gives the buffers of the blocks the image still holds back to
+// the pools; the image is closed, and reading it is an error from now on.
+func (f *FS) Release() {
+	c := &f.frags
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if c.released {
+		return
+	}
+	c.released = true
+	f.released.Store(true)
+	for _, fr := range c.blocks {
+		if fr.dec != nil {
+			f.finish(fr)
+		}
+		putBuffer(fr.buf)
+		f.budget.Free(fr.held)
+	}
+	c.blocks, c.held = nil, 0
+	f.cache.release(f.budget)
+}
+
+var errReleased = errors.New("squashfs: image read after it was closed")
 
 // trimFragments keeps the cache within its bounds, sparing keep (the block
 // just read). Past the decoders that may wait, the oldest waiting one

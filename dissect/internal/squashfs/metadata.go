@@ -15,6 +15,8 @@ const metadataBlockSize = 8192
 type metaBlock struct {
 	data []byte
 	next uint64
+	held int     // bytes counted in the budget
+	buf  *[]byte // data's buffer, from the pools (nil for a stored block)
 }
 
 // metaCache keeps the metadata blocks of one image that were already
@@ -35,7 +37,8 @@ type metaCache struct {
 
 type window struct {
 	pos  uint64
-	data []byte
+	data []byte // *buf, from the pools
+	buf  *[]byte
 }
 
 const (
@@ -53,6 +56,9 @@ func (f *FS) metaBlockAt(pos uint64) (*metaBlock, error) {
 	c := &f.cache
 	c.mu.Lock()
 	defer c.mu.Unlock()
+	if f.released.Load() {
+		return nil, errReleased
+	}
 	if b := c.blocks[pos]; b != nil {
 		return b, nil
 	}
@@ -65,28 +71,33 @@ func (f *FS) metaBlockAt(pos uint64) (*metaBlock, error) {
 	raw = raw[2:]
 	b := &metaBlock{data: raw, next: pos + length}
 	if h&0x8000 == 0 {
+		// Inflated straight into the block kept: all but a table's last
+		// block are full.
 		if err := f.budget.Decompress(metadataBlockSize); err != nil {
 			return nil, err
 		}
 		if err := f.budget.Alloc(metadataBlockSize); err != nil {
 			return nil, err
 		}
-		out, err := f.sb.Compressor.decompressSized(raw, metadataBlockSize)
-		f.budget.Free(metadataBlockSize)
+		buf := getBuffer(metadataBlockSize)
+		n, err := f.sb.Compressor.decompress(*buf, raw)
 		if err != nil {
+			putBuffer(buf)
+			f.budget.Free(metadataBlockSize)
 			return nil, decodeError(pos, "metadata block", f.sb.Compressor, err)
 		}
-		b.data = out
+		b.data, b.held, b.buf = (*buf)[:n], metadataBlockSize, buf
 	} else {
 		b.data = bytes.Clone(raw) // not a view of the window, which goes
-	}
-	if err := f.budget.Alloc(len(b.data)); err != nil {
-		return nil, err
+		b.held = len(b.data)
+		if err := f.budget.Alloc(b.held); err != nil {
+			return nil, err
+		}
 	}
 	if len(c.order) >= metaCacheEntries {
 		old := c.order[0]
 		c.order = c.order[1:]
-		f.budget.Free(len(c.blocks[old].data))
+		f.budget.Free(c.blocks[old].held)
 		delete(c.blocks, old)
 	}
 	if c.blocks == nil {
@@ -176,10 +187,12 @@ func (f *FS) readMetaRun(pos uint64, w int) (int, error) {
 	if err := f.budget.Alloc(size); err != nil {
 		return 0, err
 	}
-	buf := make([]byte, size)
+	bp := getBuffer(size)
+	buf := *bp
 	copy(buf, head)
 	if err := vfs.ReadFull(f.r, buf[len(head):len(head)+int(end-from)], int64(from), "squashfs", "metadata block"); err != nil {
 		f.budget.Free(size)
+		putBuffer(bp)
 		return 0, err
 	}
 	copy(buf[len(head)+int(end-from):], tail)
@@ -190,6 +203,7 @@ func (f *FS) readMetaRun(pos uint64, w int) (int, error) {
 	for i, win := range c.windows {
 		if i == w || i == next {
 			f.budget.Free(len(win.data))
+			putBuffer(win.buf) // copied into the new run
 			continue
 		}
 		kept = append(kept, win)
@@ -199,9 +213,10 @@ func (f *FS) readMetaRun(pos uint64, w int) (int, error) {
 	for len(c.windows) > 0 && (held > metaWindowBytes || len(c.windows) >= metaWindows) {
 		held -= len(c.windows[0].data)
 		f.budget.Free(len(c.windows[0].data))
+		putBuffer(c.windows[0].buf)
 		c.windows = c.windows[1:]
 	}
-	c.windows = append(c.windows, window{pos: start, data: buf})
+	c.windows = append(c.windows, window{pos: start, data: buf, buf: bp})
 	return len(c.windows) - 1, nil
 }
 
@@ -259,4 +274,20 @@ func (m *metaReader) u64() (uint64, error) {
 	var b [8]byte
 	err := m.read(b[:])
 	return binary.LittleEndian.Uint64(b[:]), err
+}
+
+// release gives the cached blocks' and runs' buffers back to the pools and
+// empties the cache. Called from Release.
+func (c *metaCache) release(b *vfs.Budget) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	for _, blk := range c.blocks {
+		b.Free(blk.held)
+		putBuffer(blk.buf)
+	}
+	for _, win := range c.windows {
+		b.Free(len(win.data))
+		putBuffer(win.buf)
+	}
+	c.blocks, c.order, c.windows = nil, nil, nil
 }

@@ -5,6 +5,7 @@ import (
 	"io"
 	"io/fs"
 	"sync"
+	"sync/atomic"
 
 	"github.com/portable-generator/portable-generator/dissect/internal/vfs"
 )
@@ -16,6 +17,10 @@ type FS struct {
 	budget *vfs.Budget
 	cache  metaCache
 	frags  fragmentCache
+	// released is set when the image is closed (Release): its fragment
+	// buffers went back to the pools, and a file still open must not read
+	// them.
+	released atomic.Bool
 
 	// The resolver walks every path from the root (usr, usr/lib, ... once
 	// per unit file): the root inode and the answers of lookups are kept.

@@ -121,3 +121,45 @@ func TestXattrs(t *testing.T) {
 	tree, _, _ := open(t, build(t, src, "-no-xattrs"))
 	fstest.CompareXattrs(t, tree, []fstest.XattrCase{{Path: cases[0].Path, Name: cases[0].Name}})
 }
+
+// An image closed (Release) gives its fragment buffers to the next image,
+// which reads its own files from them; a file of the closed image still
+// open fails instead of reading what is no longer its data.
+func TestReleaseHandsBuffersOn(t *testing.T) {
+	src := fstest.Source(t, 300)
+	for _, comp := range []string{"gzip", "xz", "zstd", "lz4"} {
+		t.Run(comp, func(t *testing.T) {
+			img := build(t, src, "-comp", comp)
+			first, sq, _ := open(t, img)
+			fstest.Compare(t, src, first)
+			var name string
+			fs.WalkDir(first, ".", func(p string, d fs.DirEntry, err error) error {
+				if err == nil && d.Type().IsRegular() && name == "" {
+					name = p
+				}
+				return nil
+			})
+			f, err := first.Open(name)
+			if err != nil {
+				t.Fatal(err)
+			}
+			defer f.Close()
+			if _, err := f.Read(make([]byte, 1)); err != nil {
+				t.Fatal(err)
+			}
+			sq.Release()
+			sq.Release() // twice is harmless
+			if _, err := f.Read(make([]byte, 1)); err == nil {
+				t.Error("a file of a closed image was read")
+			}
+			if _, err := fs.ReadFile(first, name); err == nil {
+				t.Error("a closed image was read")
+			}
+			for range 3 {
+				next, sq, _ := open(t, img)
+				fstest.Compare(t, src, next)
+				sq.Release()
+			}
+		})
+	}
+}

@@ -2,7 +2,6 @@ package squashfs
 
 import (
 	"errors"
-	"io"
 	"sync"
 
 	"github.com/portable-generator/portable-generator/dissect/internal/xz"
@@ -18,18 +17,15 @@ const maxDict = 1 << 20
 
 // xzStream decodes one xz block (package xz: stream and block headers,
 // LZMA2 data, check, index, footer, as mksquashfs writes one per block)
-// into buf, a buffer as large as the block may be, and serves it as a
-// reader for fragment blocks, which are decoded only as far as the files
-// read need.
+// straight into the buffer it is given, as a blockStream for fragment
+// blocks.
 type xzStream struct {
 	d    xz.Decoder
-	buf  []byte
-	read int
+	size int // of the buffer
 }
 
 // xzStreams keeps decoders between blocks: each holds its copy of the
-// input, its probabilities and, once it served a fragment, a buffer as
-// large as a block.
+// input and its probabilities.
 var xzStreams sync.Pool
 
 func getXZ() *xzStream {
@@ -53,36 +49,29 @@ func decodeXZ(dst, src []byte) (int, error) {
 	return n, err
 }
 
-// xzReader returns a reader of the xz stream src, which decodes to at
-// most most bytes; release gives it back to the pool.
-func xzReader(src []byte, most int) (*xzStream, error) {
+// xzReader returns a decoder of the xz stream src into buf, which bounds
+// it; release gives it back to the pool. It keeps its own copy of src.
+func xzReader(src, buf []byte) (*xzStream, error) {
 	s := getXZ()
-	if cap(s.buf) < most {
-		s.buf = make([]byte, most)
-	}
-	s.read = 0
-	if err := s.d.Reset(src, s.buf[:most], maxDict); err != nil {
+	if err := s.d.Reset(src, buf, maxDict); err != nil {
 		xzStreams.Put(s)
 		return nil, err
 	}
+	s.size = len(buf)
 	return s, nil
 }
 
-// Read decodes as far as p reaches and copies it out.
-func (s *xzStream) Read(p []byte) (int, error) {
-	if len(p) == 0 {
-		return 0, nil
+func (s *xzStream) decodeTo(n int) ([]byte, bool, error) {
+	if n >= s.size {
+		// Asked for the whole block: to the stream's end, verified.
+		n = s.size + 1
 	}
-	if err := s.d.DecodeTo(s.read + len(p)); err != nil {
-		if errors.Is(err, xz.ErrTooLong) {
-			err = errTooLong
-		}
-		return 0, err
+	err := s.d.DecodeTo(n)
+	if errors.Is(err, xz.ErrTooLong) {
+		err = errTooLong
 	}
-	n := copy(p, s.d.Bytes()[s.read:])
-	s.read += n
-	if n == 0 {
-		return 0, io.EOF
-	}
-	return n, nil
+	return s.d.Bytes(), s.d.Done(), err
 }
+
+func (s *xzStream) readsSource() bool { return false }
+func (s *xzStream) release()          { xzStreams.Put(s) }

@@ -56,3 +56,10 @@ func AsDir[T Node](n Node) (T, error) {
 	}
 	return d, nil
 }
+
+// Releaser is an FS that keeps buffers shared with other images (pools),
+// to give back when its image is closed: reading it afterwards is an
+// error.
+type Releaser interface {
+	Release()
+}

@@ -39,6 +39,19 @@ func NewTree(root FS, mounts map[string]FS, b *Budget) *Tree {
 	return &Tree{root: root, mounts: mounts, budget: b}
 }
 
+// Release lets the tree's file systems give back what they keep for their
+// image (see Releaser); the tree is not read afterwards.
+func (t *Tree) Release() {
+	for _, f := range t.mounts {
+		if r, ok := f.(Releaser); ok {
+			r.Release()
+		}
+	}
+	if r, ok := t.root.(Releaser); ok {
+		r.Release()
+	}
+}
+
 // loc is one step of a resolved path: a node in one of the tree's file
 // systems. A nil fsys with a nil node is the synthetic root.
 type loc struct {
