@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"os"
 	"path"
+	"slices"
 	"sort"
 	"strings"
 
@@ -107,8 +108,16 @@ func (r Root) GlobalSettings() Settings {
 // ImageSettings applies the first NAME.portable found on top of the global
 // settings (no merging between NAME.portable files).
 func (r Root) ImageSettings(global Settings, name string) Settings {
+	// The lists are copied: appending an image's own words to an array
+	// the global settings share with every other image (loaded at the
+	// same time) would hand them this image's Match=, AllowDirectives=,
+	// Claim= and Extensions=.
 	s := global
-	s.Warnings = append([]string(nil), global.Warnings...)
+	s.Match = slices.Clone(global.Match)
+	s.AllowDirectives = slices.Clone(global.AllowDirectives)
+	s.Claim = slices.Clone(global.Claim)
+	s.Extensions = slices.Clone(global.Extensions)
+	s.Warnings = slices.Clone(global.Warnings)
 	for _, d := range SettingsDirs {
 		f := path.Join(d, name+".portable")
 		if _, err := os.Stat(r.Path(f)); err == nil {

@@ -2,6 +2,8 @@ package host
 
 import (
 	"errors"
+	"os"
+	"path/filepath"
 	"slices"
 	"strings"
 	"testing"
@@ -85,5 +87,48 @@ func TestParseSettings(t *testing.T) {
 			err := ParseSettings(&s, "x.portable", []byte(c.data))
 			c.check(t, s, err)
 		})
+	}
+}
+
+// TestImageSettingsDoNotShareLists: each image's lists start from the
+// global ones but are its own. Two lines of a list key in the global conf
+// leave room in the list's array; an image's own line must not be written
+// into that room, where the next image's line would replace it (workers
+// load images at the same time: one image's AllowDirectives= would lift
+// another's refusals).
+func TestImageSettingsDoNotShareLists(t *testing.T) {
+	dir := t.TempDir()
+	write := func(p, data string) {
+		t.Helper()
+		full := filepath.Join(dir, p)
+		if err := os.MkdirAll(filepath.Dir(full), 0o755); err != nil {
+			t.Fatal(err)
+		}
+		if err := os.WriteFile(full, []byte(data), 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
+	write(GlobalConf, "[Portable]\nAllowDirectives=A B C\nAllowDirectives=D\nClaim=ga gb gc\nClaim=gd\nMatch=m1 m2 m3\nMatch=m4\nExtensions=e1 e2 e3\nExtensions=e4\n")
+	write("/etc/systemd/portable/one.portable", "[Portable]\nAllowDirectives=OnlyOne\nClaim=one\nMatch=one\nExtensions=one\n")
+	write("/etc/systemd/portable/two.portable", "[Portable]\nAllowDirectives=OnlyTwo\nClaim=two\nMatch=two\nExtensions=two\n")
+	root, err := OpenRoot(dir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	global := root.GlobalSettings()
+	one := root.ImageSettings(global, "one")
+	root.ImageSettings(global, "two")
+	for _, c := range []struct {
+		key       string
+		got, want []string
+	}{
+		{"AllowDirectives", one.AllowDirectives, []string{"A", "B", "C", "D", "OnlyOne"}},
+		{"Claim", one.Claim, []string{"ga", "gb", "gc", "gd", "one"}},
+		{"Match", one.Match, []string{"m1", "m2", "m3", "m4", "one"}},
+		{"Extensions", one.Extensions, []string{"e1", "e2", "e3", "e4", "one"}},
+	} {
+		if !slices.Equal(c.got, c.want) {
+			t.Errorf("%s of image one after image two was read: %q, want %q", c.key, c.got, c.want)
+		}
 	}
 }
