@@ -140,14 +140,19 @@ func grantee(img *host.Image, c policy.Claim) string {
 	return img.Name
 }
 
+// accountPrefixHolder names the host account that starts with prefix and
+// sorts first, "" if none: the same one at every run.
 func accountPrefixHolder(inv *host.Inventory, prefix string) string {
-	held := ""
-	for name, where := range inv.Accounts {
-		if strings.HasPrefix(name, prefix) && (held == "" || name < held) {
-			held = "account " + name + " in " + where
+	first := ""
+	for name := range inv.Accounts {
+		if strings.HasPrefix(name, prefix) && (first == "" || name < first) {
+			first = name
 		}
 	}
-	return held
+	if first == "" {
+		return ""
+	}
+	return "account " + first + " in " + inv.Accounts[first]
 }
 
 // grants are the paths a run grants an image: what its units claim below
