@@ -1,6 +1,7 @@
 package host
 
 import (
+	"cmp"
 	"errors"
 	"fmt"
 	"io/fs"
@@ -161,6 +162,9 @@ func (r Root) vpick(e Entry, dir, arch string) []Entry {
 	if err != nil {
 		return nil
 	}
+	// The directory is one of the image's: whoever may write to it picks
+	// the version that attaches.
+	dirErr := r.Check(dir)
 	var out []Entry
 	for _, de := range ents {
 		n := de.Name()
@@ -203,7 +207,7 @@ func (r Root) vpick(e Entry, dir, arch string) []Entry {
 		if (kind == dissect.KindDirectory) != fi.IsDir() || kind == dissect.KindRaw && !rawImageFile(fi.Mode()) {
 			continue
 		}
-		if err := r.Check(v.Path); err != nil && v.Err == nil {
+		if err := cmp.Or(dirErr, r.Check(v.Path)); err != nil && v.Err == nil {
 			v.Err = fmt.Errorf("untrusted image: %w", err)
 		}
 		out = append(out, v)

@@ -76,3 +76,32 @@ func TestScanOpensOnlyImageFiles(t *testing.T) {
 		t.Errorf("Scan found %q (problems %q), want %q: only regular files and block devices are images, only trusted ones usable", got, problems, want)
 	}
 }
+
+// TestScanVersionDirectoryTrusted: a NAME.v directory is one of the
+// image's directories up to the search directory (DESIGN.md, Trust): when
+// others may write to it, anyone can add a version (a symlink to any
+// root-owned image) or rename one to the newest, so its entries are
+// refused.
+func TestScanVersionDirectoryTrusted(t *testing.T) {
+	dir := t.TempDir()
+	os.Chmod(dir, 0o755)
+	v := filepath.Join(dir, "var/lib/portables/open.v")
+	if err := os.MkdirAll(v, 0o755); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.Chmod(v, 0o777); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(filepath.Join(v, "open_1.raw"), nil, 0o644); err != nil {
+		t.Fatal(err)
+	}
+	r, err := OpenRoot(dir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer r.Close()
+	entries, _, _ := r.Scan("x86-64")
+	if len(entries) != 1 || !errors.Is(entries[0].Err, ErrUntrusted) {
+		t.Fatalf("Scan = %+v, want open_1 refused as untrusted", entries)
+	}
+}
