@@ -10,6 +10,7 @@ import (
 	"sync"
 	"syscall"
 	"testing"
+	"time"
 
 	"github.com/portable-generator/portable-generator/generator/internal/host"
 )
@@ -192,5 +193,53 @@ func TestDescriptorsBounded(t *testing.T) {
 		if r.State != StateAttached {
 			t.Fatalf("%s: %s: %s", r.Name, r.State, r.Reason)
 		}
+	}
+}
+
+// TestDeadlineKeepsGrants: an image the deadline left unread keeps what
+// earlier runs granted it. Its service still runs with its /run/NAME; the
+// deadline's reason promises that the next reload tries again, and that
+// run must not take the service's own directory for the host's.
+func TestDeadlineKeepsGrants(t *testing.T) {
+	root := t.TempDir()
+	os.Chmod(root, 0o755)
+	dir := filepath.Join(root, "var/lib/portables/slow")
+	write(t, filepath.Join(dir, "usr/lib/os-release"), "ID=test\n")
+	write(t, filepath.Join(dir, "usr/lib/systemd/system/slow.service"), "[Service]\nExecStart=/bin/true\nRuntimeDirectory=slow\n")
+	run := func(ctx context.Context, stall bool) Report {
+		t.Helper()
+		released := make(chan struct{})
+		defer close(released)
+		ctx, cancel := context.WithCancel(ctx)
+		defer cancel()
+		cfg := Config{Root: root, Parallelism: 1, load: func(e host.Entry) host.Image {
+			r, _ := host.OpenRoot(root)
+			if stall {
+				cancel()
+				<-released
+			}
+			return r.Load(e, host.Settings{}, host.NewProfiles(r, 257))
+		}}
+		out, inv, err := GenerateInto(ctx, cfg, t.TempDir())
+		if err != nil {
+			t.Fatal(err)
+		}
+		if err := WriteState(root, out, inv, time.Now()); err != nil {
+			t.Fatal(err)
+		}
+		return ReportsOf(out.Reports, "slow")[0]
+	}
+	if r := run(context.Background(), false); r.State != StateAttached {
+		t.Fatalf("first run: %s %s", r.State, r.Reason)
+	}
+	// The service started and made its runtime directory.
+	if err := os.MkdirAll(filepath.Join(root, "run/slow"), 0o755); err != nil {
+		t.Fatal(err)
+	}
+	if r := run(context.Background(), true); !errors.Is(r.Err, ErrDeadline) {
+		t.Fatalf("second run: %s %s, want the deadline", r.State, r.Reason)
+	}
+	if r := run(context.Background(), false); r.State != StateAttached {
+		t.Errorf("the run after the deadline: %s %s, want slow attached with its own /run/slow", r.State, r.Reason)
 	}
 }

@@ -16,6 +16,12 @@ func StateOf(out Output, inv *Inventory, now time.Time) *state.File {
 	s := &state.File{Time: now.UTC(), SystemdVersion: inv.SystemdVersion, Images: make([]state.Image, 0, len(out.Reports)), Unread: out.Unread}
 	for _, r := range out.Reports {
 		im := state.Image{Name: r.Name, Path: r.Path, State: string(r.State), Profile: r.Profile, Grants: r.Grants}
+		if errors.Is(r.Err, ErrDeadline) {
+			// Not read, so not judged: its services may still run, with
+			// what earlier runs granted, which the next run must find the
+			// image's.
+			im.Grants = inv.Previous.GrantsOf(r.Name)
+		}
 		if r.Reason != "" {
 			im.Reasons = []string{r.Reason}
 		}
