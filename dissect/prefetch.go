@@ -61,8 +61,11 @@ func prefetchRegions(f *os.File, size int64) []region {
 		return region{off, max(end-off, 0)}
 	}
 	regions := []region{clamp(0, prefetchHead)}
-	head := make([]byte, min(headSize, size))
-	if _, err := f.ReadAt(head, 0); err != nil {
+	// The whole head, zero past the end of a shorter file: the fields read
+	// below are at fixed offsets, which a file that is only a magic number
+	// does not reach (zeros make no region worth asking for).
+	head := make([]byte, headSize)
+	if _, err := f.ReadAt(head[:min(headSize, size)], 0); err != nil {
 		return regions
 	}
 	le16 := func(off int) int64 { return int64(binary.LittleEndian.Uint16(head[off:])) }

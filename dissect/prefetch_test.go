@@ -106,3 +106,31 @@ func TestPrefetchRegions(t *testing.T) {
 		})
 	}
 }
+
+// TestPrefetchShortImage: an image shorter than the superblock its magic
+// announces (a few bytes of "hsqs", an ext4 or erofs magic at the end of
+// the file) is a hint with nothing to hint, never a crash: Prefetch runs
+// beside the readers, unguarded, and a panic there ends the whole run.
+func TestPrefetchShortImage(t *testing.T) {
+	magicAt := func(off int, magic ...byte) []byte {
+		return append(make([]byte, off), magic...)
+	}
+	for name, data := range map[string][]byte{
+		"squashfs": []byte("hsqs"),
+		"ext4":     magicAt(1080, 0x53, 0xEF),
+		"erofs":    magicAt(1024, 0xE2, 0xE1, 0xF5, 0xE0),
+	} {
+		t.Run(name, func(t *testing.T) {
+			p := t.TempDir() + "/short.raw"
+			if err := os.WriteFile(p, data, 0o644); err != nil {
+				t.Fatal(err)
+			}
+			if probe := probeFS(strings.NewReader(string(data)), int64(len(data))); probe != name {
+				t.Fatalf("probeFS = %q, want %q: the case does not test %s", probe, name, name)
+			}
+			if err := Prefetch(p); err != nil {
+				t.Errorf("Prefetch: %v", err)
+			}
+		})
+	}
+}
