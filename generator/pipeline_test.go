@@ -196,50 +196,69 @@ func TestDescriptorsBounded(t *testing.T) {
 	}
 }
 
-// TestDeadlineKeepsGrants: an image the deadline left unread keeps what
-// earlier runs granted it. Its service still runs with its /run/NAME; the
-// deadline's reason promises that the next reload tries again, and that
-// run must not take the service's own directory for the host's.
-func TestDeadlineKeepsGrants(t *testing.T) {
-	root := t.TempDir()
-	os.Chmod(root, 0o755)
-	dir := filepath.Join(root, "var/lib/portables/slow")
-	write(t, filepath.Join(dir, "usr/lib/os-release"), "ID=test\n")
-	write(t, filepath.Join(dir, "usr/lib/systemd/system/slow.service"), "[Service]\nExecStart=/bin/true\nRuntimeDirectory=slow\n")
-	run := func(ctx context.Context, stall bool) Report {
-		t.Helper()
-		released := make(chan struct{})
-		defer close(released)
-		ctx, cancel := context.WithCancel(ctx)
-		defer cancel()
-		cfg := Config{Root: root, Parallelism: 1, load: func(e host.Entry) host.Image {
-			r, _ := host.OpenRoot(root)
-			if stall {
-				cancel()
-				<-released
+// TestSkippedImageKeepsGrants: an image skipped in one run keeps what
+// earlier runs granted it. Its service still runs with its /run/NAME
+// (reconcile leaves a skipped image's services running); when the next
+// run can attach it again (the deadline's reason promises that the next
+// reload tries again; the admin fixed the typo), that run must not take
+// the service's own directory for the host's.
+func TestSkippedImageKeepsGrants(t *testing.T) {
+	for _, c := range []struct {
+		name     string
+		stall    bool   // the image is still being read at the deadline
+		settings string // slow.portable during the skipped run
+		wantSkip error
+	}{
+		{"deadline", true, "", ErrDeadline},
+		{"settings typo", false, "[Portable]\nEnable=maybe\n", host.ErrBadSettings},
+	} {
+		t.Run(c.name, func(t *testing.T) {
+			root := t.TempDir()
+			os.Chmod(root, 0o755)
+			dir := filepath.Join(root, "var/lib/portables/slow")
+			write(t, filepath.Join(dir, "usr/lib/os-release"), "ID=test\n")
+			write(t, filepath.Join(dir, "usr/lib/systemd/system/slow.service"), "[Service]\nExecStart=/bin/true\nRuntimeDirectory=slow\n")
+			run := func(stall bool) Report {
+				t.Helper()
+				released := make(chan struct{})
+				defer close(released)
+				ctx, cancel := context.WithCancel(context.Background())
+				defer cancel()
+				cfg := Config{Root: root, Parallelism: 1, load: func(e host.Entry) host.Image {
+					r, _ := host.OpenRoot(root)
+					if stall {
+						cancel()
+						<-released
+					}
+					return r.Load(e, host.Settings{}, host.NewProfiles(r, 257))
+				}}
+				out, inv, err := GenerateInto(ctx, cfg, t.TempDir())
+				if err != nil {
+					t.Fatal(err)
+				}
+				if err := WriteState(root, out, inv, time.Now()); err != nil {
+					t.Fatal(err)
+				}
+				return ReportsOf(out.Reports, "slow")[0]
 			}
-			return r.Load(e, host.Settings{}, host.NewProfiles(r, 257))
-		}}
-		out, inv, err := GenerateInto(ctx, cfg, t.TempDir())
-		if err != nil {
-			t.Fatal(err)
-		}
-		if err := WriteState(root, out, inv, time.Now()); err != nil {
-			t.Fatal(err)
-		}
-		return ReportsOf(out.Reports, "slow")[0]
-	}
-	if r := run(context.Background(), false); r.State != StateAttached {
-		t.Fatalf("first run: %s %s", r.State, r.Reason)
-	}
-	// The service started and made its runtime directory.
-	if err := os.MkdirAll(filepath.Join(root, "run/slow"), 0o755); err != nil {
-		t.Fatal(err)
-	}
-	if r := run(context.Background(), true); !errors.Is(r.Err, ErrDeadline) {
-		t.Fatalf("second run: %s %s, want the deadline", r.State, r.Reason)
-	}
-	if r := run(context.Background(), false); r.State != StateAttached {
-		t.Errorf("the run after the deadline: %s %s, want slow attached with its own /run/slow", r.State, r.Reason)
+			if r := run(false); r.State != StateAttached {
+				t.Fatalf("first run: %s %s", r.State, r.Reason)
+			}
+			// The service started and made its runtime directory.
+			if err := os.MkdirAll(filepath.Join(root, "run/slow"), 0o755); err != nil {
+				t.Fatal(err)
+			}
+			settings := filepath.Join(root, "etc/systemd/portable/slow.portable")
+			if c.settings != "" {
+				write(t, settings, c.settings)
+			}
+			if r := run(c.stall); !errors.Is(r.Err, c.wantSkip) {
+				t.Fatalf("second run: %s %s, want skipped with %v", r.State, r.Reason, c.wantSkip)
+			}
+			os.Remove(settings)
+			if r := run(false); r.State != StateAttached {
+				t.Errorf("the run after: %s %s, want slow attached with its own /run/slow", r.State, r.Reason)
+			}
+		})
 	}
 }

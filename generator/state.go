@@ -16,10 +16,11 @@ func StateOf(out Output, inv *Inventory, now time.Time) *state.File {
 	s := &state.File{Time: now.UTC(), SystemdVersion: inv.SystemdVersion, Images: make([]state.Image, 0, len(out.Reports)), Unread: out.Unread}
 	for _, r := range out.Reports {
 		im := state.Image{Name: r.Name, Path: r.Path, State: string(r.State), Profile: r.Profile, Grants: r.Grants}
-		if errors.Is(r.Err, ErrDeadline) {
-			// Not read, so not judged: its services may still run, with
-			// what earlier runs granted, which the next run must find the
-			// image's.
+		if r.State == StateSkipped {
+			// Not attached in this run, but still there: its services
+			// may run on (reconcile leaves them, and the deadline skips
+			// what it did not read), with what earlier runs granted. The
+			// run that attaches it again must find those the image's.
 			im.Grants = inv.Previous.GrantsOf(r.Name)
 		}
 		if r.Reason != "" {
