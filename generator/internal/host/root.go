@@ -49,9 +49,6 @@ func OpenRoot(dir string) (Root, error) {
 	return r, nil
 }
 
-// Dir is the root's path on this machine.
-func (r Root) Dir() string { return r.dir }
-
 // Path maps an in-root path to this machine's path.
 func (r Root) Path(p string) string {
 	if r.dir == "/" || r.dir == "" {

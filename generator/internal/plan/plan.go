@@ -11,11 +11,9 @@ import (
 	"errors"
 	"fmt"
 	"path"
-	"runtime"
 	"slices"
 	"sort"
 	"strings"
-	"sync"
 
 	"github.com/portable-generator/portable-generator/generator/internal/host"
 	"github.com/portable-generator/portable-generator/generator/internal/names"
@@ -57,16 +55,6 @@ func (p *Planned) skip(err error) *Planned {
 	return p
 }
 
-// Plan decides, for every loaded image, whether it attaches and renders its
-// files, then settles conflicts between images. lost are the reports of
-// entries Select set aside; they are merged into the result.
-func Plan(images []host.Image, lost []Report, inv *host.Inventory) Output {
-	ps := planEach(images, inv)
-	SettleConflicts(ps)
-	MarkLayerRoles(ps)
-	return Assemble(ps, lost)
-}
-
 // Assemble orders the planned images and the other reports into an Output.
 func Assemble(ps []*Planned, lost []Report) Output {
 	var out Output
@@ -91,28 +79,6 @@ func SortReports(reports []Report) {
 		}
 		return a.State.order() < b.State.order()
 	})
-}
-
-// planEach plans every image on its own, in parallel over contiguous runs
-// of images (a thousand images are 5,000 unit files to parse and check),
-// each worker with its own profile parses.
-func planEach(images []host.Image, inv *host.Inventory) []*Planned {
-	ps := make([]*Planned, len(images))
-	workers := min(runtime.NumCPU(), (len(images)+31)/32)
-	var wg sync.WaitGroup
-	for w := 0; w < workers; w++ {
-		lo, hi := w*len(images)/workers, (w+1)*len(images)/workers
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
-			profiles := ProfileParses{}
-			for i := lo; i < hi; i++ {
-				ps[i] = Image(&images[i], inv, profiles)
-			}
-		}()
-	}
-	wg.Wait()
-	return ps
 }
 
 // ProfileParses parses each distinct profile once: a thousand images under
@@ -362,15 +328,6 @@ func quoteAll(ss []string) []string {
 		out[i] = fmt.Sprintf("%q", s)
 	}
 	return out
-}
-
-func contains(list []string, s string) bool {
-	for _, x := range list {
-		if x == s {
-			return true
-		}
-	}
-	return false
 }
 
 // Fail skips an image that could not be put in place.

@@ -3,6 +3,7 @@ package plan
 import (
 	"errors"
 	"fmt"
+	"slices"
 	"strings"
 
 	"github.com/portable-generator/portable-generator/dissect"
@@ -23,7 +24,7 @@ var (
 	ErrBadProfile         = errors.New("profile cannot be parsed")
 	ErrUnwritablePath     = errors.New("cannot be written into a unit")
 	// ErrExtensionOnly is an extension image (an extension-release, no
-	// os-release) that is not attached on its own; Plan lists it as the
+	// os-release) that is not attached on its own; MarkLayerRoles lists it as the
 	// base's extension, or as unused.
 	ErrExtensionOnly = errors.New("an extension image: attached only over a base (Base= in its .portable file, or Extensions= in another's)")
 )
@@ -124,7 +125,7 @@ var imageChecks = []struct {
 			whose = "layers'"
 		}
 		for _, m := range c.img.Prefixes() {
-			if !contains(allowed, m) {
+			if !slices.Contains(allowed, m) {
 				return &reasonError{ErrPrefixNotPermitted, fmt.Sprintf("prefix %q is not among the %s PORTABLE_PREFIXES=%s (set Match= in %s.portable)", m, whose, strings.Join(allowed, " "), c.img.Name)}
 			}
 		}
