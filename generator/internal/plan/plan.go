@@ -101,7 +101,9 @@ func (m ProfileParses) parse(conf []byte) (*unitfile.File, error) {
 }
 
 // Image plans one image on its own: the checks of reasons.go in their
-// order, then every unit through the policy, then what the host holds.
+// order, then every unit through the policy (planUnit), then what the host
+// holds. Every unit is judged before the image is skipped for refusals,
+// so that the report names them all.
 func Image(img *host.Image, inv *host.Inventory, profiles ProfileParses) *Planned {
 	p := &Planned{rank: img.Rank, prefix: map[string]string{}, base: img.Settings.Base, extensions: img.Settings.Extensions, Report: Report{
 		Name: img.Name, State: StateAttached, Path: img.Path, Profile: img.ProfileName(),
@@ -113,71 +115,39 @@ func Image(img *host.Image, inv *host.Inventory, profiles ProfileParses) *Planne
 			return p.skip(err)
 		}
 	}
-	var unitNames []string
+	pimg := policy.Image{Prefixes: img.Prefixes(), Allow: img.Settings.AllowDirectives, Claims: img.Settings.Claim}
 	for _, u := range img.Units {
-		unitNames = append(unitNames, u.Name)
+		pimg.Units = append(pimg.Units, u.Name)
 	}
-	prefixes := img.Prefixes()
 	var dropins, units, links []File
 	var cl claims
 	var refused policy.Refusals
-	pimg := policy.Image{Units: unitNames, Prefixes: prefixes, Allow: img.Settings.AllowDirectives, Claims: img.Settings.Claim}
 	for _, u := range img.Units {
-		parsed, err := unitfile.Parse(u.Content)
-		if err != nil {
-			return p.skip(&UnitError{Unit: u.Name, Err: err})
-		}
-		var inst installSection
-		var aliases []string
-		if img.Settings.Enable {
-			if inst, err = parseInstall(parsed); err != nil {
-				return p.skip(&UnitError{Unit: u.Name, Install: true, Err: err})
-			}
-			var l []File
-			var notices []string
-			l, aliases, notices = installLinks(u.Name, inst, prefixes)
-			links = append(links, l...)
-			p.Report.Notices = append(p.Report.Notices, notices...)
-		}
-		// What PID 1 will load: the image's unit and the host's drop-ins
-		// for it, under its name and its aliases.
-		loadNames := append([]string{u.Name}, aliases...)
-		hostDropIns := inv.DropInsFor(loadNames)
-		effective := unitfile.Merge(loadNames, parsed, host.UnitSearchPath, hostDropIns)
-		p.Report.Notices = append(p.Report.Notices, replacedDropIns(u.Name, loadNames, hostDropIns)...)
-		narrow, err := policy.Check(u.Name, effective, pimg, p.Report.Profile, c.profile)
+		up, err := planUnit(u, c, pimg)
+		p.Report.Notices = append(p.Report.Notices, up.notices...)
 		var r policy.Refusals
-		if errors.As(err, &r) {
+		switch {
+		case errors.As(err, &r):
 			refused = append(refused, r...)
 			continue
-		} else if err != nil {
+		case err != nil:
 			return p.skip(err)
 		}
-		unitClaims := policy.Claims(u.Name, effective, c.profile)
-		for _, c := range unitClaims {
+		prefix := names.MatchUnit(u.Name, pimg.Prefixes)
+		for _, n := range append([]string{u.Name}, up.aliases...) {
+			p.claim(n, prefix)
+		}
+		for _, c := range up.claims {
 			cl.byPolicy = append(cl.byPolicy, unitClaim{unit: u.Name, Claim: c})
 		}
-		keep := keepsGrants(unitClaims, policy.DynamicUser(effective, c.profile))
-		p.keep = p.keep || keep
-		prefix := names.MatchUnit(u.Name, prefixes)
-		p.claim(u.Name, prefix)
+		p.keep = p.keep || up.keep
 		p.Report.Units = append(p.Report.Units, u.Name)
-		if names.UnitType(u.Name) == ".service" {
-			dropins = append(dropins, File{Path: u.Name + ".d/10-profile.conf", Data: profileDropIn(img.Profile, narrow)})
-		}
-		dropins = append(dropins, File{Path: u.Name + ".d/20-portable.conf", Data: portableDropIn(img, u, inv, keep)})
+		dropins = append(dropins, up.dropins...)
 		units = append(units, File{Path: u.Name, Data: u.Content})
-		for _, a := range aliases {
-			p.claim(a, prefix)
-		}
+		links = append(links, up.links...)
 	}
 	if len(refused) > 0 {
-		for _, v := range refused {
-			if v.Claim != "" && claimsHeld(inv, img.Name, strings.Fields(strings.TrimPrefix(v.Claim, "Claim="))) {
-				v.Claim = "" // the host would refuse the claim
-			}
-			p.Report.Refusals = append(p.Report.Refusals, *v)
-		}
+		p.Report.Refusals = refusalReports(refused, inv, img.Name)
 		return p.skip(refused)
 	}
 	cl.units = p.Claims
@@ -194,6 +164,65 @@ func Image(img *host.Image, inv *host.Inventory, profiles ProfileParses) *Planne
 	}
 	p.Report.Digests = unitDigests(p.Report.Units, p.Files, img.Identity)
 	return p
+}
+
+// unitPlan is what one unit adds to its image's output.
+type unitPlan struct {
+	dropins []File   // 10-profile.conf (services), 20-portable.conf
+	links   []File   // enablement links and aliases (Enable=yes)
+	aliases []string // the Alias= names the links give it
+	claims  []policy.Claim
+	keep    bool // its grants must outlive a reboot (KeepUnit)
+	notices []string
+}
+
+// planUnit parses one unit, turns its [Install] section into links when
+// the image is enabled, and judges the unit PID 1 will load: the image's
+// file with the host's drop-ins for its name and aliases. The error is the
+// policy's Refusals, or why the unit cannot be used at all; the notices
+// stand either way.
+func planUnit(u host.Unit, c *imageCheck, pimg policy.Image) (unitPlan, error) {
+	var up unitPlan
+	parsed, err := unitfile.Parse(u.Content)
+	if err != nil {
+		return up, &UnitError{Unit: u.Name, Err: err}
+	}
+	if c.img.Settings.Enable {
+		inst, err := parseInstall(parsed)
+		if err != nil {
+			return up, &UnitError{Unit: u.Name, Install: true, Err: err}
+		}
+		up.links, up.aliases, up.notices = installLinks(u.Name, inst, pimg.Prefixes)
+	}
+	loadNames := append([]string{u.Name}, up.aliases...)
+	hostDropIns := c.inv.DropInsFor(loadNames)
+	effective := unitfile.Merge(loadNames, parsed, host.UnitSearchPath, hostDropIns)
+	up.notices = append(up.notices, replacedDropIns(u.Name, hostDropIns)...)
+	narrow, err := policy.Check(u.Name, effective, pimg, c.img.ProfileName(), c.profile)
+	if err != nil {
+		return up, err
+	}
+	up.claims = policy.Claims(u.Name, effective, c.profile)
+	up.keep = keepsGrants(up.claims, policy.DynamicUser(effective, c.profile))
+	if names.UnitType(u.Name) == ".service" {
+		up.dropins = append(up.dropins, File{Path: u.Name + ".d/10-profile.conf", Data: profileDropIn(c.img.Profile, narrow)})
+	}
+	up.dropins = append(up.dropins, File{Path: u.Name + ".d/20-portable.conf", Data: portableDropIn(c.img, u, c.inv, up.keep)})
+	return up, nil
+}
+
+// refusalReports are the refused lines as the report lists them. A
+// refusal's Claim= hint is dropped where the host holds the name: the host
+// check would refuse the claim.
+func refusalReports(refused policy.Refusals, inv *host.Inventory, image string) []policy.Violation {
+	out := make([]policy.Violation, 0, len(refused))
+	for _, v := range refused {
+		if v.Claim != "" && claimsHeld(inv, image, strings.Fields(strings.TrimPrefix(v.Claim, "Claim="))) {
+			v.Claim = ""
+		}
+		out = append(out, *v)
+	}
+	return out
 }
 
 // claim records a unit name the image puts in the output, once, with the
@@ -237,7 +266,7 @@ var ownDropIns = []string{"10-profile.conf", "20-portable.conf"}
 // type's) that PID 1 reads before the generator's. The admin's choice,
 // made visible: with 10-profile.conf replaced, the unit runs without the
 // profile the policy judged it against.
-func replacedDropIns(unit string, names []string, dropins []unitfile.DropIn) []string {
+func replacedDropIns(unit string, dropins []unitfile.DropIn) []string {
 	var out []string
 	ours := slices.Index(host.UnitSearchPath, "/run/systemd/generator")
 	for _, d := range dropins {
