@@ -69,6 +69,18 @@ func outputPath(p string) error {
 	return fmt.Errorf("%w: %q", ErrBadOutputPath, p)
 }
 
+// splitOutputPath checks p (outputPath) and splits it into its directory
+// below the output directory ("" for none) and its file name.
+func splitOutputPath(p string) (dir, name string, err error) {
+	if err := outputPath(p); err != nil {
+		return "", "", err
+	}
+	if dir, name, ok := strings.Cut(p, "/"); ok {
+		return dir, name, nil
+	}
+	return "", p, nil
+}
+
 func hasDependencySuffix(dir string) bool {
 	for _, s := range []string{".wants", ".requires", ".upholds"} {
 		if u, ok := strings.CutSuffix(dir, s); ok && names.ValidAnyUnitName(u) {
@@ -259,12 +271,9 @@ func (w *writer) pathError(op, p string, err error) error {
 // one writes a file or symlink under a temporary name in its directory
 // and renames it into place.
 func (w *writer) one(f File, d *dirs) error {
-	if err := outputPath(f.Path); err != nil {
+	dirName, name, err := splitOutputPath(f.Path)
+	if err != nil {
 		return err
-	}
-	dirName, name := "", f.Path
-	if i := strings.IndexByte(f.Path, '/'); i >= 0 {
-		dirName, name = f.Path[:i], f.Path[i+1:]
 	}
 	dfd, err := d.open(dirName)
 	if err != nil {
@@ -353,12 +362,9 @@ func (w *writer) remove(files []File) error {
 	var firstErr error
 	for i := len(files) - 1; i >= 0; i-- {
 		f := files[i]
-		if err := outputPath(f.Path); err != nil {
+		dirName, name, err := splitOutputPath(f.Path)
+		if err != nil {
 			return err
-		}
-		dirName, name := "", f.Path
-		if j := strings.IndexByte(f.Path, '/'); j >= 0 {
-			dirName, name = f.Path[:j], f.Path[j+1:]
 		}
 		dfd, err := d.open(dirName)
 		if err == nil {
