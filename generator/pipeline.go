@@ -60,6 +60,7 @@ func defaultWorkers() int { return min(2*runtime.NumCPU(), 8) }
 // flight, not all of them. Images not planned when ctx ends are skipped
 // with ErrDeadline, and the sink finishes with what was planned.
 func run(ctx context.Context, cfg Config, out sink) (Output, *Inventory, error) {
+	start := time.Now() // the deadline counts reading the host too
 	root, err := host.OpenRoot(cfg.Root)
 	if err != nil {
 		return Output{}, nil, err
@@ -134,7 +135,6 @@ func run(ctx context.Context, cfg Config, out sink) (Output, *Inventory, error) 
 		lost = append(lost, r.more...)
 		out.add(r.p)
 	}
-	start := time.Now()
 collect:
 	for n := 0; n < len(chosen); n++ {
 		select {
