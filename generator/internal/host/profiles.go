@@ -4,7 +4,6 @@ import (
 	"errors"
 	"fmt"
 	"io/fs"
-	"os"
 	"path"
 	"strings"
 	"sync"
@@ -28,16 +27,14 @@ var profileDirs = []string{
 // profile finds the service.conf of a profile name.
 func (r Root) profile(name string, systemdVersion int) ([]byte, error) {
 	lookup := func(dir string) ([]byte, bool, error) {
-		f := path.Join(dir, name, "service.conf")
-		b, err := os.ReadFile(r.Path(f))
-		if errors.Is(err, fs.ErrNotExist) {
+		b, err := r.readTrusted(path.Join(dir, name, "service.conf"))
+		switch {
+		case errors.Is(err, fs.ErrNotExist):
 			return nil, false, nil
-		}
-		if err != nil {
-			return nil, true, err
-		}
-		if err := r.Check(f); err != nil {
+		case errors.Is(err, ErrUntrusted):
 			return nil, true, fmt.Errorf("untrusted profile: %w", err)
+		case err != nil:
+			return nil, true, err
 		}
 		return b, true, nil
 	}

@@ -115,6 +115,26 @@ func (r Root) Resolve(p string) (string, error) {
 	return tree.Resolve(p)
 }
 
+// readTrusted reads the file at in-root path p, symlinks followed inside
+// the root, if it is trusted: the file itself or, when p leads through a
+// symlink, the target and every directory above it (DESIGN.md, Trust: the
+// symlink target chains). A missing file is an error wrapping
+// fs.ErrNotExist, an untrusted one ErrUntrusted.
+func (r Root) readTrusted(p string) ([]byte, error) {
+	real, err := r.Resolve(p)
+	if err != nil {
+		return nil, err
+	}
+	check := r.Check
+	if real != p {
+		check = r.CheckChain
+	}
+	if err := check(real); err != nil {
+		return nil, err
+	}
+	return os.ReadFile(r.Path(real))
+}
+
 // rootTree is the root opened as a directory image, once, on first use.
 type rootTree struct {
 	once sync.Once

@@ -3,6 +3,7 @@ package host
 import (
 	"errors"
 	"fmt"
+	"io/fs"
 	"os"
 	"path"
 	"slices"
@@ -76,10 +77,7 @@ func badSettings(format string, args ...any) error {
 // order of their names (a name in a higher place hides the same name
 // below), later files winning.
 func (r Root) GlobalSettings() Settings {
-	var files []string
-	if _, err := os.Stat(r.Path(GlobalConf)); err == nil {
-		files = append(files, GlobalConf)
-	}
+	files := []string{GlobalConf}
 	seen := map[string]string{}
 	for _, d := range confDirs {
 		dir := path.Join(d, "portable-generator.conf.d")
@@ -120,28 +118,31 @@ func (r Root) ImageSettings(global Settings, name string) Settings {
 	s.Warnings = slices.Clone(global.Warnings)
 	for _, d := range SettingsDirs {
 		f := path.Join(d, name+".portable")
-		if _, err := os.Stat(r.Path(f)); err == nil {
+		if r.applySettingsFile(&s, f) {
 			s.Source = f
-			r.applySettingsFile(&s, f)
 			break
 		}
 	}
 	return s
 }
 
-func (r Root) applySettingsFile(s *Settings, file string) {
-	if err := r.Check(file); err != nil {
+// applySettingsFile applies the settings file at in-root path file to s,
+// if there is one: found is false when it does not exist.
+func (r Root) applySettingsFile(s *Settings, file string) (found bool) {
+	data, err := r.readTrusted(file)
+	switch {
+	case errors.Is(err, fs.ErrNotExist):
+		return false
+	case errors.Is(err, ErrUntrusted):
 		s.Err = fmt.Errorf("settings file: %w", err)
-		return
-	}
-	data, err := os.ReadFile(r.Path(file))
-	if err != nil {
+	case err != nil:
 		s.Err = badSettings("%s: %v", file, unwrapPath(err))
-		return
+	default:
+		if err := ParseSettings(s, file, data); err != nil {
+			s.Err = err
+		}
 	}
-	if err := ParseSettings(s, file, data); err != nil {
-		s.Err = err
-	}
+	return true
 }
 
 // ParseSettings applies one settings file's content to s, with systemd's

@@ -132,3 +132,59 @@ func TestImageSettingsDoNotShareLists(t *testing.T) {
 		}
 	}
 }
+
+// TestSettingsSymlinks: a settings file may be a symlink, followed inside
+// the root (an absolute target restarts at the root, not this machine's
+// "/"), and its target chain is trusted as an image's is (DESIGN.md,
+// Trust): a link to a file others may write would hand them the image's
+// AllowDirectives= and Claim=. Profiles are read the same way.
+func TestSettingsSymlinks(t *testing.T) {
+	dir := t.TempDir()
+	os.Chmod(dir, 0o755)
+	write := func(p, data string, mode os.FileMode) {
+		t.Helper()
+		full := filepath.Join(dir, p)
+		if err := os.MkdirAll(filepath.Dir(full), 0o755); err != nil {
+			t.Fatal(err)
+		}
+		if err := os.WriteFile(full, []byte(data), mode); err != nil {
+			t.Fatal(err)
+		}
+		if err := os.Chmod(full, mode); err != nil {
+			t.Fatal(err)
+		}
+	}
+	link := func(target, p string) {
+		t.Helper()
+		if err := os.Symlink(target, filepath.Join(dir, p)); err != nil {
+			t.Fatal(err)
+		}
+	}
+	write("/srv/settings/good.portable", "[Portable]\nProfile=strict\n", 0o644)
+	write("/srv/settings/open.portable", "[Portable]\nAllowDirectives=ExecStartPre\n", 0o666)
+	write("/srv/profile/mine/service.conf", "[Service]\nPrivateTmp=yes\n", 0o644)
+	write("/srv/profile/theirs/service.conf", "[Service]\n", 0o666)
+	os.MkdirAll(filepath.Join(dir, "etc/systemd/portable/profile"), 0o755)
+	link("/srv/settings/good.portable", "etc/systemd/portable/good.portable")
+	link("../../../srv/settings/open.portable", "etc/systemd/portable/open.portable")
+	link("/srv/profile/mine", "etc/systemd/portable/profile/mine")
+	link("/srv/profile/theirs", "etc/systemd/portable/profile/theirs")
+	r, err := OpenRoot(dir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer r.Close()
+	if s := r.ImageSettings(Settings{}, "good"); s.Err != nil || s.Profile != "strict" {
+		t.Errorf("good.portable, a link to a trusted file: Profile=%q, %v", s.Profile, s.Err)
+	}
+	if s := r.ImageSettings(Settings{}, "open"); !errors.Is(s.Err, ErrUntrusted) {
+		t.Errorf("open.portable, a link to a file others may write: AllowDirectives=%q, %v; want untrusted", s.AllowDirectives, s.Err)
+	}
+	profiles := NewProfiles(r, 257)
+	if conf, err := profiles.Get("mine"); err != nil || !strings.Contains(string(conf), "PrivateTmp=yes") {
+		t.Errorf("profile mine, a link to a trusted directory: %q, %v", conf, err)
+	}
+	if _, err := profiles.Get("theirs"); !errors.Is(err, ErrUntrusted) {
+		t.Errorf("profile theirs, a link to a file others may write: %v; want untrusted", err)
+	}
+}
