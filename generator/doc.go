@@ -8,6 +8,8 @@
 // the host inventory, the images themselves (through package dissect,
 // never by mounting). Package plan is pure: images and the inventory in,
 // files and one report per image out, which is what the golden tests
-// check. [Generate] runs them; [Write] puts the files into the output
-// directory, drop-ins before units.
+// check. [GenerateInto] is generator mode: it writes each image's files
+// into the output directory, drop-ins before units, as soon as the image
+// is planned, within the run's deadline. [Generate] is the same run with
+// the answer in memory (list, inspect, --dry-run).
 package generator

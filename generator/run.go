@@ -16,7 +16,8 @@ type Config struct {
 	SystemdVersion int
 	// Architecture overrides the native architecture; "" for this machine's.
 	Architecture string
-	// Parallelism bounds how many images are read at once; 0 means one per CPU.
+	// Parallelism bounds how many images are read at once; 0 means
+	// defaultWorkers.
 	Parallelism int
 
 	// load replaces reading an image, for tests of the pipeline.

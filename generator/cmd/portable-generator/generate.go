@@ -57,7 +57,7 @@ func writeBootLog(dir string, boot *bootLog, log *generator.Logger) {
 		return
 	}
 	if _, err := os.Lstat(filepath.Join(dir, bootLogUnit)); err == nil {
-		return // an image's unit of that name: ours would replace it
+		return // never replace a unit of that name, whoever wrote it
 	}
 	log.Kmsg = nil // nothing logged from here on could be handed over
 	if err := generator.Write(dir, files); err != nil {
