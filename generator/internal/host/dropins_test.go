@@ -6,12 +6,14 @@ import (
 	"testing"
 
 	"github.com/google/go-cmp/cmp"
+	"golang.org/x/sys/unix"
 )
 
 // The host's drop-ins for a unit are found in every unit directory PID 1
 // reads but the generators', under each directory systemd reads for the
 // name and its type; a /dev/null link counts as empty (it still hides a
-// lower file of its name), hidden and non-.conf files do not count.
+// lower file of its name), and so does anything but a regular file (a FIFO
+// is never waited for); hidden and non-.conf files do not count.
 func TestDropInsFor(t *testing.T) {
 	root := t.TempDir()
 	write := func(p, content string) {
@@ -33,6 +35,9 @@ func TestDropInsFor(t *testing.T) {
 	if err := os.Symlink("/dev/null", filepath.Join(root, "etc/systemd/system/foo-bar.service.d/masked.conf")); err != nil {
 		t.Fatal(err)
 	}
+	if err := unix.Mkfifo(filepath.Join(root, "etc/systemd/system/foo-bar.service.d/fifo.conf"), 0o644); err != nil {
+		t.Fatal(err)
+	}
 	// A drop-in directory that is a symlink is followed, inside the root.
 	write("srv/dropins/linked.conf", "[Service]\nNice=5\n")
 	if err := os.Symlink("/srv/dropins", filepath.Join(root, "run/systemd/system/foo-bar.service.d")); err != nil {
@@ -50,6 +55,7 @@ func TestDropInsFor(t *testing.T) {
 	want := map[string]string{
 		"/etc/systemd/system/foo-bar.service.d/override.conf": "[Service]\nUser=\n",
 		"/etc/systemd/system/foo-bar.service.d/masked.conf":   "",
+		"/etc/systemd/system/foo-bar.service.d/fifo.conf":     "",
 		"/run/systemd/system/foo-bar.service.d/linked.conf":   "[Service]\nNice=5\n",
 		"/run/systemd/system/foo-.service.d/10-prefix.conf":   "[Service]\nNice=1\n",
 		"/usr/lib/systemd/system/service.d/20-type.conf":      "[Service]\nNice=2\n",

@@ -1,9 +1,6 @@
 package host
 
 import (
-	"bufio"
-	"bytes"
-	"io"
 	"io/fs"
 	"os"
 	"path"
@@ -236,10 +233,7 @@ func (r Root) readDropIns(inv *Inventory, dir, name string) {
 		p := path.Join(d, f)
 		var data []byte
 		if real, err := r.Resolve(p); err == nil && real != "/dev/null" {
-			if fh, err := os.Open(r.Path(real)); err == nil {
-				data, _ = io.ReadAll(io.LimitReader(fh, maxDropIn+1))
-				fh.Close()
-			}
+			data, _ = r.readRegular(real, maxDropIn+1)
 		}
 		inv.DropIns[name] = append(inv.DropIns[name], unitfile.DropIn{Path: p, Data: data})
 	}
@@ -290,15 +284,18 @@ func (r Root) isMask(p string, e fs.DirEntry) bool {
 	return err == nil && fi.Mode().IsRegular() && fi.Size() == 0
 }
 
+// maxAccountFile bounds what is read of /etc/passwd or /etc/group: far
+// more than any host's accounts.
+const maxAccountFile = 64 << 20
+
 func (r Root) readAccounts(inv *Inventory) {
 	for _, f := range []string{"/etc/passwd", "/etc/group"} {
-		data, err := os.ReadFile(r.Path(f))
+		data, err := r.readRegular(f, maxAccountFile)
 		if err != nil {
 			continue
 		}
-		s := bufio.NewScanner(bytes.NewReader(data))
-		for s.Scan() {
-			name, _, ok := strings.Cut(s.Text(), ":")
+		for _, line := range strings.Split(string(data), "\n") {
+			name, _, ok := strings.Cut(line, ":")
 			// "+name" and "-name" are NIS compatibility lines: still names.
 			name = strings.TrimLeft(name, "+-")
 			if ok && name != "" {

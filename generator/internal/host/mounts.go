@@ -29,7 +29,7 @@ func (r Root) LateSearchDirs() []string {
 
 // fstabMountPoints lists the mount points /etc/fstab mounts at boot.
 func (r Root) fstabMountPoints() map[string]bool {
-	f, err := os.Open(r.Path("/etc/fstab"))
+	f, err := r.openRegular("/etc/fstab")
 	if err != nil {
 		return nil
 	}

@@ -1,15 +1,12 @@
 package host
 
 import (
-	"io"
 	"io/fs"
-	"os"
 	"path"
 	"strings"
 
 	"github.com/portable-generator/portable-generator/generator/internal/names"
 	"github.com/portable-generator/portable-generator/generator/internal/unitfile"
-	"golang.org/x/sys/unix"
 )
 
 // A vendor's unit may pull in a unit no package of the host provides yet: a
@@ -63,15 +60,7 @@ type pull struct{ unit, key string }
 // in; for a name with a specifier in its instance (OnFailure=notify@%n.service)
 // the template.
 func (r Root) pulledBy(p string) []pull {
-	f, err := os.OpenFile(r.Path(p), os.O_RDONLY|unix.O_NONBLOCK, 0)
-	if err != nil {
-		return nil
-	}
-	defer f.Close()
-	if fi, err := f.Stat(); err != nil || !fi.Mode().IsRegular() {
-		return nil
-	}
-	data, err := io.ReadAll(io.LimitReader(f, maxVendorUnit))
+	data, err := r.readRegular(p, maxVendorUnit)
 	if err != nil {
 		return nil
 	}

@@ -132,8 +132,12 @@ func (r Root) readTrusted(p string) ([]byte, error) {
 	if err := check(real); err != nil {
 		return nil, err
 	}
-	return os.ReadFile(r.Path(real))
+	return r.readRegular(real, maxTrustedFile)
 }
+
+// maxTrustedFile bounds what is read of a settings file or profile; a
+// longer one is cut short, and its cut line fails to parse.
+const maxTrustedFile = 1 << 20
 
 // rootTree is the root opened as a directory image, once, on first use.
 type rootTree struct {

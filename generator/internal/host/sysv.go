@@ -10,7 +10,6 @@ import (
 
 	"github.com/portable-generator/portable-generator/generator/internal/names"
 	"github.com/portable-generator/portable-generator/generator/internal/unitfile"
-	"golang.org/x/sys/unix"
 )
 
 // SysV init scripts hold unit names too: systemd-sysv-generator (252, 257;
@@ -79,14 +78,11 @@ func (r Root) sysvProvides(p string) []string {
 	if err != nil {
 		return nil
 	}
-	f, err := os.OpenFile(r.Path(real), os.O_RDONLY|unix.O_NONBLOCK, 0)
+	f, err := r.openRegular(real)
 	if err != nil {
 		return nil
 	}
 	defer f.Close()
-	if fi, err := f.Stat(); err != nil || !fi.Mode().IsRegular() {
-		return nil
-	}
 	var out []string
 	header := false
 	lines := bufio.NewReader(io.LimitReader(f, maxSysVScript))
