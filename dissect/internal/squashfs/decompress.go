@@ -8,7 +8,6 @@ import (
 	"sync"
 
 	"github.com/anchore/go-lzo"
-	"github.com/klauspost/compress/flate"
 	"github.com/klauspost/compress/zstd"
 	"github.com/pierrec/lz4/v4"
 	"github.com/ulikunitz/xz/lzma"
@@ -22,12 +21,7 @@ import (
 func (c Compressor) decompress(dst, src []byte) (int, error) {
 	switch c {
 	case Gzip:
-		zr, err := zlibReader(src)
-		if err != nil {
-			return 0, err
-		}
-		defer zlibReaders.Put(zr)
-		return readAllInto(zr, dst)
+		return decodeGzip(dst, src)
 	case LZMA:
 		// The .lzma header names the dictionary to allocate: at most
 		// what a block can need (see maxDict).
@@ -85,15 +79,15 @@ type blockStream interface {
 // may be, for the compressors that stream (gzip, xz, lzma); ok is false for
 // the others, whose blocks decode only whole. An xz block's check is
 // verified when it is decoded to its end, never before; the zlib trailer
-// never (see zlibReader).
+// never (see gzipStream).
 func (c Compressor) streamDecoder(src, buf []byte) (s blockStream, ok bool, err error) {
 	switch c {
 	case Gzip:
-		zr, err := zlibReader(src)
+		zr, err := gzipReader(src, buf)
 		if err != nil {
 			return nil, true, err
 		}
-		return &readerStream{r: zr, buf: buf, put: func() { zlibReaders.Put(zr) }}, true, nil
+		return zr, true, nil
 	case LZMA:
 		lr, err := lzma.ReaderConfig{DictCap: maxDict}.NewReader(bytes.NewReader(src))
 		if err != nil {
@@ -146,28 +140,6 @@ func decodeError(pos uint64, what string, c Compressor, err error) error {
 		return err
 	}
 	return corrupt(int64(pos), "%s (%v): %v", what, c, err)
-}
-
-// zlibReaders keeps inflaters between blocks: each holds a 32 KiB window,
-// and an image's metadata blocks would otherwise allocate one apiece.
-var zlibReaders sync.Pool
-
-// zlibReader inflates one zlib stream. The two-byte header is checked
-// here and the stream inflated raw: the Adler-32 trailer is not checked,
-// which spares a tenth of the time; a damaged block still fails to inflate
-// or inflates to the wrong length, and the budget bounds the rest.
-func zlibReader(src []byte) (io.ReadCloser, error) {
-	if len(src) < 2 || src[0]&0x0f != 8 || (uint16(src[0])<<8|uint16(src[1]))%31 != 0 || src[1]&0x20 != 0 {
-		return nil, errors.New("not a zlib stream")
-	}
-	body := bytes.NewReader(src[2:])
-	if zr, ok := zlibReaders.Get().(io.ReadCloser); ok {
-		if err := zr.(flate.Resetter).Reset(body, nil); err != nil {
-			return nil, err
-		}
-		return zr, nil
-	}
-	return flate.NewReader(body), nil
 }
 
 var errTooLong = errors.New("decompressed block longer than the format allows")

@@ -1,0 +1,85 @@
+package squashfs
+
+import (
+	"errors"
+	"sync"
+
+	"github.com/portable-generator/portable-generator/dissect/internal/inflate"
+)
+
+// gzipStream decodes one zlib stream (mksquashfs -comp gzip: a block per
+// stream) with package inflate, straight into the buffer it is given; it
+// serves as a blockStream for fragment blocks.
+//
+// The two-byte zlib header is checked and the DEFLATE data decoded; the
+// Adler-32 trailer is not checked, which spares a tenth of the time: a
+// damaged block still fails to inflate or inflates to the wrong length,
+// and the budget bounds the rest.
+type gzipStream struct {
+	d    inflate.Decoder
+	size int // of the buffer
+}
+
+// gzipStreams keeps decoders between blocks: each holds its copy of the
+// input and its tables.
+var gzipStreams sync.Pool
+
+func getGzip() *gzipStream {
+	if s, ok := gzipStreams.Get().(*gzipStream); ok {
+		return s
+	}
+	return new(gzipStream)
+}
+
+// zlibBody checks a zlib stream's header and returns its DEFLATE data.
+func zlibBody(src []byte) ([]byte, error) {
+	if len(src) < 2 || src[0]&0x0f != 8 || (uint16(src[0])<<8|uint16(src[1]))%31 != 0 || src[1]&0x20 != 0 {
+		return nil, errors.New("not a zlib stream")
+	}
+	return src[2:], nil
+}
+
+// decodeGzip decodes the zlib stream src into dst, which bounds it.
+func decodeGzip(dst, src []byte) (int, error) {
+	body, err := zlibBody(src)
+	if err != nil {
+		return 0, err
+	}
+	s := getGzip()
+	defer gzipStreams.Put(s)
+	s.d.Reset(body, dst)
+	n, err := s.d.DecodeAll()
+	if errors.Is(err, inflate.ErrTooLong) {
+		err = errTooLong
+	}
+	return n, err
+}
+
+// gzipReader returns a decoder of the zlib stream src into buf, which
+// bounds it; release gives it back to the pool. It keeps its own copy of
+// src.
+func gzipReader(src, buf []byte) (*gzipStream, error) {
+	body, err := zlibBody(src)
+	if err != nil {
+		return nil, err
+	}
+	s := getGzip()
+	s.d.Reset(body, buf)
+	s.size = len(buf)
+	return s, nil
+}
+
+func (s *gzipStream) decodeTo(n int) ([]byte, bool, error) {
+	if n >= s.size {
+		// Asked for the whole block: to the stream's end.
+		n = s.size + 1
+	}
+	err := s.d.DecodeTo(n)
+	if errors.Is(err, inflate.ErrTooLong) {
+		err = errTooLong
+	}
+	return s.d.Bytes(), s.d.Done(), err
+}
+
+func (s *gzipStream) readsSource() bool { return false }
+func (s *gzipStream) release()          { gzipStreams.Put(s) }
