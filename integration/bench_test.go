@@ -138,7 +138,7 @@ const (
 	benchConf = "[Portable]\nAllowDirectives=" + benchAllowed + "\n"
 	// benchAllowed are the directives of the ten packages' units the
 	// default profile refuses.
-	benchAllowed = "PIDFile ExecStartPre ExecStartPost ExecStop ExecReload PermissionsStartOnly RuntimeDirectory StateDirectory LogsDirectory ConfigurationDirectory CacheDirectory ReadWritePaths Before Wants Requires PartOf ReloadPropagatedFrom Conflicts OnFailure Sockets ExecStart Slice ListenStream Accept ProtectSystem ProtectHome PrivateUsers Delegate IgnoreSIGPIPE EnvironmentFile BindsTo"
+	benchAllowed = "PIDFile ExecStartPre ExecStartPost ExecStop ExecReload PermissionsStartOnly RuntimeDirectory StateDirectory LogsDirectory ConfigurationDirectory CacheDirectory ReadWritePaths Before Wants Requires PartOf ReloadPropagatedFrom Conflicts OnFailure Sockets ExecStart Slice ListenStream Accept ProtectSystem ProtectHome PrivateUsers Delegate IgnoreSIGPIPE EnvironmentFile BindsTo AssertPathExists ConditionFileIsExecutable ConditionPathExists ConditionPathIsDirectory RequiresMountsFor"
 )
 
 func (b *bench) set(n int) string { return fmt.Sprintf("set-%d", n) }
