@@ -245,6 +245,29 @@ func TestExtensions(t *testing.T) {
 		}
 	})
 
+	// A base made by systemd-repart: a GPT disk image with a squashfs root
+	// partition, as TEST-29's minimal_0 is a disk image (without its
+	// verity partition: no device-mapper here), the two apps over it as
+	// squashfs extensions. PID 1 dissects the disk for RootImage= and
+	// layers the apps on its root.
+	t.Run("disk-image-base", func(t *testing.T) {
+		freshLayers(t)
+		base := dropLayer(t, "minimal_0", imagebuild.GPT, "")
+		app0 := dropLayer(t, "app0", imagebuild.Squashfs, "")
+		dropLayer(t, "app1", imagebuild.Squashfs, "")
+		settings(t, "app0", "Base=minimal\n")
+		settings(t, "app1", "Base=minimal\n")
+		ct.must(t, "systemctl", "daemon-reload")
+		wantLine(t, "app0", runApp(t, "app0"), "app0", "marker=1", "base=0", "message=hello from app0 1", "state=bar")
+		wantLine(t, "app1", runApp(t, "app1"), "app1", "marker=1", "message=hello from app1", "state=baz")
+		if got := ct.show(t, "app0.service", "RootImage"); got != base {
+			t.Errorf("RootImage=%s, want %s", got, base)
+		}
+		if got := ct.show(t, "app0.service", "ExtensionImages"); !strings.Contains(got, app0) {
+			t.Errorf("ExtensionImages=%s, want %s", got, app0)
+		}
+	})
+
 	// A configuration extension (I15): /etc of the base overlaid by conf0,
 	// on 255 and later; 252 knows none, and app0 is refused naming conf0.
 	t.Run("confext", func(t *testing.T) {
@@ -270,19 +293,21 @@ func TestExtensions(t *testing.T) {
 // saw through the layers.
 func TestExtensionsPeer(t *testing.T) {
 	for _, c := range []struct {
-		app  string
-		kind imagebuild.Kind
+		app            string
+		kind, baseKind imagebuild.Kind
 	}{
-		{"app0", imagebuild.Squashfs},
-		{"app0", imagebuild.Directory},
+		{"app0", imagebuild.Squashfs, imagebuild.Squashfs},
+		{"app0", imagebuild.Directory, imagebuild.Directory},
 		// app1's release file has another name and strict=false.
-		{"app1", imagebuild.Squashfs},
+		{"app1", imagebuild.Squashfs, imagebuild.Squashfs},
+		// A disk image base made by systemd-repart.
+		{"app0", imagebuild.Squashfs, imagebuild.GPT},
 	} {
-		t.Run(c.app+"-"+string(c.kind), func(t *testing.T) { extensionsPeer(t, c.app, c.kind) })
+		t.Run(c.app+"-"+string(c.kind)+"-over-"+string(c.baseKind), func(t *testing.T) { extensionsPeer(t, c.app, c.kind, c.baseKind) })
 	}
 }
 
-func extensionsPeer(t *testing.T, app string, kind imagebuild.Kind) {
+func extensionsPeer(t *testing.T, app string, kind, baseKind imagebuild.Kind) {
 	freshLayers(t)
 	units := []string{app + ".service"}
 	peerDir := filepath.Join(ct.merged, "srv/peer")
@@ -303,7 +328,7 @@ func extensionsPeer(t *testing.T, app string, kind imagebuild.Kind) {
 	if err := os.WriteFile(filepath.Join(profileDir, "service.conf"), profile, 0o644); err != nil {
 		t.Fatal(err)
 	}
-	theirBase = dropLayer(t, "minimal_0", kind, peerDir)
+	theirBase = dropLayer(t, "minimal_0", baseKind, peerDir)
 	theirApp = dropLayer(t, app, kind, peerDir)
 	ct.must(t, "portablectl", "attach", "--runtime", "--no-reload", "--profile=default", "--extension", theirApp, theirBase, app)
 	ct.must(t, "systemctl", "daemon-reload")
@@ -318,7 +343,7 @@ func extensionsPeer(t *testing.T, app string, kind imagebuild.Kind) {
 	}
 
 	os.RemoveAll(filepath.Join(ct.merged, "etc/systemd/portable/profile"))
-	ourBase := dropLayer(t, "minimal_0", kind, "")
+	ourBase := dropLayer(t, "minimal_0", baseKind, "")
 	ourApp := dropLayer(t, app, kind, "")
 	settings(t, app, "Base=minimal\n")
 	ct.must(t, "systemctl", "daemon-reload")
@@ -336,5 +361,5 @@ func extensionsPeer(t *testing.T, app string, kind imagebuild.Kind) {
 	if theirLine != ourLine || ourLine == "" {
 		t.Errorf("the app saw different layers: portablectl %q, ours %q", theirLine, ourLine)
 	}
-	t.Logf("systemd %d, %s: both ran %q", ct.version, kind, fmt.Sprint(ourLine))
+	t.Logf("systemd %d, %s over %s: both ran %q", ct.version, kind, baseKind, fmt.Sprint(ourLine))
 }
