@@ -91,6 +91,19 @@ var heldClaims = []heldOnTheHost{
 		control: map[string]string{"/etc/systemd/system/lsb-alias.service": "[Service]\nExecStart=/bin/sleep 300\n"},
 		escaped: `[ "$(systemctl show -P Id lsb-alias.service)" = lsb-alias.service ] && [ "$(systemctl show -P Id mailer.service)" = mailer.service ]`,
 		paths:   []string{"/etc/systemd/system/lsb-alias.service"}},
+	// The tree's own activation file for networkd (disabled: no unit holds
+	// the name it activates); the skip may name it or networkd's Alias=.
+	{image: "dbus-org.freedesktop.network1",
+		holders: []string{"SystemdService= of /usr/share/dbus-1/system-services/org.freedesktop.network1.service",
+			"Alias= of /usr/lib/systemd/system/systemd-networkd.service", "Alias= of /lib/systemd/system/systemd-networkd.service"},
+		prepare: `grep -qx 'SystemdService=dbus-org.freedesktop.network1.service' /usr/share/dbus-1/system-services/org.freedesktop.network1.service && [ "$(systemctl show -P LoadState dbus-org.freedesktop.network1.service)" = not-found ]`,
+		state:   `systemctl show -p Id -p LoadState -p ActiveState -p FragmentPath dbus-org.freedesktop.network1.service`,
+		undo:    "systemctl stop dbus-org.freedesktop.network1.service",
+		// A client of the bus name: the bus has PID 1 start the unit of the
+		// name, whoever provides it.
+		control: map[string]string{"/etc/systemd/system/dbus-org.freedesktop.network1.service": "[Service]\nExecStart=/bin/sleep 300\n"},
+		escaped: `busctl --timeout=1 call org.freedesktop.network1 /org/freedesktop/network1 org.freedesktop.DBus.Peer Ping >/dev/null 2>&1; [ "$(systemctl show -P ActiveState dbus-org.freedesktop.network1.service)" = active ]`,
+		paths:   []string{"/etc/systemd/system/dbus-org.freedesktop.network1.service"}},
 	{image: "dpkg", holders: []string{`prefix "dpkg" belongs to the host`, "/var/lib/dpkg"},
 		state: `stat -c '%n %i %u %g %a' /var/lib/dpkg /var/lib/dpkg/status`,
 		// StateDirectory= chowns the host's directory to the service.

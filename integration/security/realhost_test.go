@@ -34,6 +34,7 @@ var unitDirs = []string{
 	"run/systemd/system", "run/systemd/system.control", "run/systemd/transient", "run/systemd/system.attached",
 	"usr/local/lib/systemd/system", "usr/lib/systemd/system", "lib/systemd/system",
 	"etc/init.d", "etc/userdb", "run/userdb", "usr/local/lib/userdb", "usr/lib/userdb",
+	"usr/share/dbus-1/system-services",
 }
 
 // namedParents have their entries made again by name and kind.
@@ -87,6 +88,17 @@ func TestRealHostNames(t *testing.T) {
 			images = map[string]string{}
 			for _, a := range accounts {
 				images[a] = a + ".service"
+			}
+			judge(t, root, images, func(string, string) string { return "" }, hostHolds)
+
+			// An image named after each unit the system bus activates
+			// (held by the unit, its alias, or the activation file).
+			images = map[string]string{}
+			for _, unit := range busUnits(t, root) {
+				images[imageNameOf(unit)] = unit
+			}
+			if len(images) == 0 {
+				t.Errorf("%s: no unit the system bus activates", src)
 			}
 			judge(t, root, images, func(string, string) string { return "" }, hostHolds)
 
@@ -180,6 +192,27 @@ func realAliases(t *testing.T, root string) map[string][]string {
 				continue
 			}
 			out[name] = append(out[name], "/"+filepath.Join(d, name))
+		}
+	}
+	return out
+}
+
+// busUnits are the units the root's D-Bus activation files name
+// (SystemdService=).
+func busUnits(t *testing.T, root string) []string {
+	t.Helper()
+	dir := filepath.Join(root, "usr/share/dbus-1/system-services")
+	ents, _ := os.ReadDir(dir)
+	var out []string
+	for _, e := range ents {
+		b, err := os.ReadFile(filepath.Join(dir, e.Name()))
+		if err != nil {
+			continue
+		}
+		for _, line := range strings.Split(string(b), "\n") {
+			if u, ok := strings.CutPrefix(strings.TrimSpace(line), "SystemdService="); ok && validImageName.MatchString(imageNameOf(u)) {
+				out = append(out, u)
+			}
 		}
 	}
 	return out

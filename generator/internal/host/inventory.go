@@ -58,8 +58,9 @@ type UnitFile struct {
 	// AliasOf is the unit a symlink makes this name an alias of ("" for a
 	// unit file or SysV script).
 	AliasOf string
-	// PulledBy is set when no unit of the name exists and the vendor unit
-	// at Path pulls it in: the setting that does ("Wants").
+	// PulledBy is set when no unit of the name exists and the file at Path
+	// names it as a hook: the setting that does (a vendor unit's "Wants"
+	// or "Alias", an activation file's "SystemdService").
 	PulledBy string
 	// Generated is set when the generator at Path writes the unit beside
 	// ours (generated.go).
@@ -185,6 +186,7 @@ func (r Root) readUnits(inv *Inventory) {
 	})
 	r.readSysV(inv)
 	r.readPulled(inv)
+	r.readBusActivation(inv)
 	r.readGenerated(inv)
 }
 

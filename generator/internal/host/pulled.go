@@ -17,18 +17,23 @@ import (
 // Enable=yes, and take the place the hook keeps for a package. The admin's
 // own units (/etc, /run) may pull in an image's unit: that is how an admin
 // ties a host unit to a portable service, so only the vendor directories
-// count.
+// count. So does a name a vendor unit takes as its alias once enabled
+// (Alias=, in [Install]: ssh.service's sshd.service, redis-server.service's
+// redis.service, networkd's dbus-org.freedesktop.network1.service): the
+// package's before the admin enables it, and what the host's hooks (the
+// bus's activation files, dbus.go) start by that name.
 
 // vendorUnitDirs are the unit directories packages install into.
 var vendorUnitDirs = []string{"/usr/local/lib/systemd/system", "/usr/lib/systemd/system", "/lib/systemd/system"}
 
 // pullKeys are the settings, by section, by which a unit makes PID 1 load
-// and start other units.
+// and start other units, or names itself once enabled.
 var pullKeys = map[string][]string{
-	"Unit":   {"Wants", "Requires", "Requisite", "BindsTo", "Upholds", "PartOf", "OnFailure", "OnSuccess"},
-	"Socket": {"Service"},
-	"Timer":  {"Unit"},
-	"Path":   {"Unit"},
+	"Unit":    {"Wants", "Requires", "Requisite", "BindsTo", "Upholds", "PartOf", "OnFailure", "OnSuccess"},
+	"Socket":  {"Service"},
+	"Timer":   {"Unit"},
+	"Path":    {"Unit"},
+	"Install": {"Alias"},
 }
 
 // maxVendorUnit bounds what is read of one vendor unit file.

@@ -41,12 +41,12 @@ type HostHoldsError struct {
 	Claim     string // the unit name, account or path claimed
 	Holder    string // what and where the host holds
 	hint      string // what the admin can do about it, with a leading space
-	pulled    bool   // no unit of the name exists: a vendor unit pulls it in
+	pulled    bool   // no unit of the name exists: a host hook names it (Wants=, Alias=, SystemdService=)
 }
 
 func (e *HostHoldsError) Error() string {
 	if e.Directive == "" && e.pulled {
-		return fmt.Sprintf("unit %s is pulled in by the host (%s), which keeps the name for a package that provides it", e.Claim, e.Holder)
+		return fmt.Sprintf("unit %s belongs to the host (%s), which keeps the name for a package that provides it", e.Claim, e.Holder)
 	}
 	if e.Directive == "" {
 		return fmt.Sprintf("unit %s already exists on the host in %s%s", e.Claim, e.Holder, e.hint)

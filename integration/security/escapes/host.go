@@ -137,9 +137,10 @@ var hostCases = []Case{
 			"usr/lib/systemd/system/dbus.service": hostService("D-Bus System Message Bus", "ExecStart=/usr/bin/dbus-daemon --system\n"),
 			"run/dbus/system_bus_socket":          socket(),
 		},
-		// The timesync case's alias is in the dbus namespace too, as on a
-		// stock Debian 12: either may be named.
-		Reason: `prefix "dbus"`, Holders: []string{"dbus.service", "dbus-org.freedesktop.timesync1.service"}, Profiles: withHost, Refused: withHost},
+		// The timesync case's alias and the network1 case's bus name are in
+		// the dbus namespace too, as on a stock Debian 12: any may be named.
+		Reason: `prefix "dbus"`, Holders: []string{"dbus.service", "dbus-org.freedesktop.timesync1.service", "dbus-org.freedesktop.network1.service"},
+		Profiles: withHost, Refused: withHost},
 	{Name: "systemd", Attempt: "an image called systemd: a socket on /run/systemd/journal/dev-log (the host's /dev/log)",
 		Units: map[string]string{
 			"@N@-logger.socket":  "[Socket]\nListenDatagram=/run/systemd/journal/dev-log\n",
@@ -253,6 +254,29 @@ var hostCases = []Case{
 		Host:      map[string]HostEntry{"usr/lib/systemd/system/graphical.target": graphicalTarget},
 		HostUnits: []string{"display-manager.service"}, Reason: "display-manager.service",
 		Holders:  []string{"Wants= of /usr/lib/systemd/system/graphical.target"},
+		Profiles: withHost, Refused: withHost},
+	// The bus's hook: a D-Bus activation file names the unit the bus asks
+	// PID 1 to start for a client of its bus name. Debian's systemd ships
+	// the file for networkd, whose alias of that name exists only once the
+	// admin enables networkd: until then no unit holds the name, and the
+	// image's unit would be started by any `networkctl`.
+	{Name: "dbus-org.freedesktop.network1", Attempt: "named after the unit D-Bus activates for org.freedesktop.network1 while networkd is disabled",
+		Units: svc("", ""),
+		Host: map[string]HostEntry{"usr/share/dbus-1/system-services/org.freedesktop.network1.service": file(
+			"[D-BUS Service]\nName=org.freedesktop.network1\nExec=/bin/false\nUser=root\nSystemdService=@N@.service\n")},
+		Reason:   "@N@.service",
+		Holders:  []string{"SystemdService= of /usr/share/dbus-1/system-services/org.freedesktop.network1.service"},
+		Profiles: withHost, Refused: withHost},
+	// The alias a host package's unit takes once enabled (ssh's
+	// sshd.service, redis-server's redis.service): the package's name
+	// before the admin enables it, and the bus's, whose activation files
+	// name such aliases.
+	{Name: "vendor-alias", Attempt: "named after the Alias= of a host package's unit that is not enabled yet",
+		Units: svc("", ""),
+		Host: map[string]HostEntry{"usr/lib/systemd/system/mailerd.service": hostService("mail transfer agent",
+			"ExecStart=/usr/sbin/mailerd\n\n[Install]\nWantedBy=multi-user.target\nAlias=@N@.service\n")},
+		Reason:   "@N@.service",
+		Holders:  []string{"Alias= of /usr/lib/systemd/system/mailerd.service"},
 		Profiles: withHost, Refused: withHost},
 	// An instance of another image's template: PID 1 loads a unit file of
 	// the instance's own name before the template, so the instance the
