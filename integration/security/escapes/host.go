@@ -128,6 +128,17 @@ var hostCases = []Case{
 		Units: svc("", ""), Host: map[string]HostEntry{"etc/userdb/@N@.user": file(`{"userName":"@N@","uid":60123,"disposition":"system"}` + "\n")},
 		Reason: "userdb-held", Holders: []string{"/etc/userdb/@N@.user"},
 		Profiles: []string{"default", "nonetwork", "strict"}, Refused: all},
+	// Named groups, in the image's namespace, that the host defines: under
+	// DynamicUser= PID 1 reuses the host's group, whose files the service
+	// then reaches.
+	{Name: "group-held", Attempt: "Group= a host group named in the image's namespace (a userdb group record)",
+		Units: svc("", "Group=@N@-data\n"), Host: map[string]HostEntry{"etc/userdb/@N@-data.group": file(`{"groupName":"@N@-data","gid":60124,"disposition":"system"}` + "\n")},
+		Reason: "Group= claims group-held-data", Holders: []string{"/etc/userdb/@N@-data.group"},
+		Profiles: []string{"default", "nonetwork", "strict"}, Refused: all},
+	{Name: "supp-held", Attempt: "SupplementaryGroups= a host group named in the image's namespace",
+		Units: svc("", "SupplementaryGroups=@N@-adm\n"), Accounts: []string{"supp-held-adm"},
+		Reason: "SupplementaryGroups= claims supp-held-adm", Holders: []string{"account supp-held-adm"},
+		Profiles: []string{"default", "nonetwork", "strict"}, Refused: all},
 
 	// 5. Host names that happen to be the image's prefix, and host
 	// directories and sockets the image's own names would take.
