@@ -390,12 +390,9 @@ func (inv *Inventory) holdPrefixes(u string) {
 			inv.heldPrefixes[p] = u
 		}
 	}
-	for i := 1; i < len(u); i++ {
-		if strings.IndexByte("-.@_", u[i]) >= 0 {
-			hold(u[:i])
-		}
+	for _, p := range names.PrefixesHolding(u) {
+		hold(p)
 	}
-	hold(u)
 }
 
 // holdUnit records that the host holds unit name at h, unless a unit

@@ -136,19 +136,36 @@ func unitTypeAny(unit string) string {
 	return ""
 }
 
-// namespaceSeparators may follow a prefix in a name of the image's.
-const namespaceSeparators = "-.@_"
+// NamespaceSeparators may follow a prefix in a name of the image's.
+const NamespaceSeparators = "-.@_"
 
 // InNamespace reports whether name is in the namespace of one of prefixes;
 // see the package documentation.
 func InNamespace(name string, prefixes []string) bool {
-	return longestPrefix(name, prefixes, namespaceSeparators) != ""
+	return longestPrefix(name, prefixes, NamespaceSeparators) != ""
 }
 
 // NamespacePrefix returns the longest of prefixes whose namespace holds
 // name, "" if none.
 func NamespacePrefix(name string, prefixes []string) string {
-	return longestPrefix(name, prefixes, namespaceSeparators)
+	return longestPrefix(name, prefixes, NamespaceSeparators)
+}
+
+// PrefixesHolding returns every prefix in whose namespace name lies, the
+// converse of InNamespace: name itself and each part of it before a
+// separator ("a-b.service" gives "a", "a-b" and "a-b.service"). A host unit
+// so named takes each of them away from the images.
+func PrefixesHolding(name string) []string {
+	var out []string
+	for i := 1; i < len(name); i++ {
+		if strings.IndexByte(NamespaceSeparators, name[i]) >= 0 {
+			out = append(out, name[:i])
+		}
+	}
+	if name != "" {
+		out = append(out, name)
+	}
+	return out
 }
 
 // MatchUnit returns the longest prefix that portabled would attach unit

@@ -1,6 +1,10 @@
 package names
 
-import "testing"
+import (
+	"slices"
+	"strings"
+	"testing"
+)
 
 func TestNamespace(t *testing.T) {
 	prefixes := []string{"foobar", "foobar-web"}
@@ -34,6 +38,33 @@ func TestNamespace(t *testing.T) {
 	}
 	if InNamespace("x", []string{""}) {
 		t.Error("an empty prefix must own nothing")
+	}
+}
+
+// TestPrefixesHolding: the prefixes a name takes away are exactly those
+// in whose namespace InNamespace puts it, so the host inventory and the
+// images are judged by one rule.
+func TestPrefixesHolding(t *testing.T) {
+	for _, c := range []struct {
+		name string
+		want []string
+	}{
+		{"dbus.service", []string{"dbus", "dbus.service"}},
+		{"systemd-journald@x.service", []string{"systemd", "systemd-journald", "systemd-journald@x", "systemd-journald@x.service"}},
+		{"a_b", []string{"a", "a_b"}},
+		{"-x", []string{"-x"}}, // a leading separator ends no prefix
+		{"", nil},
+	} {
+		got := PrefixesHolding(c.name)
+		if strings.Join(got, " ") != strings.Join(c.want, " ") {
+			t.Errorf("PrefixesHolding(%q) = %q, want %q", c.name, got, c.want)
+		}
+		for i := 1; i <= len(c.name); i++ {
+			p := c.name[:i]
+			if held := slices.Contains(got, p); held != InNamespace(c.name, []string{p}) {
+				t.Errorf("%q: prefix %q held %v, but InNamespace says %v", c.name, p, held, !held)
+			}
+		}
 	}
 }
 

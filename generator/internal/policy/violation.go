@@ -6,6 +6,7 @@ import (
 	"strconv"
 	"strings"
 
+	"github.com/portable-generator/portable-generator/generator/internal/names"
 	"github.com/portable-generator/portable-generator/generator/internal/unitfile"
 	"github.com/portable-generator/portable-generator/internal/boolean"
 )
@@ -93,7 +94,7 @@ func (c *unitCheck) violation(a unitfile.Assignment, profile, why string, unit *
 // claimable returns the names outside the image's namespace an assignment
 // uses, when claiming them (Claim=) makes every rule accept it.
 func (c *unitCheck) claimable(a unitfile.Assignment) []string {
-	var names []string
+	var found []string
 	words, err := unitfile.SplitWords(a.Value)
 	if err != nil {
 		return nil
@@ -107,24 +108,24 @@ func (c *unitCheck) claimable(a unitfile.Assignment) []string {
 			first, _, _ := strings.Cut(part, "/")
 			if lit, _, spec := strings.Cut(first, "%"); spec {
 				// redis-%i: the name before the separator is claimed.
-				first = strings.TrimRight(lit, "-.@_")
+				first = strings.TrimRight(lit, names.NamespaceSeparators)
 			}
 			if first == "" || first == "." || first == ".." || strings.ContainsAny(first, "=*?[") ||
-				c.ownName(first) || slices.Contains(names, first) {
+				c.ownName(first) || slices.Contains(found, first) {
 				continue
 			}
-			names = append(names, first)
+			found = append(found, first)
 		}
 	}
-	if len(names) == 0 {
+	if len(found) == 0 {
 		return nil
 	}
 	claimed := *c
-	claimed.img.Claims = append(append([]string(nil), c.img.Claims...), names...)
+	claimed.img.Claims = append(append([]string(nil), c.img.Claims...), found...)
 	if claimed.judge(a) != "" {
 		return nil
 	}
-	return names
+	return found
 }
 
 // liftingDropIn is a drop-in that takes the image's line out of force:
