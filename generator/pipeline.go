@@ -54,6 +54,13 @@ const prefetchAhead = 16
 // dissect's per-image memory budget) bound the run's memory.
 func defaultWorkers() int { return min(2*runtime.NumCPU(), 8) }
 
+// imagesAhead is how many images may be read or planned but not yet handed
+// to the sink, for workers workers. The sink writes one image at a time:
+// when writing is slower than reading (a slow output disk, large units),
+// the images waiting for it would otherwise pile up, every one with its
+// unit files, and memory would grow with the number of images.
+func imagesAhead(workers int) int { return 2 * workers }
+
 // run is the generator's pipeline: read the host, select the entries,
 // then load and plan each image on workers, handing each planned image to
 // the sink as soon as it is ready, so that memory holds the images in
@@ -89,6 +96,9 @@ func run(ctx context.Context, cfg Config, out sink) (Output, *Inventory, error) 
 	// never blocks, and is simply not waited for.
 	results := make(chan result, len(chosen))
 	jobs := make(chan int)
+	// A slot per image read but not yet taken by the sink: taken before a
+	// job is handed out, given back once the sink has the image.
+	slots := make(chan struct{}, imagesAhead(workers))
 	layers := layerLoader(root, load, chosen, profiles, inv)
 	for w := 0; w < workers; w++ {
 		go func() {
@@ -123,6 +133,11 @@ func run(ctx context.Context, cfg Config, out sink) (Output, *Inventory, error) 
 		for i := range chosen {
 			hint(i + prefetchAhead)
 			select {
+			case slots <- struct{}{}:
+			case <-ctx.Done():
+				return
+			}
+			select {
 			case jobs <- i:
 			case <-ctx.Done():
 				return
@@ -134,6 +149,7 @@ func run(ctx context.Context, cfg Config, out sink) (Output, *Inventory, error) 
 		done[r.i] = true
 		lost = append(lost, r.more...)
 		out.add(r.p)
+		<-slots
 	}
 collect:
 	for n := 0; n < len(chosen); n++ {

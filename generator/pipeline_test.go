@@ -13,6 +13,7 @@ import (
 	"time"
 
 	"github.com/portable-generator/portable-generator/generator/internal/host"
+	"github.com/portable-generator/portable-generator/generator/internal/plan"
 )
 
 // TestDeadline: an image that is still being read when the run's deadline
@@ -260,5 +261,80 @@ func TestSkippedImageKeepsGrants(t *testing.T) {
 				t.Errorf("the run after: %s %s, want slow attached with its own /run/slow", r.State, r.Reason)
 			}
 		})
+	}
+}
+
+// slowSink is a sink whose k-th add waits until the pipeline has read as
+// many images as it may ahead of it (or all of them): a writer that lags.
+type slowSink struct {
+	memorySink
+	mu           sync.Mutex
+	cond         *sync.Cond
+	loads, added int
+	images, max  int // the images in the run, how many may be read ahead
+	overrun      int // the most images read but not yet added, past max
+}
+
+func (s *slowSink) loaded() {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.loads++
+	if ahead := s.loads - s.added; ahead > s.max && ahead > s.overrun {
+		s.overrun = ahead
+	}
+	s.cond.Broadcast()
+}
+
+func (s *slowSink) add(p *plan.Planned) {
+	s.mu.Lock()
+	for s.loads < min(s.images, s.added+s.max) {
+		s.cond.Wait()
+	}
+	s.added++
+	s.mu.Unlock()
+	s.memorySink.add(p)
+}
+
+// TestImagesAheadOfTheWriterBounded: when writing lags behind reading, the
+// pipeline reads no more than imagesAhead images beyond what the sink has
+// taken, so memory does not grow with the number of images waiting to be
+// written. The sink lets each image in only once the readers could have
+// run that far ahead; a reader that ran further is counted.
+func TestImagesAheadOfTheWriterBounded(t *testing.T) {
+	root := t.TempDir()
+	os.Chmod(root, 0o755)
+	const images, workers = 40, 2
+	for i := 0; i < images; i++ {
+		name := fmt.Sprintf("img%02d", i)
+		dir := filepath.Join(root, "var/lib/portables", name)
+		write(t, filepath.Join(dir, "usr/lib/os-release"), "ID=test\n")
+		write(t, filepath.Join(dir, "usr/lib/systemd/system", name+".service"), "[Service]\nExecStart=/bin/true\n")
+	}
+	s := &slowSink{images: images, max: imagesAhead(workers)}
+	s.cond = sync.NewCond(&s.mu)
+	r, err := host.OpenRoot(root)
+	if err != nil {
+		t.Fatal(err)
+	}
+	profiles := host.NewProfiles(r, 257)
+	cfg := Config{Root: root, Parallelism: workers, load: func(e host.Entry) host.Image {
+		s.loaded()
+		return r.Load(e, host.Settings{}, profiles)
+	}}
+	res, _, err := run(context.Background(), cfg, s)
+	if err != nil {
+		t.Fatal(err)
+	}
+	attached := 0
+	for _, rep := range res.Reports {
+		if rep.State == StateAttached {
+			attached++
+		}
+	}
+	if attached != images {
+		t.Errorf("%d of %d images attached", attached, images)
+	}
+	if s.overrun > 0 {
+		t.Errorf("%d images read ahead of the writer, at most %d may be", s.overrun, s.max)
 	}
 }
