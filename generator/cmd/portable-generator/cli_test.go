@@ -345,3 +345,70 @@ func TestInspectEnablement(t *testing.T) {
 		t.Errorf("inspect of an image with Enable=yes:\n%s", out)
 	}
 }
+
+// A typo in a settings file leaves the image attached but not as asked:
+// list shows the warning under its table, not only inspect and the
+// journal, and list --json carries it on the image's entry.
+func TestListShowsWarnings(t *testing.T) {
+	root := testRoot(t)
+	settings := filepath.Join(root, "etc/systemd/portable")
+	if err := os.MkdirAll(settings, 0o755); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(filepath.Join(settings, "foo.portable"), []byte("[Portable]\nEnabled=yes\n"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	const warning = "foo: /var/lib/portables/foo: /etc/systemd/portable/foo.portable:2: unknown key Enabled= ignored\n"
+	code, out, errw := call("list", "--root="+root, "--systemd-version=252")
+	if code != 0 || !strings.Contains(out, "\n\nWarnings:\n"+warning) {
+		t.Errorf("list: exit %d\n%s%s", code, out, errw)
+	}
+	// The completions read list's first column up to the first blank line.
+	if table, _, _ := strings.Cut(out, "\n\n"); strings.Contains(table, "Enabled=") {
+		t.Errorf("the warning is in the table:\n%s", out)
+	}
+	_, out, _ = call("list", "--json", "--root="+root, "--systemd-version=252")
+	var entries []struct {
+		Name     string   `json:"name"`
+		Warnings []string `json:"warnings"`
+	}
+	if err := json.Unmarshal([]byte(out), &entries); err != nil {
+		t.Fatal(err)
+	}
+	for _, e := range entries {
+		if e.Name == "foo" && (len(e.Warnings) != 1 || !strings.HasSuffix(warning, e.Warnings[0]+"\n")) {
+			t.Errorf("list --json: foo's warnings are %q", e.Warnings)
+		}
+	}
+	if _, out, _ = call("list", "--root="+testRoot(t), "--systemd-version=252"); strings.Contains(out, "Warnings:") {
+		t.Errorf("list without warnings prints the heading:\n%s", out)
+	}
+}
+
+// Every list in the JSON is a list: a skipped image has "units": [], not
+// null, in list --json and in inspect --json.
+func TestJSONUnitsAreLists(t *testing.T) {
+	root := testRoot(t)
+	for _, args := range [][]string{{"list", "--json"}, {"list", "--json=short"}, {"inspect", "--json", "bar"}} {
+		_, out, _ := call(append(args, "--root="+root, "--systemd-version=252")...)
+		var v any
+		if err := json.Unmarshal([]byte(out), &v); err != nil {
+			t.Fatalf("%q: %v\n%s", args, err, out)
+		}
+		if args[0] == "inspect" {
+			v = v.(map[string]any)["entries"]
+		}
+		entries := v.([]any)
+		if len(entries) == 0 {
+			t.Fatalf("%q: no entries:\n%s", args, out)
+		}
+		for _, e := range entries {
+			e := e.(map[string]any)
+			if units, ok := e["units"].([]any); !ok {
+				t.Errorf("%q: %v has units %#v, want a list", args, e["name"], e["units"])
+			} else if e["name"] == "bar" && len(units) != 0 {
+				t.Errorf("%q: the skipped bar has units %v", args, units)
+			}
+		}
+	}
+}

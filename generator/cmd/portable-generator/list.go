@@ -2,6 +2,7 @@ package main
 
 import (
 	"fmt"
+	"io"
 	"sort"
 	"strings"
 
@@ -23,8 +24,27 @@ func listVerb(inv *invocation) int {
 		return printJSON(inv, listJSON(out.Reports, last))
 	}
 	generator.WriteList(inv.stdout, out.Reports)
+	writeWarnings(inv.stdout, out.Reports)
 	last.writeSummary(inv.stdout, out.Reports)
 	return exitOK
+}
+
+// writeWarnings prints, below list's table, the images' warnings (an
+// unknown settings key, a newer version that could not be read): they do
+// not change a row, but a typo like Enabled=yes silently keeps a service
+// from starting at boot, so list must show it, not only inspect and the
+// journal. One line each, as the generator logs it.
+func writeWarnings(w io.Writer, reports []generator.Report) {
+	first := true
+	for _, r := range reports {
+		for _, warning := range r.Warnings {
+			if first {
+				fmt.Fprintln(w, "\nWarnings:")
+				first = false
+			}
+			fmt.Fprintf(w, "%s: %s: %s\n", generator.OneLine(r.Name), generator.OneLine(r.Path), generator.OneLine(warning))
+		}
+	}
 }
 
 // listEntry is one element of list --json: a report, and on the image's
@@ -41,7 +61,7 @@ func listJSON(reports []generator.Report, last lastRun) []listEntry {
 	main := mainEntries(reports)
 	out := []listEntry{}
 	for _, r := range reports {
-		e := listEntry{Report: r}
+		e := listEntry{Report: reportJSON(r)}
 		if main[r.Name] == &reports[len(out)] {
 			e.LastRun = changes[r.Name]
 		}
@@ -87,7 +107,7 @@ func inspectVerb(inv *invocation) int {
 			then = last.verdictOn(name)
 		}
 		if printJSON(inv, map[string]any{
-			"name": name, "attached": attached, "entries": nonNil(reports),
+			"name": name, "attached": attached, "entries": reportsJSON(reports),
 			"systemdVersion": host.SystemdVersion, "architecture": host.Architecture,
 			"files": files, "lastRun": then,
 			"enabled": attached && enabled(generator.FilesOf(out.Files, []string{name})),
