@@ -1,6 +1,7 @@
 package main
 
 import (
+	"fmt"
 	"os"
 	"regexp"
 	"slices"
@@ -8,12 +9,14 @@ import (
 	"testing"
 
 	"github.com/portable-generator/portable-generator/generator/internal/host"
+	"github.com/portable-generator/portable-generator/profiles"
 )
 
 // The man pages' sources, relative to this package.
 const (
 	manPage  = "../../../dist/man/portable-generator.8.md"
 	confPage = "../../../dist/man/portable-generator.conf.5.md"
+	readme   = "../../../README.md"
 )
 
 // manSection returns the definition-list terms of one "# TITLE" section of
@@ -113,5 +116,67 @@ func TestManPageSettingsKeys(t *testing.T) {
 	}
 	if !slices.Equal(documented, host.SettingsKeys) {
 		t.Errorf("portable-generator.conf(5) documents %q; the parser knows %q (in that order)", documented, host.SettingsKeys)
+	}
+}
+
+// codeBlocks returns the code blocks of a Markdown file: fenced (```) and
+// indented by four spaces (the man pages' examples), without the fence or
+// the indentation, each with the line it starts on.
+func codeBlocks(t *testing.T, file string) map[int]string {
+	t.Helper()
+	b, err := os.ReadFile(file)
+	if err != nil {
+		t.Fatal(err)
+	}
+	blocks := map[int]string{}
+	lines := strings.Split(string(b), "\n")
+	for i := 0; i < len(lines); i++ {
+		start := i + 1
+		var block []string
+		switch {
+		case strings.HasPrefix(lines[i], "```"):
+			for i++; i < len(lines) && !strings.HasPrefix(lines[i], "```"); i++ {
+				block = append(block, lines[i])
+			}
+		case strings.HasPrefix(lines[i], "    ") && (i == 0 || strings.TrimSpace(lines[i-1]) == ""):
+			for ; i < len(lines) && strings.HasPrefix(lines[i], "    "); i++ {
+				block = append(block, lines[i][4:])
+			}
+		default:
+			continue
+		}
+		blocks[start] = strings.Join(block, "\n") + "\n"
+	}
+	return blocks
+}
+
+// Every settings file the README and the man pages show is
+// read by the generator as the text says: no error, no warning, and a
+// profile that exists. An admin copies these; a comment after a value
+// (not systemd's syntax) once made the README's example skip the image.
+func TestSettingsExamplesParse(t *testing.T) {
+	n := 0
+	for _, file := range []string{readme, manPage, confPage} {
+		for line, block := range codeBlocks(t, file) {
+			if !slices.Contains(strings.Split(block, "\n"), "["+host.SettingsSection+"]") {
+				continue
+			}
+			n++
+			where := fmt.Sprintf("%s:%d", file, line)
+			var s host.Settings
+			if err := host.ParseSettings(&s, where, []byte(block)); err != nil {
+				t.Errorf("%v\n%s", err, block)
+				continue
+			}
+			if len(s.Warnings) > 0 {
+				t.Errorf("%s: %q\n%s", where, s.Warnings, block)
+			}
+			if _, ok := profiles.Builtin(s.Profile, 257); s.Profile != "" && !ok {
+				t.Errorf("%s: Profile=%s is no profile\n%s", where, s.Profile, block)
+			}
+		}
+	}
+	if n < 5 {
+		t.Errorf("found %d settings examples; the README and the man page show more", n)
 	}
 }
