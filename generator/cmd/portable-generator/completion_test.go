@@ -1,13 +1,14 @@
 package main
 
 import (
+	"context"
 	"os"
 	"os/exec"
 	"path/filepath"
-	"regexp"
 	"slices"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/portable-generator/portable-generator/internal/testenv"
 )
@@ -125,24 +126,111 @@ func TestBashCompletion(t *testing.T) {
 	check("portable-generator list ", nil)
 }
 
-// The zsh completion is valid zsh and names every verb and option.
+// zshDriver completes a command line in an interactive zsh, on a pseudo
+// terminal as a user's shell is (zsh/zpty: zsh completes only inside its
+// line editor), with compinit and the completion functions of a directory;
+// it prints each candidate the completion adds, one a line.
+//
+//	zsh -f driver.zsh DIR LINE
+const zshDriver = `zmodload zsh/zpty || exit 1
+dir=$1 line=$2
+zpty c zsh -f -i
+zpty -w c 'PS1= PS2= RPS1='
+zpty -w c "fpath=(${(q)dir} \$fpath); autoload -U compinit; compinit -u -D"
+# compadd reports each candidate it adds, marked; the calls that only ask
+# for matches (-O, -A, -D) are left alone. The markers are split in what
+# is typed, so that the terminal's echo of it never matches.
+zpty -w c 'compadd() {
+  if (( ${argv[(I)-[OAD]]} )); then builtin compadd "$@"; return; fi
+  local -a __pg_m; builtin compadd -O __pg_m "$@"; print -rl -- "<""M>"${^__pg_m}; builtin compadd "$@"
+}'
+zpty -w c '_pg_end() { print -r -- "<""END>"; exit }; comppostfuncs=(_pg_end)'
+zpty -w c 'print -r -- "<""READY>"'
+while zpty -r c out; do [[ $out == *"<READY>"* ]] && break; done
+zpty -w -n c "$line"$'\t'
+while zpty -r c out; do
+  out=${out//[$'\r\n']/}
+  [[ $out == *"<END>"* ]] && break
+  [[ $out == *"<M>"* ]] && print -r -- ${out##*<M>}
+done
+zpty -d c
+`
+
+// zshComplete runs the zsh completion on a command line (completing its
+// last word, "" after a trailing space) and returns the candidates.
+func zshComplete(t *testing.T, path, line string) []string {
+	t.Helper()
+	dir := t.TempDir()
+	driver := filepath.Join(dir, "driver.zsh")
+	if err := os.WriteFile(driver, []byte(zshDriver), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	completions, err := filepath.Abs(filepath.Dir(zshCompletion))
+	if err != nil {
+		t.Fatal(err)
+	}
+	ctx, cancel := context.WithTimeout(t.Context(), time.Minute)
+	defer cancel()
+	cmd := exec.CommandContext(ctx, "zsh", "-f", driver, completions, line)
+	cmd.Env = append(os.Environ(), "PATH="+path, "TERM=vt100")
+	out, err := cmd.Output()
+	if err != nil {
+		t.Fatalf("%q: %v", line, err)
+	}
+	return strings.Fields(string(out))
+}
+
+// The zsh completion, run by zsh's completion system as a user's Tab
+// runs it, offers what the tables define: the verbs first, then each
+// verb's options (zsh shows an option taking a value without its "="),
+// the --json modes, and image names for inspect and --dry-run, from the
+// tree --root names before or after the verb.
 func TestZshCompletion(t *testing.T) {
 	testenv.NeedTool(t, "zsh")
 	if out, err := exec.Command("zsh", "-n", zshCompletion).CombinedOutput(); err != nil {
 		t.Fatalf("zsh -n: %v\n%s", err, out)
 	}
-	b, err := os.ReadFile(zshCompletion)
-	if err != nil {
-		t.Fatal(err)
-	}
+	path := commandOnPath(t)
+	root := testRoot(t)
+	var verbNames []string
 	for _, v := range verbs {
-		if !v.mode && !regexp.MustCompile(`'`+v.name+`:`).Match(b) {
-			t.Errorf("the zsh completion does not offer the verb %s", v.name)
+		if !v.mode {
+			verbNames = append(verbNames, v.name)
 		}
 	}
-	for _, o := range options {
-		if !strings.Contains(string(b), "--"+o.name) {
-			t.Errorf("the zsh completion does not know --%s", o.name)
+	optionNames := func(names ...string) []string {
+		var words []string
+		for _, n := range names {
+			words = append(words, "--"+n)
 		}
+		return words
+	}
+	check := func(line string, want []string) {
+		t.Helper()
+		if got := sorted(zshComplete(t, path, line)); !slices.Equal(got, sorted(want)) {
+			t.Errorf("%q completes to %q, want %q", line, got, sorted(want))
+		}
+	}
+	check("portable-generator ", verbNames)
+	check("portable-generator --root="+root+" ", verbNames)
+	check("portable-generator insp", []string{"inspect"})
+	check("portable-generator --", optionNames(append([]string{"help", "version"}, lookupVerb("--dry-run").options...)...))
+	for _, v := range verbs {
+		if v.mode {
+			continue
+		}
+		check("portable-generator "+v.name+" --", optionNames(append([]string{"help", "version"}, v.options...)...))
+	}
+	check("portable-generator list --json=", []string{"pretty", "short", "off"})
+	images := []string{"bar", "foo"}
+	check("portable-generator --root="+root+" inspect ", images)
+	check("portable-generator inspect --root="+root+" ", images)
+	check("portable-generator --root "+root+" inspect f", []string{"foo"})
+	check("portable-generator inspect --root "+root+" --json ", images)
+	check("portable-generator --dry-run --root="+root+" ", images)
+	check("portable-generator --dry-run --root="+root+" foo ", images)
+	// inspect takes one NAME: after it, no more image names.
+	if got := zshComplete(t, path, "portable-generator inspect --root="+root+" foo "); slices.Contains(got, "bar") {
+		t.Errorf("a second NAME for inspect is offered: %q", got)
 	}
 }
