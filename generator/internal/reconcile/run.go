@@ -8,6 +8,8 @@ import (
 	"sort"
 	"strings"
 	"time"
+
+	"github.com/portable-generator/portable-generator/internal/text"
 )
 
 // Options for one reconcile.
@@ -193,7 +195,9 @@ func line(a Action, dryRun bool, err error) string {
 	case err != nil:
 		verb = fmt.Sprintf("%s failed (%v)", failed[a.Op], err)
 	}
-	return fmt.Sprintf("%s: %s: %s", a.Unit, verb, a.Why)
+	// The reasons and paths come from images (a file name can hold any
+	// byte but "/"): escaped as the generator's log escapes them.
+	return text.Escape(fmt.Sprintf("%s: %s: %s", a.Unit, verb, a.Why))
 }
 
 // nextRecord is what this reconcile leaves as the record: the current

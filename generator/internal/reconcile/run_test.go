@@ -3,6 +3,7 @@ package reconcile
 import (
 	"bytes"
 	"context"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"github.com/portable-generator/portable-generator/generator/internal/names"
@@ -389,5 +390,29 @@ func TestRunBootBaseline(t *testing.T) {
 	tr.state(image("foo", v1, "attached", "foo.service:a"))
 	if out, err := run(t, tr, nil, false); err != nil || !strings.Contains(out, "as the baseline") {
 		t.Errorf("boot run is current: %v: %q", err, out)
+	}
+}
+
+// TestRunEscapesImageText: a path or reason from an image (a file name can
+// hold any byte but "/") reaches the admin's terminal escaped, as in the
+// generator's log, one line per unit.
+func TestRunEscapesImageText(t *testing.T) {
+	tr := newTree(t)
+	tr.state(image("foo", v1, "attached", "foo.service:a"))
+	if _, err := run(t, tr, nil, false); err != nil {
+		t.Fatal(err)
+	}
+	hostile := "/var/lib/portables/foo\x1b]2;owned\x07\n\u009b31m_2.raw"
+	path, _ := json.Marshal(hostile) // image's %q writes Go's escapes, not JSON's
+	tr.state(image("foo", v1, "superseded") + "," + `{"name":"foo","path":` + string(path) +
+		`,"state":"attached","reasons":[],"profile":"default","units":[{"name":"foo.service","digest":"b"}]}`)
+	m := &fakeManager{live: map[string]Live{"foo.service": running}}
+	out, err := run(t, tr, m, false)
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := `foo.service: restarted: now from /var/lib/portables/foo\x1b]2;owned\x07\n\u+009b31m_2.raw (was ` + v1 + ")\n"
+	if diff := cmp.Diff(want, out); diff != "" {
+		t.Errorf("reconcile (-want +got):\n%s", diff)
 	}
 }
