@@ -4,6 +4,7 @@ import (
 	"io/fs"
 	"os"
 	"path"
+	"slices"
 	"strings"
 
 	"github.com/portable-generator/portable-generator/dissect"
@@ -82,18 +83,9 @@ func (u UnitFile) String() string {
 // unitDirs are the directories PID 1 reads units from (system scope), but
 // for the generator directories: those are emptied before each run and
 // filled by generators running at the same time as us.
-var unitDirs = []string{
-	"/etc/systemd/system.control",
-	"/run/systemd/system.control",
-	"/run/systemd/transient",
-	"/etc/systemd/system",
-	"/etc/systemd/system.attached",
-	"/run/systemd/system",
-	"/run/systemd/system.attached",
-	"/usr/local/lib/systemd/system",
-	"/usr/lib/systemd/system",
-	"/lib/systemd/system",
-}
+var unitDirs = slices.DeleteFunc(slices.Clone(UnitSearchPath), func(d string) bool {
+	return strings.HasPrefix(d, "/run/systemd/generator")
+})
 
 // adminUnitDirs are where a /dev/null mask is the admin overriding us.
 var adminUnitDirs = []string{"/etc/systemd/system", "/run/systemd/system"}
@@ -192,22 +184,15 @@ func (r Root) readUnits(inv *Inventory) {
 
 // UnitSearchPath is every directory PID 1 reads system units from, highest
 // precedence first, the generators' included: it ranks drop-ins of one
-// file name against each other (unitfile.Merge).
-var UnitSearchPath = []string{
-	"/etc/systemd/system.control",
-	"/run/systemd/system.control",
-	"/run/systemd/transient",
-	"/run/systemd/generator.early",
-	"/etc/systemd/system",
-	"/etc/systemd/system.attached",
-	"/run/systemd/system",
-	"/run/systemd/system.attached",
-	"/run/systemd/generator",
-	"/usr/local/lib/systemd/system",
-	"/usr/lib/systemd/system",
-	"/lib/systemd/system",
-	"/run/systemd/generator.late",
-}
+// file name against each other (unitfile.Merge). It is the search path
+// portabled reads an image's units by (dissect.UnitDirectories), from "/".
+var UnitSearchPath = func() []string {
+	dirs := make([]string, len(dissect.UnitDirectories))
+	for i, d := range dissect.UnitDirectories {
+		dirs[i] = "/" + d
+	}
+	return dirs
+}()
 
 // maxDropIn bounds what is read of one drop-in file: systemd's longest
 // line; an admin's drop-in is a few lines.
