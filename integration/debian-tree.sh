@@ -12,13 +12,22 @@
 # gets an empty /etc/machine-id (a machine that boots clean; a mount point
 # for the profile's bind in an image) and /etc/resolv.conf if debootstrap
 # left none, and loses apt's downloaded packages.
+#
+# The tree's .complete file records the suite and packages it was built
+# with: a cached tree built from another list (a package added to the
+# suite's needs since) is built again, so that no test finds a tree that
+# silently lacks what it checks.
 set -euo pipefail
 tree=${1:?usage: debian-tree.sh DIR SUITE PACKAGE[,PACKAGE...]}
 suite=${2:?usage: debian-tree.sh DIR SUITE PACKAGE[,PACKAGE...]}
 include=${3:?usage: debian-tree.sh DIR SUITE PACKAGE[,PACKAGE...]}
+built="$suite $include"
 if [ -e "$tree/.complete" ]; then
-    echo "$tree"
-    exit 0
+    if [ "$(cat "$tree/.complete")" = "$built" ]; then
+        echo "$tree"
+        exit 0
+    fi
+    echo "debian-tree.sh: $tree was built from another package list; building it again with $include" >&2
 fi
 if [ "$(id -u)" -ne 0 ]; then echo "debian-tree.sh: needs root (debootstrap)" >&2; exit 1; fi
 command -v debootstrap >/dev/null || { echo "debian-tree.sh: debootstrap is not installed (just deps)" >&2; exit 1; }
@@ -31,7 +40,7 @@ debootstrap --variant=minbase --include="$include" "$suite" "$tree.tmp" "$mirror
 : > "$tree.tmp/etc/machine-id"
 [ -e "$tree.tmp/etc/resolv.conf" ] || : > "$tree.tmp/etc/resolv.conf"
 rm -rf "$tree.tmp/var/cache/apt/archives/"*.deb
-touch "$tree.tmp/.complete"
+printf '%s\n' "$built" > "$tree.tmp/.complete"
 rm -rf "$tree"
 mv "$tree.tmp" "$tree"
 echo "$tree"
