@@ -34,12 +34,16 @@ func (e *deadlineError) Error() string {
 func (e *deadlineError) Is(target error) bool { return target == ErrDeadline }
 
 // sink receives each planned image, from one goroutine, in the order they
-// finish, and then finish once.
+// finish, and then finish once. replan reads and plans the image again,
+// for a sink that lets go of an image's files before it knows whether to
+// write them (streamSink, contested images).
 type sink interface {
-	add(p *plan.Planned)
+	add(p *plan.Planned, replan func() *plan.Planned)
 	// keepsGrants reports whether an image added so far needs KeepUnit.
 	keepsGrants() bool
-	finish(extra []File) (planned []*plan.Planned, warnings []string)
+	// finish ends the run. Work it does stops once overdue returns an
+	// error: the run's deadline passed.
+	finish(overdue func() error, extra []File) (planned []*plan.Planned, warnings []string)
 }
 
 // prefetchAhead is how many images ahead of the workers the pipeline asks
@@ -100,13 +104,17 @@ func run(ctx context.Context, cfg Config, out sink) (Output, *Inventory, error) 
 	// job is handed out, given back once the sink has the image.
 	slots := make(chan struct{}, imagesAhead(workers))
 	layers := layerLoader(root, load, chosen, profiles, inv)
+	planImage := func(i int, parses plan.ProfileParses) (*plan.Planned, []plan.Report) {
+		img, more := loadNewestReadable(load, chosen[i])
+		layers(&img)
+		return plan.Image(&img, inv, parses), more
+	}
 	for w := 0; w < workers; w++ {
 		go func() {
 			parses := plan.ProfileParses{}
 			for i := range jobs {
-				img, more := loadNewestReadable(load, chosen[i])
-				layers(&img)
-				results <- result{i, plan.Image(&img, inv, parses), more}
+				p, more := planImage(i, parses)
+				results <- result{i, p, more}
 			}
 		}()
 	}
@@ -148,7 +156,10 @@ func run(ctx context.Context, cfg Config, out sink) (Output, *Inventory, error) 
 	take := func(r result) {
 		done[r.i] = true
 		lost = append(lost, r.more...)
-		out.add(r.p)
+		out.add(r.p, func() *plan.Planned {
+			p, _ := planImage(r.i, plan.ProfileParses{})
+			return p
+		})
 		<-slots
 	}
 collect:
@@ -168,6 +179,12 @@ collect:
 			}
 		}
 	}
+	overdue := func() error {
+		if ctx.Err() == nil {
+			return nil
+		}
+		return &deadlineError{after: time.Since(start).Round(time.Millisecond)}
+	}
 	for i, d := range done {
 		if !d {
 			e := chosen[i][0]
@@ -182,7 +199,7 @@ collect:
 	if out.keepsGrants() {
 		extra = append(extra, plan.KeepFiles()...)
 	}
-	planned, warnings := out.finish(extra)
+	planned, warnings := out.finish(overdue, extra)
 	plan.MarkLayerRoles(planned)
 	output := plan.Assemble(planned, lost)
 	output.Files = append(output.Files, extra...)
@@ -250,7 +267,7 @@ func layerLoader(root host.Root, load func(host.Entry) host.Image, chosen []plan
 // inspect, --dry-run): conflicts are settled over all of them at the end.
 type memorySink struct{ all []*plan.Planned }
 
-func (m *memorySink) add(p *plan.Planned) { m.all = append(m.all, p) }
+func (m *memorySink) add(p *plan.Planned, _ func() *plan.Planned) { m.all = append(m.all, p) }
 
 func (m *memorySink) keepsGrants() bool {
 	for _, p := range m.all {
@@ -261,7 +278,7 @@ func (m *memorySink) keepsGrants() bool {
 	return false
 }
 
-func (m *memorySink) finish([]File) ([]*plan.Planned, []string) {
+func (m *memorySink) finish(func() error, []File) ([]*plan.Planned, []string) {
 	plan.SettleConflicts(m.all)
 	return m.all, nil
 }

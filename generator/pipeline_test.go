@@ -285,14 +285,14 @@ func (s *slowSink) loaded() {
 	s.cond.Broadcast()
 }
 
-func (s *slowSink) add(p *plan.Planned) {
+func (s *slowSink) add(p *plan.Planned, replan func() *plan.Planned) {
 	s.mu.Lock()
 	for s.loads < min(s.images, s.added+s.max) {
 		s.cond.Wait()
 	}
 	s.added++
 	s.mu.Unlock()
-	s.memorySink.add(p)
+	s.memorySink.add(p, replan)
 }
 
 // TestImagesAheadOfTheWriterBounded: when writing lags behind reading, the

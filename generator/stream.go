@@ -2,7 +2,9 @@ package generator
 
 import (
 	"context"
+	"errors"
 	"fmt"
+	"slices"
 
 	"github.com/portable-generator/portable-generator/generator/internal/plan"
 )
@@ -17,7 +19,9 @@ import (
 // once: such contested images wait for the end of the run, where conflicts
 // are settled over all of them exactly as for an answer in memory, an image
 // already written that lost is removed (units before their drop-ins) and the
-// winners are written. A kill at any moment therefore leaves whole images,
+// winners are read again and written (while they wait, only their reports
+// and claims are kept, so that memory stays bounded however many images
+// claim a name). A kill at any moment therefore leaves whole images,
 // or an image's units with their drop-ins, and never a unit without them.
 func GenerateInto(ctx context.Context, cfg Config, dir string) (Output, *Inventory, error) {
 	w, err := openOutput(dir)
@@ -48,9 +52,12 @@ type streamed struct {
 	// contested: another image claims one of its names; it waits for the
 	// end of the run if it was not written yet.
 	contested bool
+	// replan reads and plans the image again, for a contested image not
+	// written: its files are let go of while it waits.
+	replan func() *plan.Planned
 }
 
-func (s *streamSink) add(p *plan.Planned) {
+func (s *streamSink) add(p *plan.Planned, replan func() *plan.Planned) {
 	e := &streamed{p: p}
 	s.all = append(s.all, e)
 	if p.Skipped() {
@@ -65,7 +72,36 @@ func (s *streamSink) add(p *plan.Planned) {
 	}
 	if !e.contested {
 		s.write(e)
+		return
 	}
+	// Waiting for the end of the run, the image keeps what settling needs
+	// (its report and claims), not its files: any number of images can
+	// claim one name, each with up to dissect's per-image bytes of unit
+	// files, and memory must stay bounded by the images in flight. A
+	// winner is read again before it is written.
+	e.p.Files = nil
+	e.replan = replan
+}
+
+// errChangedDuringRun is a contested image that, read again to be written
+// after it won, no longer plans as it did: it changed while the run read
+// it.
+var errChangedDuringRun = errors.New("it changed while this run read it (it won a unit name another image claims, and was read again to be written): not attached in this run; the next reload reads it again")
+
+// replanned reads a contested image that won again, for its files. The
+// second reading must plan the same image with the same names, or the
+// settling that made it the winner no longer holds.
+func (s *streamSink) replanned(e *streamed, overdue func() error) error {
+	if err := overdue(); err != nil {
+		return err
+	}
+	again := e.replan()
+	if again.Skipped() || again.Report.Path != e.p.Report.Path || !slices.Equal(again.Claims, e.p.Claims) {
+		return errChangedDuringRun
+	}
+	e.p.Files = again.Files
+	e.p.Report.Digests = again.Report.Digests
+	return nil
 }
 
 func (s *streamSink) keepsGrants() bool {
@@ -97,7 +133,7 @@ func (s *streamSink) write(e *streamed) {
 
 // finish settles the contested images, removes the written losers, writes
 // the pending winners, then the generator's own files.
-func (s *streamSink) finish(extra []File) ([]*plan.Planned, []string) {
+func (s *streamSink) finish(overdue func() error, extra []File) ([]*plan.Planned, []string) {
 	var contested []*plan.Planned
 	byPlan := map[*plan.Planned]*streamed{}
 	for _, e := range s.all {
@@ -118,6 +154,10 @@ func (s *streamSink) finish(extra []File) ([]*plan.Planned, []string) {
 	}
 	for _, p := range contested {
 		if e := byPlan[p]; !p.Skipped() && e.written == nil {
+			if err := s.replanned(e, overdue); err != nil {
+				p.Fail(err)
+				continue
+			}
 			s.write(e)
 		}
 	}

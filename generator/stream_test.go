@@ -1,0 +1,144 @@
+package generator
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"os"
+	"path/filepath"
+	"strings"
+	"sync"
+	"testing"
+
+	"github.com/portable-generator/portable-generator/generator/internal/host"
+	"github.com/portable-generator/portable-generator/generator/internal/plan"
+)
+
+// A contested image waits for the end of the run without its files, however
+// many images claim one name: memory stays bounded by the images in flight
+// (issue 18). Its files come back from a second reading once it has won,
+// and only the winner is read again.
+func TestContestedImagesWaitWithoutTheirFiles(t *testing.T) {
+	const images = 50
+	unit := strings.Repeat("# a long comment of a big unit file\n", 20_000) // 700 KiB
+	planned := func(name string) *plan.Planned {
+		return &plan.Planned{
+			Report: plan.Report{Name: name, State: plan.StateAttached, Path: "/var/lib/portables/" + name},
+			Files:  []File{{Image: name, Path: "app.service", Data: []byte(unit)}},
+			Claims: []string{"app.service"},
+		}
+	}
+	dir := t.TempDir()
+	w, err := openOutput(dir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer w.close()
+	w.noReplace = true
+	s := &streamSink{w: w, dirs: w.newDirs(), owners: map[string][]*streamed{}}
+	defer s.dirs.close()
+	reread := map[string]int{}
+	for i := range images {
+		name := fmt.Sprintf("app%02d", i)
+		s.add(planned(name), func() *plan.Planned { reread[name]++; return planned(name) })
+		held := 0
+		for _, e := range s.all {
+			if e.written == nil {
+				for _, f := range e.p.Files {
+					held += len(f.Data)
+				}
+			}
+		}
+		if held > 0 && i > 0 {
+			t.Fatalf("after %d images claiming one name, %d bytes of unit files held waiting", i+1, held)
+		}
+	}
+	out, warnings := s.finish(func() error { return nil }, nil)
+	if len(warnings) > 0 {
+		t.Errorf("warnings: %q", warnings)
+	}
+	// app00 was written at once (nothing contested it yet), lost to
+	// nobody (the name decides ties) and was not read again.
+	for _, p := range out {
+		if want := p.Report.Name == "app00"; !p.Skipped() != want {
+			t.Errorf("%s: attached %v, want %v (%s)", p.Report.Name, !p.Skipped(), want, p.Report.Reason)
+		}
+	}
+	if len(reread) != 0 {
+		t.Errorf("read again: %v, want none (the winner was written before it was contested)", reread)
+	}
+	data, err := os.ReadFile(filepath.Join(dir, "app.service"))
+	if err != nil || string(data) != unit {
+		t.Errorf("app.service: %d bytes, %v", len(data), err)
+	}
+}
+
+// Through the whole pipeline: pairs of images claim one unit (appNN and
+// appNN-web both ship appNN-web.service; the longer prefix wins). Each
+// winner that was not yet written is read a second time and written whole;
+// a winner that changes between the two readings is not attached, with a
+// reason saying so, and nothing of it is written.
+func TestContestedWinnerReadAgain(t *testing.T) {
+	root := t.TempDir()
+	os.Chmod(root, 0o755)
+	const pairs = 6
+	for i := range pairs {
+		for _, name := range []string{fmt.Sprintf("app%02d", i), fmt.Sprintf("app%02d-web", i)} {
+			dir := filepath.Join(root, "var/lib/portables", name)
+			write(t, filepath.Join(dir, "usr/lib/os-release"), "ID=test\n")
+			write(t, filepath.Join(dir, "usr/lib/systemd/system", fmt.Sprintf("app%02d-web.service", i)), "[Service]\nExecStart=/bin/"+name+"\n")
+		}
+	}
+	r, err := host.OpenRoot(root)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer r.Close()
+	profiles := host.NewProfiles(r, 257)
+	var mu sync.Mutex
+	loads := map[string]int{}
+	const changing = "app03-web"
+	cfg := Config{Root: root, SystemdVersion: 257, Parallelism: 1, load: func(e host.Entry) host.Image {
+		mu.Lock()
+		loads[e.Name]++
+		n := loads[e.Name]
+		mu.Unlock()
+		img := r.Load(e, host.Settings{}, profiles)
+		if e.Name == changing && n == 2 {
+			img.Units = nil // read again, it ships no unit any more
+		}
+		return img
+	}}
+	dir := t.TempDir()
+	res, _, err := GenerateInto(context.Background(), cfg, dir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, rep := range res.Reports {
+		web := strings.HasSuffix(rep.Name, "-web")
+		switch {
+		case rep.Name == changing:
+			if rep.State != StateSkipped || !errors.Is(rep.Err, errChangedDuringRun) {
+				t.Errorf("%s, changed when read again: %s %q", rep.Name, rep.State, rep.Reason)
+			}
+		case web && rep.State != StateAttached:
+			t.Errorf("%s: %s %q, want attached (the longer prefix wins)", rep.Name, rep.State, rep.Reason)
+		case !web && rep.State != StateSkipped:
+			t.Errorf("%s: %s, want skipped (it lost app..-web.service)", rep.Name, rep.State)
+		}
+		if web && rep.Name != changing {
+			data, err := os.ReadFile(filepath.Join(dir, strings.TrimSuffix(rep.Name, "-web")+"-web.service"))
+			if err != nil || !strings.Contains(string(data), "ExecStart=/bin/"+rep.Name+"\n") {
+				t.Errorf("%s: its unit on disk: %q, %v", rep.Name, data, err)
+			}
+		}
+	}
+	if _, err := os.Lstat(filepath.Join(dir, "app03-web.service")); err == nil {
+		t.Errorf("app03-web.service written for an image that changed")
+	}
+	for name, n := range loads {
+		if n > 2 {
+			t.Errorf("%s read %d times", name, n)
+		}
+	}
+}
