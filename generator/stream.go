@@ -46,9 +46,10 @@ type streamSink struct {
 // streamed is one image's progress through the sink.
 type streamed struct {
 	p *plan.Planned
-	// written are the files on disk (paths and links, not their data),
-	// for removal if the image loses a conflict later.
-	written []File
+	// written are the paths of the files on disk, for removal if the
+	// image loses a conflict later (paths alone: a run keeps them for
+	// every image to its end).
+	written []string
 	// contested: another image claims one of its names; it waits for the
 	// end of the run if it was not written yet.
 	contested bool
@@ -119,15 +120,12 @@ func (s *streamSink) write(e *streamed) {
 	defer s.dirs.release()
 	for i, f := range e.p.Files {
 		if err := s.w.one(f, s.dirs); err != nil {
-			s.w.remove(e.p.Files[:i])
+			s.w.remove(filePaths(e.p.Files[:i]))
 			e.p.Fail(fmt.Errorf("cannot write its files: %w", err))
 			return
 		}
 	}
-	e.written = make([]File, len(e.p.Files))
-	for i, f := range e.p.Files {
-		e.written[i] = File{Image: f.Image, Path: f.Path, Link: f.Link}
-	}
+	e.written = filePaths(e.p.Files)
 	e.p.Files = nil // written: keep only what removal needs
 }
 
@@ -171,4 +169,12 @@ func (s *streamSink) finish(overdue func() error, extra []File) ([]*plan.Planned
 		out[i] = e.p
 	}
 	return out, warnings
+}
+
+func filePaths(files []File) []string {
+	out := make([]string, len(files))
+	for i, f := range files {
+		out[i] = f.Path
+	}
+	return out
 }

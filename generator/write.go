@@ -353,16 +353,16 @@ func (w *writer) createOnce(dfd int, tmp string, f File) error {
 	return unix.Close(fd)
 }
 
-// remove takes files away again, in the reverse of the order they were
+// remove takes the files at paths away again, in the reverse of the order they were
 // written (links, units, then drop-ins), so that no unit is ever left
 // without its drop-ins.
-func (w *writer) remove(files []File) error {
+func (w *writer) remove(paths []string) error {
 	d := w.newDirs()
 	defer d.close()
 	var firstErr error
-	for i := len(files) - 1; i >= 0; i-- {
-		f := files[i]
-		dirName, name, err := splitOutputPath(f.Path)
+	for i := len(paths) - 1; i >= 0; i-- {
+		p := paths[i]
+		dirName, name, err := splitOutputPath(p)
 		if err != nil {
 			return err
 		}
@@ -371,7 +371,7 @@ func (w *writer) remove(files []File) error {
 			err = unix.Unlinkat(dfd, name, 0)
 		}
 		if err != nil && err != unix.ENOENT && firstErr == nil {
-			firstErr = w.pathError("remove", f.Path, err)
+			firstErr = w.pathError("remove", p, err)
 		}
 	}
 	return firstErr

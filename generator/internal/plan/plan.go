@@ -29,9 +29,11 @@ type Planned struct {
 	Files []File
 	// Claims are the unit names (and aliases) the image puts in the output.
 	Claims []string
-	// Rank and prefix decide unit-name conflicts between images.
-	rank   int
-	prefix map[string]string
+	// Rank and the prefix each claim matched decide unit-name conflicts
+	// between images; prefixes[i] is that of Claims[i] (a slice, not a
+	// map: a run keeps every image's claims to its end).
+	rank     int
+	prefixes []string
 	// keep: a unit's grants must outlive a reboot (KeepUnit).
 	keep bool
 	// base and extensions are what the image's settings layer it with
@@ -105,7 +107,7 @@ func (m ProfileParses) parse(conf []byte) (*unitfile.File, error) {
 // holds. Every unit is judged before the image is skipped for refusals,
 // so that the report names them all.
 func Image(img *host.Image, inv *host.Inventory, profiles ProfileParses) *Planned {
-	p := &Planned{rank: img.Rank, prefix: map[string]string{}, base: img.Settings.Base, extensions: img.Settings.Extensions, Report: Report{
+	p := &Planned{rank: img.Rank, base: img.Settings.Base, extensions: img.Settings.Extensions, Report: Report{
 		Name: img.Name, State: StateAttached, Path: img.Path, Profile: img.ProfileName(),
 		Warnings: append([]string(nil), img.Settings.Warnings...),
 	}}
@@ -232,9 +234,9 @@ func refusalReports(refused policy.Refusals, inv *host.Inventory, image string) 
 // another image's foo.bar@.service that that image's links start.
 func (p *Planned) claim(name, prefix string) {
 	for _, n := range []string{name, names.TemplateOf(name)} {
-		if _, dup := p.prefix[n]; n != "" && !dup {
+		if n != "" && !slices.Contains(p.Claims, n) {
 			p.Claims = append(p.Claims, n)
-			p.prefix[n] = prefix
+			p.prefixes = append(p.prefixes, prefix)
 		}
 	}
 }
@@ -337,7 +339,7 @@ func SettleConflicts(ps []*Planned) {
 		o := owners[unit]
 		sort.SliceStable(o, func(i, j int) bool {
 			a, b := o[i], o[j]
-			if la, lb := len(a.prefix[unit]), len(b.prefix[unit]); la != lb {
+			if la, lb := len(a.claimPrefix(unit)), len(b.claimPrefix(unit)); la != lb {
 				return la > lb
 			}
 			if a.rank != b.rank {
@@ -349,6 +351,14 @@ func SettleConflicts(ps []*Planned) {
 			loser.skip(&ConflictError{Unit: unit, Winner: o[0].Report.Name, WinnerPath: o[0].Report.Path})
 		}
 	}
+}
+
+// claimPrefix is the prefix the image's claim of unit matched.
+func (p *Planned) claimPrefix(unit string) string {
+	if i := slices.Index(p.Claims, unit); i >= 0 && i < len(p.prefixes) {
+		return p.prefixes[i]
+	}
+	return ""
 }
 
 func quoteAll(ss []string) []string {
