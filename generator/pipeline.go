@@ -77,11 +77,27 @@ func run(ctx context.Context, cfg Config, out sink) (Output, *Inventory, error) 
 		return Output{}, nil, err
 	}
 	defer root.Close()
-	inv := root.ReadInventory(cfg.SystemdVersion, cfg.Architecture)
-	entries, dirProblems, unread := root.Scan(inv.Architecture)
+	version, arch := cfg.SystemdVersion, cfg.Architecture
+	if version == 0 {
+		version = root.SystemdVersion()
+	}
+	if arch == "" {
+		arch = dissect.NativeArchitecture()
+	}
+	// The host inventory is needed to plan, not to read images: it is
+	// read while the workers read the first images, so that at boot, with
+	// a cold cache, the two wait on the disk together.
+	var inv *host.Inventory
+	invRead := make(chan struct{})
+	go func() {
+		defer close(invRead)
+		inv = root.ReadInventory(version, arch)
+	}()
+	defer func() { <-invRead }() // before the root closes
+	entries, dirProblems, unread := root.Scan(arch)
 	chosen, lost := plan.Select(entries)
 	global := root.GlobalSettings()
-	profiles := host.NewProfiles(root, inv.SystemdVersion)
+	profiles := host.NewProfiles(root, version)
 	workers := cfg.Parallelism
 	if workers <= 0 {
 		workers = defaultWorkers()
@@ -103,10 +119,11 @@ func run(ctx context.Context, cfg Config, out sink) (Output, *Inventory, error) 
 	// A slot per image read but not yet taken by the sink: taken before a
 	// job is handed out, given back once the sink has the image.
 	slots := make(chan struct{}, imagesAhead(workers))
-	layers := layerLoader(root, load, chosen, profiles, inv)
+	layers := layerLoader(root, load, chosen, profiles, version, arch)
 	planImage := func(i int, parses plan.ProfileParses) (*plan.Planned, []plan.Report) {
 		img, more := loadNewestReadable(load, chosen[i])
 		layers(&img)
+		<-invRead
 		return plan.Image(&img, inv, parses), more
 	}
 	for w := 0; w < workers; w++ {
@@ -205,6 +222,7 @@ collect:
 	output.Files = append(output.Files, extra...)
 	output.Warnings = append(append(dirProblems, output.Warnings...), warnings...)
 	output.Unread = unread
+	<-invRead
 	return output, inv, nil
 }
 
@@ -243,7 +261,7 @@ const maxVersionsTried = 8
 // with extensions (host.LoadLayers). Each worker reads the layers it needs
 // itself, the chosen version of a NAME as that NAME's own worker picks it,
 // so no image waits for another: a base is a few KB read again per app.
-func layerLoader(root host.Root, load func(host.Entry) host.Image, chosen []plan.Candidates, profiles *host.Profiles, inv *host.Inventory) func(*host.Image) {
+func layerLoader(root host.Root, load func(host.Entry) host.Image, chosen []plan.Candidates, profiles *host.Profiles, systemdVersion int, arch string) func(*host.Image) {
 	byName := make(map[string]plan.Candidates, len(chosen))
 	for _, c := range chosen {
 		byName[c[0].Name] = c
@@ -258,7 +276,7 @@ func layerLoader(root host.Root, load func(host.Entry) host.Image, chosen []plan
 	}
 	return func(img *host.Image) {
 		if s := img.Settings; (s.Base != "" || len(s.Extensions) > 0) && img.Err == nil && s.Err == nil {
-			root.LoadLayers(img, resolve, profiles, inv.SystemdVersion, inv.Architecture)
+			root.LoadLayers(img, resolve, profiles, systemdVersion, arch)
 		}
 	}
 }

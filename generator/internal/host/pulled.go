@@ -4,6 +4,8 @@ import (
 	"io/fs"
 	"path"
 	"strings"
+	"sync"
+	"sync/atomic"
 
 	"github.com/portable-generator/portable-generator/generator/internal/names"
 	"github.com/portable-generator/portable-generator/generator/internal/unitfile"
@@ -42,21 +44,49 @@ const maxVendorUnit = unitfile.MaxLine
 // readPulled holds the names vendor units pull in that no unit directory
 // holds already (as a unit, or as a template of the instance pulled in).
 func (r Root) readPulled(inv *Inventory) {
+	var files []string
 	r.unitDirEntries(vendorUnitDirs, func(d string, ents []fs.DirEntry) {
 		for _, e := range ents {
 			// Symlinks are aliases (their target is read under its own
 			// name) or masks.
-			if !e.Type().IsRegular() || !names.ValidAnyUnitName(e.Name()) {
-				continue
-			}
-			p := path.Join(d, e.Name())
-			for _, pulled := range r.pulledBy(p) {
-				if _, held := inv.UnitHolder(pulled.unit); !held {
-					inv.holdUnit(pulled.unit, UnitFile{Path: p, PulledBy: pulled.key})
-				}
+			if e.Type().IsRegular() && names.ValidAnyUnitName(e.Name()) {
+				files = append(files, path.Join(d, e.Name()))
 			}
 		}
 	})
+	pulled := make([][]pull, len(files))
+	parallel(len(files), func(i int) { pulled[i] = r.pulledBy(files[i]) })
+	// Held in the order the files were listed: the first unit to pull a
+	// name in is the one a skip names.
+	for i, p := range files {
+		for _, pl := range pulled[i] {
+			if _, held := inv.UnitHolder(pl.unit); !held {
+				inv.holdUnit(pl.unit, UnitFile{Path: p, PulledBy: pl.key})
+			}
+		}
+	}
+}
+
+// hostReaders is how many host files are read at once where there are
+// hundreds (every vendor unit): at boot the cache is cold, and one read
+// after another leaves the disk idle between them.
+const hostReaders = 8
+
+// parallel calls f(i) for every i below n, on up to hostReaders
+// goroutines, and returns when all have returned.
+func parallel(n int, f func(i int)) {
+	var next atomic.Int64
+	var wg sync.WaitGroup
+	for range min(hostReaders, n) {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for i := int(next.Add(1) - 1); i < n; i = int(next.Add(1) - 1) {
+				f(i)
+			}
+		}()
+	}
+	wg.Wait()
 }
 
 type pull struct{ unit, key string }
