@@ -22,6 +22,13 @@ tree=${1:?usage: debian-tree.sh DIR SUITE PACKAGE[,PACKAGE...]}
 suite=${2:?usage: debian-tree.sh DIR SUITE PACKAGE[,PACKAGE...]}
 include=${3:?usage: debian-tree.sh DIR SUITE PACKAGE[,PACKAGE...]}
 built="$suite $include"
+# The integration suite runs on both systemd versions at once, and both may
+# ask for the same tree: one builds it, the other waits and finds it built.
+# (Without root, and the tree's directory not ours, there is no lock to take,
+# and nothing to build either: only a built tree is returned.)
+if mkdir -p "$(dirname "$tree")" 2>/dev/null && { exec 9>"$tree.lock"; } 2>/dev/null; then
+    flock 9
+fi
 if [ -e "$tree/.complete" ]; then
     if [ "$(cat "$tree/.complete")" = "$built" ]; then
         echo "$tree"
@@ -34,7 +41,6 @@ command -v debootstrap >/dev/null || { echo "debian-tree.sh: debootstrap is not 
 mirror=$(sed -n 's/^URIs: *//p; s/^deb \(\[[^]]*\] \)\{0,1\}\([^ ]*\) .*/\2/p' /etc/apt/sources.list /etc/apt/sources.list.d/* 2>/dev/null | grep -v security | head -n1 || true)
 mirror=${mirror:-http://deb.debian.org/debian}
 rm -rf "$tree.tmp"
-mkdir -p "$(dirname "$tree")"
 debootstrap --variant=minbase --include="$include" "$suite" "$tree.tmp" "$mirror" >&2 ||
     { echo "debian-tree.sh: debootstrap failed; see $tree.tmp/debootstrap/debootstrap.log" >&2; exit 1; }
 : > "$tree.tmp/etc/machine-id"
