@@ -311,11 +311,19 @@ func (c *container) show(t *testing.T, unit, prop string) string {
 // poll retries f until it succeeds or the time is up.
 func poll(t *testing.T, what string, timeout time.Duration, f func() error) {
 	t.Helper()
+	if err := pollErr(timeout, f); err != nil {
+		t.Fatalf("%s: %v", what, err)
+	}
+}
+
+// pollErr calls f until it returns nil or timeout has passed, and returns
+// its last error.
+func pollErr(timeout time.Duration, f func() error) error {
 	var err error
 	for deadline := time.Now().Add(timeout); time.Now().Before(deadline); time.Sleep(100 * time.Millisecond) {
 		if err = f(); err == nil {
-			return
+			return nil
 		}
 	}
-	t.Fatalf("%s: %v", what, err)
+	return err
 }
