@@ -124,6 +124,7 @@ func Image(img *host.Image, inv *host.Inventory, profiles ProfileParses) *Planne
 	var dropins, units, links []File
 	var cl claims
 	var refused policy.Refusals
+	claimed := map[string]bool{}
 	for _, u := range img.Units {
 		up, err := planUnit(u, c, pimg)
 		p.Report.Notices = append(p.Report.Notices, up.notices...)
@@ -137,7 +138,7 @@ func Image(img *host.Image, inv *host.Inventory, profiles ProfileParses) *Planne
 		}
 		prefix := names.MatchUnit(u.Name, pimg.Prefixes)
 		for _, n := range append([]string{u.Name}, up.aliases...) {
-			p.claim(n, prefix)
+			p.claim(claimed, n, prefix)
 		}
 		for _, c := range up.claims {
 			cl.byPolicy = append(cl.byPolicy, unitClaim{unit: u.Name, Claim: c})
@@ -228,13 +229,17 @@ func refusalReports(refused policy.Refusals, inv *host.Inventory, image string) 
 }
 
 // claim records a unit name the image puts in the output, once, with the
-// prefix that ranks it in a conflict. An instance claims its template too:
-// PID 1 loads an instance from a unit file of its own name before the
-// template, so one image's foo.bar@a.service would take the instance of
-// another image's foo.bar@.service that that image's links start.
-func (p *Planned) claim(name, prefix string) {
+// prefix that ranks it in a conflict; claimed holds the names recorded so
+// far while the image is planned (a set: a hostile image may have hundreds
+// of thousands of units; not kept in the record). An instance claims its
+// template too: PID 1 loads an instance from a unit file of its own name
+// before the template, so one image's foo.bar@a.service would take the
+// instance of another image's foo.bar@.service that that image's links
+// start.
+func (p *Planned) claim(claimed map[string]bool, name, prefix string) {
 	for _, n := range []string{name, names.TemplateOf(name)} {
-		if n != "" && !slices.Contains(p.Claims, n) {
+		if n != "" && !claimed[n] {
+			claimed[n] = true
 			p.Claims = append(p.Claims, n)
 			p.prefixes = append(p.prefixes, prefix)
 		}
@@ -245,15 +250,34 @@ func (p *Planned) claim(name, prefix string) {
 // its drop-ins, the links to it) and the identity of the image it runs
 // from: reconcile restarts a running unit whose digest changed.
 func unitDigests(units []string, files []File, identity string) map[string]string {
+	// The files of each unit, in the order they are written: its own
+	// file, its drop-ins under NAME.d/, the links to NAME or ../NAME.
+	// Found in one pass over the files: an image of many units costs as
+	// many steps, not their square.
+	of := make(map[string][]int, len(units))
+	for i, f := range files {
+		var keys [3]string
+		keys[0] = f.Path
+		if dir, _, ok := strings.Cut(f.Path, "/"); ok {
+			if u, ok := strings.CutSuffix(dir, ".d"); ok {
+				keys[1] = u
+			}
+		}
+		keys[2] = strings.TrimPrefix(f.Link, "../")
+		for k, key := range keys {
+			if key != "" && !slices.Contains(keys[:k], key) {
+				of[key] = append(of[key], i)
+			}
+		}
+	}
 	out := make(map[string]string, len(units))
 	for _, u := range units {
 		h := sha256.New()
 		fmt.Fprintf(h, "image %q\n", identity)
-		for _, f := range files {
-			if f.Path == u || strings.HasPrefix(f.Path, u+".d/") || f.Link == u || f.Link == "../"+u {
-				fmt.Fprintf(h, "%q %q %d\n", f.Path, f.Link, len(f.Data))
-				h.Write(f.Data)
-			}
+		for _, i := range of[u] {
+			f := files[i]
+			fmt.Fprintf(h, "%q %q %d\n", f.Path, f.Link, len(f.Data))
+			h.Write(f.Data)
 		}
 		out[u] = hex.EncodeToString(h.Sum(nil))
 	}
