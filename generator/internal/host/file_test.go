@@ -10,7 +10,7 @@ import (
 )
 
 // A FIFO where the host should have a regular file (a settings file,
-// /etc/passwd, /etc/fstab, a drop-in) is never opened for a blocking read:
+// /etc/passwd, /etc/fstab, a drop-in, the last run's state file) is never opened for a blocking read:
 // with no writer, the generator would wait for ever, at boot. Each reader
 // treats it as unreadable instead. Should one of them block, the test
 // binary's timeout names it.
@@ -32,6 +32,8 @@ func TestHostFIFOsDoNotBlock(t *testing.T) {
 	fifo("etc/fstab")
 	fifo("etc/systemd/system/foo.service.d/override.conf")
 	fifo("etc/systemd/portable/profile/mine/service.conf")
+	fifo("run/portable-generator/state.json")
+	fifo("var/lib/portable-generator/state.json")
 	r, err := OpenRoot(dir)
 	if err != nil {
 		t.Fatal(err)

@@ -21,6 +21,7 @@ import (
 	"io/fs"
 	"os"
 	"path/filepath"
+	"syscall"
 	"time"
 )
 
@@ -81,9 +82,11 @@ type Unit struct {
 }
 
 // Read reads a state file from the host path p. A missing file is
-// (nil, nil): no run has recorded anything yet.
+// (nil, nil): no run has recorded anything yet. Anything but a regular
+// file is an error, and is never waited on: the generator reads the file
+// at boot, and a FIFO in its place would hold it there for ever.
 func Read(p string) (*File, error) {
-	f, err := os.Open(p)
+	f, err := os.OpenFile(p, os.O_RDONLY|syscall.O_NONBLOCK|syscall.O_NOCTTY, 0)
 	if errors.Is(err, fs.ErrNotExist) {
 		return nil, nil
 	}
@@ -91,6 +94,11 @@ func Read(p string) (*File, error) {
 		return nil, err
 	}
 	defer f.Close()
+	if fi, err := f.Stat(); err != nil {
+		return nil, err
+	} else if !fi.Mode().IsRegular() {
+		return nil, fmt.Errorf("%s: not a regular file", p)
+	}
 	var buf bytes.Buffer
 	if n, err := buf.ReadFrom(io.LimitReader(f, maxSize+1)); err != nil {
 		return nil, err

@@ -4,6 +4,7 @@ import (
 	"os"
 	"path/filepath"
 	"reflect"
+	"syscall"
 	"testing"
 	"time"
 )
@@ -58,5 +59,18 @@ func TestReadRefuses(t *testing.T) {
 		if _, err := Read(p); err == nil {
 			t.Errorf("%s: read without error", name)
 		}
+	}
+}
+
+// A FIFO where the state file should be is an error at once, not a wait
+// for a writer (the generator reads the file at boot). Should Read block,
+// the test binary's timeout names it.
+func TestReadFIFO(t *testing.T) {
+	p := filepath.Join(t.TempDir(), "state.json")
+	if err := syscall.Mkfifo(p, 0o644); err != nil {
+		t.Fatal(err)
+	}
+	if s, err := Read(p); s != nil || err == nil {
+		t.Fatalf("a FIFO: %v, %v; want an error", s, err)
 	}
 }
