@@ -142,3 +142,68 @@ func TestContestedWinnerReadAgain(t *testing.T) {
 		}
 	}
 }
+
+// A contested winner read again with the same unit names but other grants
+// (a StateDirectory= added between the two readings) plans differently: it
+// is not attached, as any winner that changed. Written, its files would be
+// the second reading's and the state file's grants the first's, and the
+// next run would take the directory for the host's.
+func TestContestedWinnerGrantsChange(t *testing.T) {
+	root := t.TempDir()
+	os.Chmod(root, 0o755)
+	unit := "[Service]\nExecStart=/bin/app\n"
+	for _, name := range []string{"app00", "app00-web"} {
+		dir := filepath.Join(root, "var/lib/portables", name)
+		write(t, filepath.Join(dir, "usr/lib/os-release"), "ID=test\n")
+		write(t, filepath.Join(dir, "usr/lib/systemd/system/app00-web.service"), unit)
+	}
+	r, err := host.OpenRoot(root)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer r.Close()
+	profiles := host.NewProfiles(r, 257)
+	granting := []byte(unit + "StateDirectory=app00-web\n")
+	run := func(changeAt int) Output {
+		t.Helper()
+		var mu sync.Mutex
+		loads := 0
+		cfg := Config{Root: root, SystemdVersion: 257, Parallelism: 1, load: func(e host.Entry) host.Image {
+			img := r.Load(e, host.Settings{}, profiles)
+			if e.Name == "app00-web" {
+				mu.Lock()
+				loads++
+				if loads >= changeAt {
+					img.Units[0].Content = granting
+				}
+				mu.Unlock()
+			}
+			return img
+		}}
+		res, _, err := GenerateInto(context.Background(), cfg, t.TempDir())
+		if err != nil {
+			t.Fatal(err)
+		}
+		return res
+	}
+	web := func(res Output) Report {
+		for _, rep := range res.Reports {
+			if rep.Name == "app00-web" {
+				return rep
+			}
+		}
+		t.Fatalf("no report of app00-web: %+v", res.Reports)
+		return Report{}
+	}
+	// Read the same way twice, the unit with StateDirectory= has grants
+	// the unit without has not: the case changes what the state records.
+	if rep := web(run(1)); rep.State != StateAttached || len(rep.Grants) == 0 {
+		t.Fatalf("with StateDirectory= both times: %s %q, grants %q; want attached with grants", rep.State, rep.Reason, rep.Grants)
+	}
+	if rep := web(run(3)); rep.State != StateAttached || len(rep.Grants) != 0 {
+		t.Fatalf("without StateDirectory=: %s %q, grants %q; want attached without grants", rep.State, rep.Reason, rep.Grants)
+	}
+	if rep := web(run(2)); rep.State != StateSkipped || !errors.Is(rep.Err, errChangedDuringRun) {
+		t.Errorf("StateDirectory= added when read again: %s %q, grants %q; want skipped, changed during the run", rep.State, rep.Reason, rep.Grants)
+	}
+}
