@@ -1,6 +1,10 @@
 package dissect
 
-import "github.com/portable-generator/portable-generator/dissect/internal/vfs"
+import (
+	"fmt"
+
+	"github.com/portable-generator/portable-generator/dissect/internal/vfs"
+)
 
 // Error kinds; see the package documentation.
 var (
@@ -12,7 +16,18 @@ var (
 	// (MaxFileSize by default): an os-release or unit file no honest
 	// image ships, refused before it is read. It is also an ErrBudget.
 	ErrFileTooLarge = vfs.ErrFileTooLarge
+	// ErrTooManyUnits marks an image with more unit files for its
+	// prefixes than MaxUnits. It is also an ErrBudget.
+	ErrTooManyUnits = fmt.Errorf("%w: more unit files than an image may attach", vfs.ErrBudget)
 )
+
+// MaxUnits bounds the unit files one image (with its extensions) may
+// attach. A real portable service has a handful (Debian's postgresql,
+// eight); each unit is parsed, judged against the profile and checked
+// against the image's other units, so an image of tens of thousands of
+// tiny units, cheap to make and within every byte budget, would cost the
+// boot seconds and hundreds of MB.
+const MaxUnits = 1024
 
 // MaxFileSize is the default Limits.FileSize, systemd's longest unit
 // file line (see vfs.MaxFileSize).

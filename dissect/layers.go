@@ -61,6 +61,9 @@ func collectUnits(fsys fs.FS, layer int, keep func(string) bool, seen map[string
 			if len(b) == 0 {
 				continue
 			}
+			if len(out) == MaxUnits {
+				return nil, fmt.Errorf("%w (%d)", ErrTooManyUnits, MaxUnits)
+			}
 			seen[name] = true
 			out = append(out, UnitFile{Name: name, Path: p, Content: b, Layer: layer})
 		}
