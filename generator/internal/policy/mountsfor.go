@@ -19,7 +19,7 @@ func mountsForRule(c *unitCheck, a unitfile.Assignment) string {
 		return "cannot be read (" + err.Error() + ")"
 	}
 	for _, p := range words {
-		if p != "/" && !c.ownHostPath(p, false) {
+		if p != "/" && !c.ownPathBelow(pathParents, p, false) {
 			return "makes PID 1 mount the host's file systems for " + p + ", outside the image's own directories"
 		}
 	}

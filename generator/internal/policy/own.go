@@ -90,13 +90,32 @@ func (c *unitCheck) ownExpandedRelativePath(p string) bool {
 // ownRunPath reports whether an absolute path lies in the image's own part
 // of /run: /run/NAME... with NAME an own name, normalized.
 func (c *unitCheck) ownRunPath(p string) bool {
+	return c.ownPathBelow(runParent, p, false)
+}
+
+// runParent is /run alone, for what must lie in the image's own /run
+// directory (sockets, FIFOs, PID files, .path watches).
+var runParent = []string{"/run"}
+
+// ownPathBelow reports whether an absolute path lies in the image's own
+// part of one of parents: PARENT/NAME... with NAME an own name, normalized.
+// For a glob, the own name may not hold a pattern: /run/* is the whole of
+// the host's /run.
+func (c *unitCheck) ownPathBelow(parents []string, p string, glob bool) bool {
 	p, ok := c.expandOwn(p)
-	if !ok {
-		return false
-	}
-	rest, ok := strings.CutPrefix(p, "/run/")
 	if !ok || path.Clean(p) != p {
 		return false
 	}
-	return c.ownExpandedRelativePath(rest)
+	for _, parent := range parents {
+		rest, ok := strings.CutPrefix(p, parent+"/")
+		if !ok {
+			continue
+		}
+		first, _, _ := strings.Cut(rest, "/")
+		if glob && strings.ContainsAny(first, "*?[") {
+			return false
+		}
+		return c.ownExpandedRelativePath(rest)
+	}
+	return false
 }

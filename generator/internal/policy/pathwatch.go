@@ -1,10 +1,6 @@
 package policy
 
-import (
-	"strings"
-
-	"github.com/portable-generator/portable-generator/generator/internal/unitfile"
-)
+import "github.com/portable-generator/portable-generator/generator/internal/unitfile"
 
 // PID 1 watches a .path unit's paths itself, on the host, outside the
 // sandbox that hides them from the service: PathChanged=/etc/shadow would
@@ -18,20 +14,8 @@ func pathWatchRule(c *unitCheck, a unitfile.Assignment) string {
 	if c.typ != ".path" || a.Section != "Path" {
 		return ""
 	}
-	for _, k := range pathWatches {
-		if a.Key != k {
-			continue
-		}
-		own := c.ownRunPath(a.Value)
-		if own && k == "PathExistsGlob" {
-			// A pattern in the first name would reach past the image's
-			// own: /run/* is the whole of the host's /run.
-			first, _, _ := strings.Cut(strings.TrimPrefix(a.Value, "/run/"), "/")
-			own = !strings.ContainsAny(first, "*?[")
-		}
-		if !own {
-			return "makes PID 1 watch host path " + a.Value + ", outside the image's own /run directory"
-		}
+	if !c.ownPathBelow(runParent, a.Value, a.Key == "PathExistsGlob") {
+		return "makes PID 1 watch host path " + a.Value + ", outside the image's own /run directory"
 	}
 	return ""
 }
