@@ -25,7 +25,7 @@ import (
 func directoryNames(v string) [][]string {
 	var out [][]string
 	for _, w := range unitfile.SplitWordsKeepingEscapes(v) {
-		parts, ok := unescapeParts(w)
+		parts, ok := unescape(w, true)
 		if !ok {
 			break
 		}
@@ -34,18 +34,33 @@ func directoryNames(v string) [][]string {
 	return out
 }
 
-// unescapeParts splits a word at unescaped ':' ("\:" is a ':' in a name)
-// and C-unescapes each part; ok is false for an escape systemd refuses.
-func unescapeParts(w string) (parts []string, ok bool) {
+// cunescape C-unescapes a whole word as systemd's cunescape does; ok is
+// false for an escape systemd refuses.
+func cunescape(w string) (string, bool) {
+	if !strings.Contains(w, "\\") {
+		return w, true
+	}
+	parts, ok := unescape(w, false)
+	if !ok {
+		return "", false
+	}
+	return parts[0], true
+}
+
+// unescape C-unescapes a word; ok is false for an escape systemd refuses.
+// With atColons (the directory settings) it also splits the word at
+// unescaped ':', and "\:" is a ':' in a name; without, "\:" is refused as
+// cunescape refuses it.
+func unescape(w string, atColons bool) (parts []string, ok bool) {
 	var b strings.Builder
 	for i := 0; i < len(w); i++ {
 		switch c := w[i]; {
-		case c == ':':
+		case c == ':' && atColons:
 			parts = append(parts, b.String())
 			b.Reset()
 		case c != '\\':
 			b.WriteByte(c)
-		case i+1 < len(w) && w[i+1] == ':':
+		case atColons && i+1 < len(w) && w[i+1] == ':':
 			b.WriteByte(':')
 			i++
 		default:
@@ -58,28 +73,6 @@ func unescapeParts(w string) (parts []string, ok bool) {
 		}
 	}
 	return append(parts, b.String()), true
-}
-
-// cunescape C-unescapes a whole word as systemd's cunescape does; ok is
-// false for an escape systemd refuses.
-func cunescape(w string) (string, bool) {
-	if !strings.Contains(w, "\\") {
-		return w, true
-	}
-	var b strings.Builder
-	for i := 0; i < len(w); i++ {
-		if w[i] != '\\' {
-			b.WriteByte(w[i])
-			continue
-		}
-		d, n := cunescapeOne(w[i+1:])
-		if n == 0 {
-			return "", false
-		}
-		b.WriteString(d)
-		i += n
-	}
-	return b.String(), true
 }
 
 // cunescapeOne decodes the escape after a backslash as systemd's
