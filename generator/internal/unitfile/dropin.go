@@ -2,10 +2,11 @@ package unitfile
 
 import (
 	"fmt"
-	"github.com/portable-generator/portable-generator/internal/boolean"
 	"path"
 	"sort"
 	"strings"
+
+	"github.com/portable-generator/portable-generator/internal/boolean"
 )
 
 // A DropIn is one drop-in file of a unit as found on the host.
