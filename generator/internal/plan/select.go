@@ -85,21 +85,20 @@ func Select(entries []host.Entry) (chosen []Candidates, lost []Report) {
 
 // Superseded reports the candidates older than the one that won.
 func Superseded(older []host.Entry, winner string) []Report {
-	var out []Report
-	for _, e := range older {
-		out = append(out, Report{Name: e.Name, State: StateSuperseded, Path: e.Path,
-			Reason: fmt.Sprintf("superseded by %s", winner)})
-	}
-	return out
+	return superseded(older, fmt.Sprintf("superseded by %s", winner))
 }
 
 // NotTried reports the candidates left unread after the newest tried ones
 // could not be read.
 func NotTried(older []host.Entry, tried int) []Report {
+	return superseded(older, fmt.Sprintf("not tried: the %d newer versions tried could not be read", tried))
+}
+
+// superseded reports each of older as superseded, for reason.
+func superseded(older []host.Entry, reason string) []Report {
 	var out []Report
 	for _, e := range older {
-		out = append(out, Report{Name: e.Name, State: StateSuperseded, Path: e.Path,
-			Reason: fmt.Sprintf("not tried: the %d newer versions tried could not be read", tried)})
+		out = append(out, Report{Name: e.Name, State: StateSuperseded, Path: e.Path, Reason: reason})
 	}
 	return out
 }
