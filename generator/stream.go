@@ -31,7 +31,7 @@ func GenerateInto(ctx context.Context, cfg Config, dir string) (Output, *Invento
 	defer w.close()
 	w.noReplace = true
 	s := &streamSink{w: w, dirs: w.newDirs(), owners: map[string][]*streamed{}}
-	defer s.dirs.close()
+	defer s.dirs.release()
 	return run(ctx, cfg, s)
 }
 

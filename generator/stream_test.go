@@ -36,7 +36,7 @@ func TestContestedImagesWaitWithoutTheirFiles(t *testing.T) {
 	defer w.close()
 	w.noReplace = true
 	s := &streamSink{w: w, dirs: w.newDirs(), owners: map[string][]*streamed{}}
-	defer s.dirs.close()
+	defer s.dirs.release()
 	reread := map[string]int{}
 	for i := range images {
 		name := fmt.Sprintf("app%02d", i)

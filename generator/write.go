@@ -152,7 +152,7 @@ func (w *writer) parallel(runs [][]File) error {
 	workers := min(runtime.NumCPU(), 4, len(runs))
 	if workers <= 1 {
 		dirs := w.newDirs()
-		defer dirs.close()
+		defer dirs.release()
 		for _, r := range runs {
 			if err := w.run(r, dirs); err != nil {
 				return err
@@ -171,7 +171,7 @@ func (w *writer) parallel(runs [][]File) error {
 		go func() {
 			defer wg.Done()
 			dirs := w.newDirs()
-			defer dirs.close()
+			defer dirs.release()
 			for r := range next {
 				if err := w.run(r, dirs); err != nil {
 					mu.Lock()
@@ -217,8 +217,6 @@ func (d *dirs) release() {
 		}
 	}
 }
-
-func (d *dirs) close() { d.release() }
 
 // open returns a descriptor of subdirectory name, making it if needed. It
 // is opened beneath the output directory without following any symlink:
@@ -358,7 +356,7 @@ func (w *writer) createOnce(dfd int, tmp string, f File) error {
 // without its drop-ins.
 func (w *writer) remove(paths []string) error {
 	d := w.newDirs()
-	defer d.close()
+	defer d.release()
 	var firstErr error
 	for i := len(paths) - 1; i >= 0; i-- {
 		p := paths[i]
