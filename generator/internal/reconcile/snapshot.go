@@ -55,7 +55,7 @@ const (
 // FromState builds a snapshot (without Wants) from a generator run's
 // state file.
 func FromState(sf *state.File) *Snapshot {
-	s := &Snapshot{Units: map[string]Unit{}, Images: map[string]ImageStatus{}, Time: sf.Time.UTC().Format(time.RFC3339), RunAt: sf.Time}
+	s := &Snapshot{Units: map[string]Unit{}, Images: map[string]ImageStatus{}, Time: sf.Time.UTC().Format(time.RFC3339), RunAt: sf.Time, Unread: sf.Unread}
 	for _, im := range sf.Images {
 		// The entry that decides a name is the one that is neither
 		// shadowed nor superseded; an attached entry always decides.

@@ -56,7 +56,6 @@ func LoadCurrent(root string) (*Snapshot, error) {
 		return nil, fmt.Errorf("%w: %s (has the generator run since boot?)", ErrNoState, StatePath)
 	}
 	s := FromState(sf)
-	s.Unread = sf.Unread
 	if err := readLinks(filepath.Join(root, GeneratorDir), s); err != nil {
 		return nil, err
 	}
