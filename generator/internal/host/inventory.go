@@ -100,8 +100,10 @@ var pathParents = []string{
 // userdbDirs hold userdb records (NAME.user, NAME.group).
 var userdbDirs = []string{"/etc/userdb", "/run/userdb", "/run/host/userdb", "/usr/local/lib/userdb", "/usr/lib/userdb"}
 
-// ReadInventory reads the inventory from the root. systemdVersion and arch
-// override what the root says when set.
+// ReadInventory reads the inventory from the root, for the systemd version
+// and architecture the caller settled on (Root.SystemdVersion,
+// dissect.NativeArchitecture unless overridden): the caller needs them
+// before the inventory is read, and the run uses one answer throughout.
 func (r Root) ReadInventory(systemdVersion int, arch string) *Inventory {
 	inv := &Inventory{
 		SystemdVersion: systemdVersion,
@@ -112,12 +114,6 @@ func (r Root) ReadInventory(systemdVersion int, arch string) *Inventory {
 		Paths:          map[string]string{},
 		DropIns:        map[string][]unitfile.DropIn{},
 		heldPrefixes:   map[string]string{},
-	}
-	if inv.SystemdVersion == 0 {
-		inv.SystemdVersion = r.SystemdVersion()
-	}
-	if inv.Architecture == "" {
-		inv.Architecture = dissect.NativeArchitecture()
 	}
 	r.readUnits(inv)
 	r.readAccounts(inv)
