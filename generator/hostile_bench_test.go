@@ -52,8 +52,7 @@ func BenchmarkHostileBesideGood(b *testing.B) {
 	}
 	for i := 0; i < good; i++ {
 		name := fmt.Sprintf("good%02d", i)
-		write(b, filepath.Join(portables, name, "usr/lib/os-release"), "ID=test\n")
-		write(b, filepath.Join(portables, name, "usr/lib/systemd/system", name+".service"), "[Service]\nExecStart=/bin/true\n")
+		dirImage(b, root, name, map[string]string{name + ".service": "[Service]\nExecStart=/bin/true\n"})
 	}
 	sample := []metrics.Sample{{Name: "/memory/classes/heap/objects:bytes"}}
 	var peak uint64

@@ -24,9 +24,7 @@ func TestDeadline(t *testing.T) {
 	root := t.TempDir()
 	os.Chmod(root, 0o755)
 	for _, name := range []string{"aaa", "slow", "zzz"} {
-		dir := filepath.Join(root, "var/lib/portables", name)
-		write(t, filepath.Join(dir, "usr/lib/os-release"), "ID=test\n")
-		write(t, filepath.Join(dir, "usr/lib/systemd/system", name+".service"), "[Service]\nExecStart=/bin/true\n")
+		dirImage(t, root, name, map[string]string{name + ".service": "[Service]\nExecStart=/bin/true\n"})
 	}
 	ctx, cancel := context.WithCancel(context.Background())
 	defer cancel()
@@ -76,6 +74,17 @@ func write(t testing.TB, p, data string) {
 	}
 }
 
+// dirImage makes directory image name in root's /var/lib/portables: an
+// os-release and units, unit file name to content.
+func dirImage(t testing.TB, root, name string, units map[string]string) {
+	t.Helper()
+	dir := filepath.Join(root, "var/lib/portables", name)
+	write(t, filepath.Join(dir, "usr/lib/os-release"), "ID=test\n")
+	for u, content := range units {
+		write(t, filepath.Join(dir, "usr/lib/systemd/system", u), content)
+	}
+}
+
 // TestVersionsTriedAreBounded: a NAME.v full of unreadable versions (empty
 // files cost nothing) has a bounded number of them read, however many
 // there are, so it cannot keep a reader busy past the deadline; the others
@@ -83,9 +92,7 @@ func write(t testing.TB, p, data string) {
 func TestVersionsTriedAreBounded(t *testing.T) {
 	root := t.TempDir()
 	os.Chmod(root, 0o755)
-	good := filepath.Join(root, "var/lib/portables/good")
-	write(t, filepath.Join(good, "usr/lib/os-release"), "ID=test\n")
-	write(t, filepath.Join(good, "usr/lib/systemd/system/good.service"), "[Service]\nExecStart=/bin/true\n")
+	dirImage(t, root, "good", map[string]string{"good.service": "[Service]\nExecStart=/bin/true\n"})
 	const versions = 200
 	for v := 1; v <= versions; v++ {
 		write(t, filepath.Join(root, "var/lib/portables/flood.v", fmt.Sprintf("flood_%d.raw", v)), "")
@@ -131,10 +138,7 @@ func TestVersionsTriedAreBounded(t *testing.T) {
 func TestAnotherGeneratorsUnitIsKept(t *testing.T) {
 	root := t.TempDir()
 	os.Chmod(root, 0o755)
-	dir := filepath.Join(root, "var/lib/portables/foo")
-	write(t, filepath.Join(dir, "usr/lib/os-release"), "ID=test\n")
-	write(t, filepath.Join(dir, "usr/lib/systemd/system/foo.service"), "[Service]\nExecStart=/bin/true\n")
-	write(t, filepath.Join(dir, "usr/lib/systemd/system/foo-helper.service"), "[Service]\nExecStart=/bin/true\n")
+	dirImage(t, root, "foo", map[string]string{"foo.service": "[Service]\nExecStart=/bin/true\n", "foo-helper.service": "[Service]\nExecStart=/bin/true\n"})
 	out := t.TempDir()
 	theirs := "# written by another generator\n[Service]\nExecStart=/bin/theirs\n"
 	write(t, filepath.Join(out, "foo.service"), theirs)
@@ -169,10 +173,7 @@ func TestDescriptorsBounded(t *testing.T) {
 	const images = 150
 	for i := 0; i < images; i++ {
 		name := fmt.Sprintf("img%03d", i)
-		dir := filepath.Join(root, "var/lib/portables", name)
-		write(t, filepath.Join(dir, "usr/lib/os-release"), "ID=test\n")
-		write(t, filepath.Join(dir, "usr/lib/systemd/system", name+".service"), "[Service]\nExecStart=/bin/true\n")
-		write(t, filepath.Join(dir, "usr/lib/systemd/system", name+"-b.service"), "[Service]\nExecStart=/bin/true\n")
+		dirImage(t, root, name, map[string]string{name + ".service": "[Service]\nExecStart=/bin/true\n", name + "-b.service": "[Service]\nExecStart=/bin/true\n"})
 	}
 	fds, _ := os.ReadDir("/proc/self/fd")
 	var old syscall.Rlimit
@@ -216,9 +217,7 @@ func TestSkippedImageKeepsGrants(t *testing.T) {
 		t.Run(c.name, func(t *testing.T) {
 			root := t.TempDir()
 			os.Chmod(root, 0o755)
-			dir := filepath.Join(root, "var/lib/portables/slow")
-			write(t, filepath.Join(dir, "usr/lib/os-release"), "ID=test\n")
-			write(t, filepath.Join(dir, "usr/lib/systemd/system/slow.service"), "[Service]\nExecStart=/bin/true\nRuntimeDirectory=slow\n")
+			dirImage(t, root, "slow", map[string]string{"slow.service": "[Service]\nExecStart=/bin/true\nRuntimeDirectory=slow\n"})
 			run := func(stall bool) Report {
 				t.Helper()
 				released := make(chan struct{})
@@ -306,9 +305,7 @@ func TestImagesAheadOfTheWriterBounded(t *testing.T) {
 	const images, workers = 40, 2
 	for i := 0; i < images; i++ {
 		name := fmt.Sprintf("img%02d", i)
-		dir := filepath.Join(root, "var/lib/portables", name)
-		write(t, filepath.Join(dir, "usr/lib/os-release"), "ID=test\n")
-		write(t, filepath.Join(dir, "usr/lib/systemd/system", name+".service"), "[Service]\nExecStart=/bin/true\n")
+		dirImage(t, root, name, map[string]string{name + ".service": "[Service]\nExecStart=/bin/true\n"})
 	}
 	s := &slowSink{images: images, max: imagesAhead(workers)}
 	s.cond = sync.NewCond(&s.mu)

@@ -84,9 +84,7 @@ func TestContestedWinnerReadAgain(t *testing.T) {
 	const pairs = 6
 	for i := range pairs {
 		for _, name := range []string{fmt.Sprintf("app%02d", i), fmt.Sprintf("app%02d-web", i)} {
-			dir := filepath.Join(root, "var/lib/portables", name)
-			write(t, filepath.Join(dir, "usr/lib/os-release"), "ID=test\n")
-			write(t, filepath.Join(dir, "usr/lib/systemd/system", fmt.Sprintf("app%02d-web.service", i)), "[Service]\nExecStart=/bin/"+name+"\n")
+			dirImage(t, root, name, map[string]string{fmt.Sprintf("app%02d-web.service", i): "[Service]\nExecStart=/bin/" + name + "\n"})
 		}
 	}
 	r, err := host.OpenRoot(root)
@@ -153,9 +151,7 @@ func TestContestedWinnerGrantsChange(t *testing.T) {
 	os.Chmod(root, 0o755)
 	unit := "[Service]\nExecStart=/bin/app\n"
 	for _, name := range []string{"app00", "app00-web"} {
-		dir := filepath.Join(root, "var/lib/portables", name)
-		write(t, filepath.Join(dir, "usr/lib/os-release"), "ID=test\n")
-		write(t, filepath.Join(dir, "usr/lib/systemd/system/app00-web.service"), unit)
+		dirImage(t, root, name, map[string]string{"app00-web.service": unit})
 	}
 	r, err := host.OpenRoot(root)
 	if err != nil {
