@@ -230,12 +230,12 @@ func refusalReports(refused policy.Refusals, inv *host.Inventory, image string) 
 
 // claim records a unit name the image puts in the output, once, with the
 // prefix that ranks it in a conflict; claimed holds the names recorded so
-// far while the image is planned (a set: a hostile image may have hundreds
-// of thousands of units; not kept in the record). An instance claims its
-// template too: PID 1 loads an instance from a unit file of its own name
-// before the template, so one image's foo.bar@a.service would take the
-// instance of another image's foo.bar@.service that that image's links
-// start.
+// far while the image is planned (a set: an image may have up to
+// dissect.MaxUnits units, each with its aliases; not kept in the record).
+// An instance claims its template too: PID 1 loads an instance from a unit
+// file of its own name before the template, so one image's
+// foo.bar@a.service would take the instance of another image's
+// foo.bar@.service that that image's links start.
 func (p *Planned) claim(claimed map[string]bool, name, prefix string) {
 	for _, n := range []string{name, names.TemplateOf(name)} {
 		if n != "" && !claimed[n] {
