@@ -336,53 +336,57 @@ func profileDropIn(profile, narrow []byte) []byte {
 
 // SettleConflicts skips images that would put the same unit name into the
 // output as another image: the more specific prefix keeps it, then the
-// higher search directory, then the lower NAME. It repeats until no two
-// attached images claim one name, since skipping an image frees its names.
+// higher search directory, then the lower NAME. Names are settled in
+// sorted order, each among its claimants not yet skipped, since skipping
+// an image frees its names: a name is contested only if it was before any
+// image was skipped, so one pass over the names contested at the start
+// settles them all.
 func SettleConflicts(ps []*Planned) {
-	for {
-		owners := map[string][]*Planned{}
-		for _, p := range ps {
-			if p.Skipped() {
-				continue
-			}
-			for _, c := range p.Claims {
-				owners[c] = append(owners[c], p)
-			}
+	// Each claim with the prefix it matched, found once: an image may
+	// claim a thousand names, and a contested one is ranked by it.
+	type claimant struct {
+		p      *Planned
+		prefix string
+	}
+	owners := map[string][]claimant{}
+	for _, p := range ps {
+		if p.Skipped() {
+			continue
 		}
-		contested := make([]string, 0, len(owners))
-		for n, o := range owners {
-			if len(o) > 1 {
-				contested = append(contested, n)
+		for i, c := range p.Claims {
+			prefix := ""
+			if i < len(p.prefixes) {
+				prefix = p.prefixes[i]
 			}
+			owners[c] = append(owners[c], claimant{p, prefix})
 		}
-		if len(contested) == 0 {
-			return
+	}
+	var contested []string
+	for n, o := range owners {
+		if len(o) > 1 {
+			contested = append(contested, n)
 		}
-		sort.Strings(contested)
-		unit := contested[0]
-		o := owners[unit]
+	}
+	sort.Strings(contested)
+	for _, unit := range contested {
+		o := slices.DeleteFunc(owners[unit], func(c claimant) bool { return c.p.Skipped() })
+		if len(o) < 2 {
+			continue
+		}
 		sort.SliceStable(o, func(i, j int) bool {
 			a, b := o[i], o[j]
-			if la, lb := len(a.claimPrefix(unit)), len(b.claimPrefix(unit)); la != lb {
+			if la, lb := len(a.prefix), len(b.prefix); la != lb {
 				return la > lb
 			}
-			if a.rank != b.rank {
-				return a.rank < b.rank
+			if a.p.rank != b.p.rank {
+				return a.p.rank < b.p.rank
 			}
-			return a.Report.Name < b.Report.Name
+			return a.p.Report.Name < b.p.Report.Name
 		})
 		for _, loser := range o[1:] {
-			loser.skip(&ConflictError{Unit: unit, Winner: o[0].Report.Name, WinnerPath: o[0].Report.Path})
+			loser.p.skip(&ConflictError{Unit: unit, Winner: o[0].p.Report.Name, WinnerPath: o[0].p.Report.Path})
 		}
 	}
-}
-
-// claimPrefix is the prefix the image's claim of unit matched.
-func (p *Planned) claimPrefix(unit string) string {
-	if i := slices.Index(p.Claims, unit); i >= 0 && i < len(p.prefixes) {
-		return p.prefixes[i]
-	}
-	return ""
 }
 
 func quoteAll(ss []string) []string {
