@@ -145,28 +145,19 @@ func decodeError(pos uint64, what string, c Compressor, err error) error {
 var errTooLong = errors.New("decompressed block longer than the format allows")
 
 // decompressSized inflates src, which may hold up to most bytes, into a
-// slice of exactly the size it holds. A fragment or metadata block is
-// often far smaller than the most it may hold (a few KiB of unit files in
-// a 128 KiB fragment): it is inflated into a reused scratch buffer and
-// copied out, so what is kept is what the image holds.
+// slice of exactly the size it holds: it is inflated into a buffer from
+// the block pools (see getBuffer) and copied out, so what is kept is what
+// the image holds. Data blocks use it; fragment and metadata blocks are
+// inflated straight into the pooled buffers they keep.
 func (c Compressor) decompressSized(src []byte, most int) ([]byte, error) {
-	bp, _ := scratch.Get().(*[]byte)
-	if bp == nil || cap(*bp) < most {
-		b := make([]byte, most)
-		bp = &b
-	}
-	defer scratch.Put(bp)
-	buf := (*bp)[:most]
-	n, err := c.decompress(buf, src)
+	bp := getBuffer(most)
+	defer putBuffer(bp)
+	n, err := c.decompress(*bp, src)
 	if err != nil {
 		return nil, err
 	}
-	return bytes.Clone(buf[:n]), nil
+	return bytes.Clone((*bp)[:n]), nil
 }
-
-// scratch holds decompression buffers between blocks (at most one block,
-// 1 MiB, each).
-var scratch sync.Pool
 
 // readAllInto reads r to its end into dst.
 func readAllInto(r io.Reader, dst []byte) (int, error) {
