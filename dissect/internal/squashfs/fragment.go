@@ -17,11 +17,10 @@ import (
 // fragmentCache keeps the fragment blocks read, most recently used last,
 // and the fragment table's index.
 type fragmentCache struct {
-	mu       sync.Mutex
-	blocks   []*fragment
-	held     int // bytes of the blocks' buffers
-	live     int // blocks with a suspended decoder
-	released bool
+	mu     sync.Mutex
+	blocks []*fragment
+	held   int // bytes of the blocks' buffers
+	live   int // blocks with a suspended decoder
 
 	index     []uint64 // pointers to the fragment table's metadata blocks
 	indexRead bool
@@ -62,7 +61,7 @@ func (f *FS) fragment(idx uint32, need uint64) ([]byte, error) {
 	c := &f.frags
 	c.mu.Lock()
 	defer c.mu.Unlock()
-	if c.released {
+	if f.released.Load() {
 		return nil, errReleased
 	}
 	fr, err := f.cachedFragment(idx)
@@ -273,11 +272,9 @@ func (f *FS) Release() {
 	c := &f.frags
 	c.mu.Lock()
 	defer c.mu.Unlock()
-	if c.released {
+	if f.released.Swap(true) {
 		return
 	}
-	c.released = true
-	f.released.Store(true)
 	for _, fr := range c.blocks {
 		if fr.dec != nil {
 			f.finish(fr)

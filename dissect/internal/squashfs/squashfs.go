@@ -17,9 +17,9 @@ type FS struct {
 	budget *vfs.Budget
 	cache  metaCache
 	frags  fragmentCache
-	// released is set when the image is closed (Release): its fragment
-	// buffers went back to the pools, and a file still open must not read
-	// them.
+	// released is set when the image is closed (Release, with frags.mu
+	// held): its fragment buffers went back to the pools, and a file
+	// still open must not read them.
 	released atomic.Bool
 
 	// The resolver walks every path from the root (usr, usr/lib, ... once
