@@ -29,24 +29,23 @@ type Decoder struct {
 	n       int
 
 	// The block being decoded.
-	blockStart   int // its header, in in
-	headerSize   int
-	dataStart    int // its LZMA2 data, in in
-	blockOut     int // where its data starts in out
-	compressed   int64
-	unpacked     int64 // -1 when the header does not say
-	dictSize     uint32
-	records      []record
-	inBlock      bool
-	done         bool // the stream is decoded and verified to its footer
-	err          error
-	chunk        chunkState
-	lz           lzma
-	rc           rangeDecoder
-	dictBase     int // where the dictionary starts in out (the last reset)
-	needReset    bool
-	needProps    bool
-	checkScratch [sha256.Size]byte
+	blockStart int // its header, in in
+	headerSize int
+	dataStart  int // its LZMA2 data, in in
+	blockOut   int // where its data starts in out
+	compressed int64
+	unpacked   int64 // -1 when the header does not say
+	dictSize   uint32
+	records    []record
+	inBlock    bool
+	done       bool // the stream is decoded and verified to its footer
+	err        error
+	chunk      chunkState
+	lz         lzma
+	rc         rangeDecoder
+	dictBase   int // where the dictionary starts in out (the last reset)
+	needReset  bool
+	needProps  bool
 }
 
 // record is a block as the index lists it.
