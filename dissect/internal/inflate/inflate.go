@@ -49,8 +49,7 @@ type Decoder struct {
 	stored int  // bytes left of a stored block
 	err    error
 
-	lit  [litTableSize]entry
-	dist [distTableSize]entry
+	tables // of the Huffman block being decoded
 }
 
 // Reset starts decoding the raw DEFLATE stream src into out, whose length
@@ -271,9 +270,7 @@ func (d *Decoder) dynamicTables() error {
 	if lens[256] == 0 {
 		return errHeader // no end of block
 	}
-	var litLens [numLitLen]uint8
-	copy(litLens[:], lens[:nlit])
-	if err := build(d.lit[:], litLens[:nlit], litRoot, litSub, litEntry); err != nil {
+	if err := build(d.lit[:], lens[:nlit], litRoot, litSub, litEntry); err != nil {
 		return err
 	}
 	return build(d.dist[:], lens[nlit:nlit+ndist], distRoot, distSub, distEntry)
