@@ -10,8 +10,11 @@
 //
 // The decoding loop reads the input 64 bits at a time and resolves a
 // literal/length code in one table lookup for codes of up to 11 bits (two
-// for longer ones), as libdeflate does; on the blocks of a real package
-// tree it is about 1.5 times as fast as github.com/klauspost/compress/flate.
+// for longer ones), as libdeflate does. Measured when it replaced
+// github.com/klauspost/compress/flate: BenchmarkDissect's gzip image (a
+// small test tree) went from 170 to 113 µs per image, and the generator's
+// CPU over 1,000 images of real package trees fell by about 8% (0.80 to
+// 0.73 s); the decoder alone was not timed against flate on real blocks.
 //
 // # Security
 //
