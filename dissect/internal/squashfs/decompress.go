@@ -12,7 +12,9 @@ import (
 	"github.com/pierrec/lz4/v4"
 	"github.com/ulikunitz/xz/lzma"
 
+	"github.com/portable-generator/portable-generator/dissect/internal/inflate"
 	"github.com/portable-generator/portable-generator/dissect/internal/vfs"
+	"github.com/portable-generator/portable-generator/dissect/internal/xz"
 )
 
 // decompress inflates src into dst, which is exactly as long as the most
@@ -132,6 +134,43 @@ func (s *readerStream) decodeTo(n int) ([]byte, bool, error) {
 
 func (s *readerStream) readsSource() bool { return true }
 func (s *readerStream) release()          { s.put() }
+
+// flatDecoder is what package inflate's and package xz's decoders have in
+// common: they decode one stream straight into the block's buffer, as far
+// as asked, and say ErrTooLong of a stream longer than the buffer.
+type flatDecoder interface {
+	DecodeTo(n int) error
+	Bytes() []byte
+	Done() bool
+}
+
+// flatStream is the blockStream part of gzipStream and xzStream (each
+// adds its decoder, which dec points to, and its pool's release).
+type flatStream struct {
+	dec  flatDecoder
+	size int // of the buffer
+}
+
+func (s *flatStream) decodeTo(n int) ([]byte, bool, error) {
+	if n >= s.size {
+		// Asked for the whole block: to the stream's end (an xz
+		// block's check verified there).
+		n = s.size + 1
+	}
+	err := s.dec.DecodeTo(n)
+	return s.dec.Bytes(), s.dec.Done(), blockError(err)
+}
+
+func (s *flatStream) readsSource() bool { return false } // a copy of it
+
+// blockError turns the decoders' own "longer than its buffer" into
+// errTooLong.
+func blockError(err error) error {
+	if errors.Is(err, inflate.ErrTooLong) || errors.Is(err, xz.ErrTooLong) {
+		return errTooLong
+	}
+	return err
+}
 
 // decodeError says why the block at pos did not decode: a stream feature we
 // do not read stays unsupported, anything else is corruption.

@@ -16,8 +16,8 @@ import (
 // damaged block still fails to inflate or inflates to the wrong length,
 // and the budget bounds the rest.
 type gzipStream struct {
-	d    inflate.Decoder
-	size int // of the buffer
+	flatStream
+	d inflate.Decoder
 }
 
 // gzipStreams keeps decoders between blocks: each holds its copy of the
@@ -28,7 +28,9 @@ func getGzip() *gzipStream {
 	if s, ok := gzipStreams.Get().(*gzipStream); ok {
 		return s
 	}
-	return new(gzipStream)
+	s := new(gzipStream)
+	s.dec = &s.d
+	return s
 }
 
 // zlibBody checks a zlib stream's header and returns its DEFLATE data.
@@ -46,13 +48,10 @@ func decodeGzip(dst, src []byte) (int, error) {
 		return 0, err
 	}
 	s := getGzip()
-	defer gzipStreams.Put(s)
+	defer s.release()
 	s.d.Reset(body, dst)
 	n, err := s.d.DecodeAll()
-	if errors.Is(err, inflate.ErrTooLong) {
-		err = errTooLong
-	}
-	return n, err
+	return n, blockError(err)
 }
 
 // gzipReader returns a decoder of the zlib stream src into buf, which
@@ -69,17 +68,4 @@ func gzipReader(src, buf []byte) (*gzipStream, error) {
 	return s, nil
 }
 
-func (s *gzipStream) decodeTo(n int) ([]byte, bool, error) {
-	if n >= s.size {
-		// Asked for the whole block: to the stream's end.
-		n = s.size + 1
-	}
-	err := s.d.DecodeTo(n)
-	if errors.Is(err, inflate.ErrTooLong) {
-		err = errTooLong
-	}
-	return s.d.Bytes(), s.d.Done(), err
-}
-
-func (s *gzipStream) readsSource() bool { return false }
-func (s *gzipStream) release()          { gzipStreams.Put(s) }
+func (s *gzipStream) release() { gzipStreams.Put(s) }

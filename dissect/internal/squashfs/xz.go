@@ -1,7 +1,6 @@
 package squashfs
 
 import (
-	"errors"
 	"sync"
 
 	"github.com/portable-generator/portable-generator/dissect/internal/xz"
@@ -18,10 +17,10 @@ const maxDict = 1 << 20
 // xzStream decodes one xz block (package xz: stream and block headers,
 // LZMA2 data, check, index, footer, as mksquashfs writes one per block)
 // straight into the buffer it is given, as a blockStream for fragment
-// blocks.
+// blocks. Decoded to its end, the block's check is verified.
 type xzStream struct {
-	d    xz.Decoder
-	size int // of the buffer
+	flatStream
+	d xz.Decoder
 }
 
 // xzStreams keeps decoders between blocks: each holds its copy of the
@@ -32,21 +31,20 @@ func getXZ() *xzStream {
 	if s, ok := xzStreams.Get().(*xzStream); ok {
 		return s
 	}
-	return new(xzStream)
+	s := new(xzStream)
+	s.dec = &s.d
+	return s
 }
 
 // decodeXZ decodes the xz stream src into dst, which bounds it.
 func decodeXZ(dst, src []byte) (int, error) {
 	s := getXZ()
-	defer xzStreams.Put(s)
+	defer s.release()
 	if err := s.d.Reset(src, dst, maxDict); err != nil {
 		return 0, err
 	}
 	n, err := s.d.DecodeAll()
-	if errors.Is(err, xz.ErrTooLong) {
-		err = errTooLong
-	}
-	return n, err
+	return n, blockError(err)
 }
 
 // xzReader returns a decoder of the xz stream src into buf, which bounds
@@ -54,24 +52,11 @@ func decodeXZ(dst, src []byte) (int, error) {
 func xzReader(src, buf []byte) (*xzStream, error) {
 	s := getXZ()
 	if err := s.d.Reset(src, buf, maxDict); err != nil {
-		xzStreams.Put(s)
+		s.release()
 		return nil, err
 	}
 	s.size = len(buf)
 	return s, nil
 }
 
-func (s *xzStream) decodeTo(n int) ([]byte, bool, error) {
-	if n >= s.size {
-		// Asked for the whole block: to the stream's end, verified.
-		n = s.size + 1
-	}
-	err := s.d.DecodeTo(n)
-	if errors.Is(err, xz.ErrTooLong) {
-		err = errTooLong
-	}
-	return s.d.Bytes(), s.d.Done(), err
-}
-
-func (s *xzStream) readsSource() bool { return false }
-func (s *xzStream) release()          { xzStreams.Put(s) }
+func (s *xzStream) release() { xzStreams.Put(s) }
