@@ -95,7 +95,7 @@ func (c Compressor) streamDecoder(src, buf []byte) (s blockStream, ok bool, err 
 		if err != nil {
 			return nil, true, err
 		}
-		return &readerStream{r: lr, buf: buf, put: func() {}}, true, nil
+		return &readerStream{r: lr, buf: buf}, true, nil
 	case XZ:
 		xr, err := xzReader(src, buf)
 		if err != nil {
@@ -112,7 +112,6 @@ type readerStream struct {
 	buf  []byte
 	n    int
 	done bool
-	put  func()
 }
 
 func (s *readerStream) decodeTo(n int) ([]byte, bool, error) {
@@ -133,7 +132,7 @@ func (s *readerStream) decodeTo(n int) ([]byte, bool, error) {
 }
 
 func (s *readerStream) readsSource() bool { return true }
-func (s *readerStream) release()          { s.put() }
+func (s *readerStream) release()          {} // nothing pooled
 
 // flatDecoder is what package inflate's and package xz's decoders have in
 // common: they decode one stream straight into the block's buffer, as far
