@@ -1,5 +1,6 @@
 // Package fstest builds source trees for the file-system readers' tests and
-// checks that a reader serves exactly what the tool put into the image.
+// checks that a reader serves exactly what the tool put into the image; it
+// also makes the sample data of the block decoders' tests (Sample).
 package fstest
 
 import (

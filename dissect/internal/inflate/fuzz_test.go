@@ -3,6 +3,8 @@ package inflate
 import (
 	"bytes"
 	"testing"
+
+	"github.com/portable-generator/portable-generator/dissect/internal/fstest"
 )
 
 // FuzzDecode decodes mutated streams at once and in steps. It never
@@ -12,9 +14,9 @@ import (
 // kind of block and of zlib (the gzip tool), as mksquashfs writes them.
 func FuzzDecode(f *testing.F) {
 	for i, level := range []int{0, 1, 6, 9, -2} {
-		f.Add(deflateGo(f, sample(uint64(i), 3000+i*2000), level), uint16(500*i))
+		f.Add(deflateGo(f, fstest.Sample(uint64(i), 3000+i*2000), level), uint16(500*i))
 	}
-	f.Add(deflateZlib(f, sample(9, 12000), "-9"), uint16(777))
+	f.Add(deflateZlib(f, fstest.Sample(9, 12000), "-9"), uint16(777))
 	f.Fuzz(func(t *testing.T, stream []byte, step uint16) {
 		const size = 16 << 10
 		out := make([]byte, size+64)

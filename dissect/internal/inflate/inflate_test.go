@@ -6,40 +6,11 @@ import (
 	"errors"
 	"math/rand/v2"
 	"os/exec"
-	"strings"
 	"testing"
 
+	"github.com/portable-generator/portable-generator/dissect/internal/fstest"
 	"github.com/portable-generator/portable-generator/internal/testenv"
 )
-
-// sample is data shaped like a package tree's small files: text with
-// repeats near and far, some binary, some noise that DEFLATE stores.
-func sample(seed uint64, n int) []byte {
-	rng := rand.New(rand.NewPCG(seed, seed^0x9e3779b97f4a7c15))
-	words := strings.Fields("[Unit] Description= After=network.target [Service] ExecStart=/usr/sbin/daemon --config /etc/daemon.conf Restart=on-failure PIDFile=/run/daemon.pid [Install] WantedBy=multi-user.target # ID=debian VERSION_ID=12 PRETTY_NAME=\"Debian GNU/Linux 12 (bookworm)\"")
-	var b bytes.Buffer
-	for b.Len() < n {
-		switch rng.IntN(10) {
-		case 0:
-			for range rng.IntN(300) {
-				b.WriteByte(byte(rng.Uint32()))
-			}
-		case 1:
-			if b.Len() > 1000 {
-				at := rng.IntN(b.Len() - 500)
-				b.Write(bytes.Clone(b.Bytes()[at : at+rng.IntN(500)]))
-			}
-		case 2:
-			b.Write(bytes.Repeat([]byte{byte(rng.IntN(4))}, rng.IntN(400)))
-		default:
-			for range rng.IntN(40) {
-				b.WriteString(words[rng.IntN(len(words))])
-				b.WriteByte(" \n="[rng.IntN(3)])
-			}
-		}
-	}
-	return b.Bytes()[:n]
-}
 
 // deflateGo compresses with compress/flate at a level.
 func deflateGo(t testing.TB, data []byte, level int) []byte {
@@ -84,7 +55,7 @@ func decodeAll(t testing.TB, stream []byte, size int) []byte {
 // blocks), decode to what was compressed.
 func TestDecodesWhatDeflateWrites(t *testing.T) {
 	for _, size := range []int{0, 1, 100, 8192, 128 << 10, 1 << 20} {
-		data := sample(uint64(size), size)
+		data := fstest.Sample(uint64(size), size)
 		for level := -2; level <= 9; level++ {
 			if got := decodeAll(t, deflateGo(t, data, level), max(size, 1)); !bytes.Equal(got, data) {
 				t.Fatalf("compress/flate level %d, %d bytes: decoded differently", level, size)
@@ -101,7 +72,7 @@ func TestDecodesWhatDeflateWrites(t *testing.T) {
 // Decoding in steps gives the same bytes as decoding at once, and stops
 // close to where it is asked to.
 func TestDecodeInSteps(t *testing.T) {
-	data := sample(7, 128<<10)
+	data := fstest.Sample(7, 128<<10)
 	rng := rand.New(rand.NewPCG(3, 4))
 	for _, stream := range [][]byte{deflateGo(t, data, 6), deflateGo(t, data, 0), deflateZlib(t, data, "-9")} {
 		for range 10 {
@@ -130,7 +101,7 @@ func TestDecodeInSteps(t *testing.T) {
 
 // A stream longer than its buffer is refused, whatever its blocks.
 func TestTooLong(t *testing.T) {
-	data := sample(9, 20000)
+	data := fstest.Sample(9, 20000)
 	for _, level := range []int{0, 1, 6} {
 		var d Decoder
 		d.Reset(deflateGo(t, data, level), make([]byte, 8192))
@@ -144,7 +115,7 @@ func TestTooLong(t *testing.T) {
 // to what compress/flate decodes it to: never different data without an
 // error, never a panic.
 func TestDamagedStreams(t *testing.T) {
-	data := sample(13, 30000)
+	data := fstest.Sample(13, 30000)
 	for _, stream := range [][]byte{deflateZlib(t, data, "-6"), deflateGo(t, data, 1)} {
 		for i := range stream {
 			for _, flip := range []byte{0x01, 0x80, 0xff} {

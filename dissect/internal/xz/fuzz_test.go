@@ -7,6 +7,7 @@ import (
 
 	ulikunitz "github.com/ulikunitz/xz"
 
+	"github.com/portable-generator/portable-generator/dissect/internal/fstest"
 	"github.com/portable-generator/portable-generator/internal/testenv"
 )
 
@@ -22,7 +23,7 @@ func FuzzDecode(f *testing.F) {
 			{"--check=none", "-0"},
 			{"--check=sha256", "--block-size=3000"},
 		} {
-			f.Add(compress(f, sample(uint64(i), 6000+i*3000), args...), uint16(1000*i))
+			f.Add(compress(f, fstest.Sample(uint64(i), 6000+i*3000), args...), uint16(1000*i))
 		}
 	}
 	f.Fuzz(checkDecode)

@@ -5,9 +5,9 @@ import (
 	"errors"
 	"math/rand/v2"
 	"os/exec"
-	"strings"
 	"testing"
 
+	"github.com/portable-generator/portable-generator/dissect/internal/fstest"
 	"github.com/portable-generator/portable-generator/dissect/internal/vfs"
 	"github.com/portable-generator/portable-generator/internal/testenv"
 )
@@ -24,35 +24,6 @@ func compress(t testing.TB, data []byte, args ...string) []byte {
 		t.Fatalf("xz %v: %v", args, err)
 	}
 	return out
-}
-
-// sample is data shaped like a package tree's small files: text with
-// repeats near and far, some binary, some noise that LZMA2 stores as is.
-func sample(seed uint64, n int) []byte {
-	rng := rand.New(rand.NewPCG(seed, seed^0x9e3779b97f4a7c15))
-	words := strings.Fields("[Unit] Description= After=network.target [Service] ExecStart=/usr/sbin/daemon --config /etc/daemon.conf Restart=on-failure PIDFile=/run/daemon.pid [Install] WantedBy=multi-user.target # ID=debian VERSION_ID=12 PRETTY_NAME=\"Debian GNU/Linux 12 (bookworm)\"")
-	var b bytes.Buffer
-	for b.Len() < n {
-		switch rng.IntN(10) {
-		case 0: // noise
-			for range rng.IntN(300) {
-				b.WriteByte(byte(rng.Uint32()))
-			}
-		case 1: // a copy of something far back
-			if b.Len() > 1000 {
-				at := rng.IntN(b.Len() - 500)
-				b.Write(bytes.Clone(b.Bytes()[at : at+rng.IntN(500)]))
-			}
-		case 2: // a run
-			b.Write(bytes.Repeat([]byte{byte(rng.IntN(4))}, rng.IntN(400)))
-		default:
-			for range rng.IntN(40) {
-				b.WriteString(words[rng.IntN(len(words))])
-				b.WriteByte(" \n="[rng.IntN(3)])
-			}
-		}
-	}
-	return b.Bytes()[:n]
 }
 
 func decodeAll(t testing.TB, stream []byte, size int) []byte {
@@ -94,7 +65,7 @@ func TestDecodesWhatXZWrites(t *testing.T) {
 		{"nice len 273", 100 << 10, []string{"--check=crc32", "--lzma2=nice=273,mf=bt4"}},
 	} {
 		t.Run(c.name, func(t *testing.T) {
-			data := sample(uint64(c.size), c.size)
+			data := fstest.Sample(uint64(c.size), c.size)
 			got := decodeAll(t, compress(t, data, c.args...), max(c.size, 1))
 			if !bytes.Equal(got, data) {
 				t.Fatalf("decoded %d bytes, differing from the %d compressed", len(got), len(data))
@@ -116,7 +87,7 @@ func TestStoredChunks(t *testing.T) {
 			}
 			data = append(data, noise...)
 		} else {
-			data = append(data, sample(uint64(i), 50<<10)...)
+			data = append(data, fstest.Sample(uint64(i), 50<<10)...)
 		}
 	}
 	stream := compress(t, data, "--check=crc32")
@@ -128,7 +99,7 @@ func TestStoredChunks(t *testing.T) {
 // Decoding in steps gives the same bytes as decoding at once, and stops
 // close to where it is asked to.
 func TestDecodeInSteps(t *testing.T) {
-	data := sample(7, 128<<10)
+	data := fstest.Sample(7, 128<<10)
 	stream := compress(t, data, "--check=crc32", "--lzma2=dict=128KiB")
 	rng := rand.New(rand.NewPCG(3, 4))
 	for range 20 {
@@ -158,7 +129,7 @@ func TestDecodeInSteps(t *testing.T) {
 
 // A stream longer than its buffer is refused, however it is read.
 func TestTooLong(t *testing.T) {
-	data := sample(9, 20000)
+	data := fstest.Sample(9, 20000)
 	stream := compress(t, data, "--check=crc32", "--lzma2=dict=64KiB")
 	var d Decoder
 	if err := d.Reset(stream, make([]byte, 8192), 1<<20); err != nil {
@@ -172,7 +143,7 @@ func TestTooLong(t *testing.T) {
 // Headers that ask for what no SquashFS block needs are refused before
 // decoding: a dictionary past the bound, a filter chain (unsupported).
 func TestRefusedHeaders(t *testing.T) {
-	data := sample(11, 10000)
+	data := fstest.Sample(11, 10000)
 	var d Decoder
 	big := compress(t, data, "--check=crc32", "--lzma2=dict=2MiB")
 	if err := d.Reset(big, make([]byte, len(data)), 1<<20); err == nil {
@@ -188,7 +159,7 @@ func TestRefusedHeaders(t *testing.T) {
 // bounds, or decodes to the same bytes (a byte of padding the format does
 // not check): never to different data without an error, never a panic.
 func TestDamagedStreams(t *testing.T) {
-	data := sample(13, 30000)
+	data := fstest.Sample(13, 30000)
 	stream := compress(t, data, "--check=crc32", "--lzma2=dict=32KiB")
 	for i := range stream {
 		for _, flip := range []byte{0x01, 0x80, 0xff} {
