@@ -3,11 +3,12 @@ package dissect
 import (
 	"errors"
 	"fmt"
-	"github.com/portable-generator/portable-generator/internal/boolean"
 	"io/fs"
 	"path"
 	"strings"
 	"unicode/utf8"
+
+	"github.com/portable-generator/portable-generator/internal/boolean"
 )
 
 // ExtensionClass is what an extension image extends: the OS tree's /usr
