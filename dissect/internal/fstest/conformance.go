@@ -31,11 +31,12 @@ type Reader[T vfs.FS] struct {
 // TestReader checks the contract every reader of dissect keeps, the way
 // testing/fstest.TestFS checks an fs.FS: a directory listing stops at the
 // listing limit; the generator's read of an image (os-release, a unit
-// directory, its units) reads a few KiB, inflates no more, and no byte
-// twice; a directory of 100,000 entries lists whole, is looked up in far
-// fewer entries than it holds, and is refused past the entries budget as
-// too much work; symlink loops end in ErrLoop and no link leaves the
-// image.
+// directory, its units) reads at most 256 KiB and inflates at most 1 MiB
+// (on the test tree of 1,000 entries: 8 to 12 KiB read, and 36 KiB
+// inflated by squashfs), and no byte twice; a directory of 100,000
+// entries lists whole, is looked up in far fewer entries than it holds,
+// and is refused past the entries budget as too much work; symlink loops
+// end in ErrLoop and no link leaves the image.
 func TestReader[T vfs.FS](t *testing.T, r Reader[T]) {
 	t.Run("ListingLimit", func(t *testing.T) { testListingLimit(t, r) })
 	t.Run("ReadsOnlyWhatItNeeds", func(t *testing.T) { testReadsOnlyWhatItNeeds(t, r) })
