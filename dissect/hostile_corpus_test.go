@@ -8,6 +8,7 @@ import (
 	"os"
 	"path"
 	"path/filepath"
+	"slices"
 	"strings"
 	"testing"
 
@@ -191,7 +192,7 @@ func TestHostileCorpus(t *testing.T) {
 		t.Run(shape.name, func(t *testing.T) {
 			src := shape.tree(t)
 			for name, make := range corpusFormats {
-				if shape.formats != nil && !contains(shape.formats, name) {
+				if shape.formats != nil && !slices.Contains(shape.formats, name) {
 					continue
 				}
 				t.Run(name, func(t *testing.T) {
@@ -223,15 +224,6 @@ func TestHostileCorpus(t *testing.T) {
 			}
 		})
 	}
-}
-
-func contains(list []string, s string) bool {
-	for _, x := range list {
-		if x == s {
-			return true
-		}
-	}
-	return false
 }
 
 // readUnits reads what the generator reads: os-release, then every unit
