@@ -88,7 +88,9 @@ func hugeTree(t *testing.T) string {
 }
 
 // manyTree: thousands of small matching units, as many as the listing
-// limit lets through easily; an honest shape at a hostile scale.
+// limit lets through easily; an honest shape at a hostile scale. Past
+// MaxUnits the generator refuses such an image (see TestMaxUnits); the
+// corpus reads them all, to bound the readers' work, not the generator's.
 func manyTree(n int) func(t *testing.T) string {
 	return func(t *testing.T) string {
 		src := imageTree(t)
@@ -228,7 +230,8 @@ func TestHostileCorpus(t *testing.T) {
 
 // readUnits reads what the generator reads: os-release, then every unit
 // in the unit directories, the first of each name, and returns the first
-// error.
+// error. Unlike Units it does not stop at MaxUnits: the corpus measures
+// the readers on every unit an image holds.
 func readUnits(fsys fs.FS) error {
 	if _, err := readFirst(fsys, OSReleasePaths); err != nil {
 		return err
