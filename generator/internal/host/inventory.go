@@ -43,6 +43,12 @@ type Inventory struct {
 	// adjustments of an image's units, merged into the unit the policy
 	// judges (DESIGN.md, The effective unit; DropInsFor).
 	DropIns map[string][]unitfile.DropIn
+	// BusNames maps the bus names host services watch (BusName=, in the
+	// vendor's unit files and the admin's) to the unit file: PID 1 refuses
+	// to load a second service watching a name one loaded service watches,
+	// so an image's service of the name could keep the host's from
+	// loading.
+	BusNames map[string]string
 	// Previous is the last run's record (this boot's, else the copy kept
 	// across reboots), nil if none: the names it granted an image stay
 	// the image's.
@@ -113,6 +119,7 @@ func (r Root) ReadInventory(systemdVersion int, arch string) *Inventory {
 		Accounts:       map[string]string{},
 		Paths:          map[string]string{},
 		DropIns:        map[string][]unitfile.DropIn{},
+		BusNames:       map[string]string{},
 		heldPrefixes:   map[string]string{},
 	}
 	r.readUnits(inv)
@@ -406,6 +413,22 @@ func (inv *Inventory) PrefixHolder(prefix string) string {
 		return u
 	}
 	return ""
+}
+
+// BusNameHolder returns the host unit file whose service watches bus name
+// (with prefix, any name starting with name), "" if none; of several, the
+// one first in path order, the same at every run.
+func (inv *Inventory) BusNameHolder(name string, prefix bool) string {
+	if !prefix {
+		return inv.BusNames[name]
+	}
+	first := ""
+	for n, unit := range inv.BusNames {
+		if strings.HasPrefix(n, name) && (first == "" || unit < first) {
+			first = unit
+		}
+	}
+	return first
 }
 
 // AccountHolder returns where the host defines account or group name.

@@ -3,6 +3,7 @@ package host
 import (
 	"io/fs"
 	"path"
+	"slices"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -43,9 +44,13 @@ const maxVendorUnit = unitfile.MaxLine
 
 // readPulled holds the names vendor units pull in that no unit directory
 // holds already (as a unit, or as a template of the instance pulled in).
+//
+// It also holds the bus names host services watch (Inventory.BusNames),
+// from the vendor's units and the admin's own unit files, each file read
+// once for both.
 func (r Root) readPulled(inv *Inventory) {
 	var files []string
-	r.unitDirEntries(vendorUnitDirs, func(d string, ents []fs.DirEntry) {
+	list := func(d string, ents []fs.DirEntry) {
 		for _, e := range ents {
 			// Symlinks are aliases (their target is read under its own
 			// name) or masks.
@@ -53,16 +58,26 @@ func (r Root) readPulled(inv *Inventory) {
 				files = append(files, path.Join(d, e.Name()))
 			}
 		}
+	}
+	r.unitDirEntries(vendorUnitDirs, list)
+	vendor := len(files)
+	r.unitDirEntries(adminUnitDirs, func(d string, ents []fs.DirEntry) {
+		list(d, slices.DeleteFunc(slices.Clone(ents), func(e fs.DirEntry) bool { return path.Ext(e.Name()) != ".service" }))
 	})
-	pulled := make([][]pull, len(files))
-	parallel(len(files), func(i int) { pulled[i] = r.pulledBy(files[i]) })
+	read := make([]hostUnit, len(files))
+	parallel(len(files), func(i int) { read[i] = r.readHostUnit(files[i]) })
 	// Held in the order the files were listed: the first unit to pull a
 	// name in is the one a skip names.
 	for i, p := range files {
-		for _, pl := range pulled[i] {
-			if _, held := inv.UnitHolder(pl.unit); !held {
-				inv.holdUnit(pl.unit, UnitFile{Path: p, PulledBy: pl.key})
+		if i < vendor {
+			for _, pl := range read[i].pulls {
+				if _, held := inv.UnitHolder(pl.unit); !held {
+					inv.holdUnit(pl.unit, UnitFile{Path: p, PulledBy: pl.key})
+				}
 			}
+		}
+		if b := read[i].busName; b != "" && inv.BusNames[b] == "" {
+			inv.BusNames[b] = p
 		}
 	}
 }
@@ -91,18 +106,35 @@ func parallel(n int, f func(i int)) {
 
 type pull struct{ unit, key string }
 
-// pulledBy returns the units of an exported type the unit file at p pulls
-// in; for a name with a specifier in its instance (OnFailure=notify@%n.service)
-// the template.
-func (r Root) pulledBy(p string) []pull {
+// hostUnit is what readHostUnit finds in one host unit file.
+type hostUnit struct {
+	pulls   []pull
+	busName string // its service's BusName=, "" if none
+}
+
+// readHostUnit reads the unit file at p for the units of an exported type
+// it pulls in (for a name with a specifier in its instance,
+// OnFailure=notify@%n.service, the template) and its BusName=.
+func (r Root) readHostUnit(p string) hostUnit {
 	data, err := r.readRegular(p, maxVendorUnit)
 	if err != nil {
-		return nil
+		return hostUnit{}
 	}
 	u, err := unitfile.Parse(data)
 	if err != nil {
-		return nil
+		return hostUnit{}
 	}
+	var busName string
+	if path.Ext(p) == ".service" {
+		if vals := u.Values("Service", "BusName"); len(vals) > 0 {
+			busName = vals[len(vals)-1]
+		}
+	}
+	return hostUnit{pulls: pulledBy(u), busName: busName}
+}
+
+// pulledBy returns the units of an exported type unit u pulls in.
+func pulledBy(u *unitfile.File) []pull {
 	var out []pull
 	for section, keys := range pullKeys {
 		for _, key := range keys {

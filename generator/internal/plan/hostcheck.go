@@ -108,6 +108,10 @@ func checkHost(img *host.Image, inv *host.Inventory, cl claims) (notices []strin
 			if where := inv.AccountHolder(c.Name); where != "" {
 				holder = "account " + c.Name + " in " + where
 			}
+		case c.Kind == policy.ClaimBusName:
+			if unit := inv.BusNameHolder(c.Name, c.Prefix); unit != "" {
+				holder = "BusName= of " + unit
+			}
 		case c.Prefix:
 			holder = inv.PathPrefixHolder(c.Name, grantee(img, c.Claim))
 		default:

@@ -16,6 +16,7 @@ type ClaimKind int
 const (
 	ClaimAccount ClaimKind = iota // a user or group
 	ClaimPath                     // an entry below /run, /var/lib, /var/cache, /var/log or /etc
+	ClaimBusName                  // a D-Bus name a service's BusName= makes PID 1 watch
 )
 
 // Claim is a host name a unit makes PID 1 create or use on the service's
@@ -108,10 +109,37 @@ func Claims(unitName string, unit, profile *unitfile.File) []Claim {
 			}
 		}
 	}
+	if cl, ok := c.busNameClaim(unit); ok {
+		out = append(out, cl)
+	}
 	for i := range out {
 		out[i].Dynamic = dynamic
 	}
 	return out
+}
+
+// busNameClaim is the bus name a service watches (the last BusName=, as
+// PID 1 reads it), when the image's line sets it: PID 1 refuses to load a
+// second service that watches a name a loaded one watches, so the name is
+// the image's only if no host service has it.
+func (c *unitCheck) busNameClaim(unit *unitfile.File) (Claim, bool) {
+	if c.typ != ".service" {
+		return Claim{}, false
+	}
+	var last *unitfile.Assignment
+	for i, a := range unit.Assignments {
+		if a.Section == "Service" && a.Key == "BusName" {
+			last = &unit.Assignments[i]
+		}
+	}
+	if last == nil || last.Origin != "" {
+		return Claim{}, false
+	}
+	name, prefix := c.claimName(last.Value)
+	if name == "" {
+		return Claim{}, false
+	}
+	return Claim{Kind: ClaimBusName, Name: name, Prefix: prefix, Directive: "BusName"}, true
 }
 
 // DynamicUser reports whether a unit runs under DynamicUser= once the

@@ -289,6 +289,26 @@ var hostCases = []Case{
 		Reason:   "@N@.service",
 		Holders:  []string{"Alias= of /usr/lib/systemd/system/mailerd.service"},
 		Profiles: withHost, Refused: withHost},
+	// A bus name a host service watches: PID 1 refuses to load a second
+	// service that watches a name a loaded one watches ("Two services
+	// allocated for the same bus name"), so the image's service, loaded
+	// first (Enable=yes, or any reload that loads it), would keep the
+	// host's from loading at all.
+	{Name: "busname-held", Attempt: "BusName= of a host service, to keep the host's service from loading",
+		Units: svc("", "Type=dbus\nBusName=org.example.Mailer\n"),
+		Host: map[string]HostEntry{"usr/lib/systemd/system/mailer.service": hostService("mail transfer agent",
+			"Type=dbus\nBusName=org.example.Mailer\nExecStart=/usr/sbin/mailerd\n")},
+		Reason:   "org.example.Mailer",
+		Holders:  []string{"BusName= of /usr/lib/systemd/system/mailer.service"},
+		Profiles: withHost, Refused: withHost},
+	// The same in the admin's own unit file.
+	{Name: "busname-admin", Attempt: "BusName= of a service the admin wrote in /etc, to keep it from loading",
+		Units: svc("", "Type=dbus\nBusName=org.example.Backup\n"),
+		Host: map[string]HostEntry{"etc/systemd/system/backupd.service": hostService("the admin's backup daemon",
+			"Type=dbus\nBusName=org.example.Backup\nExecStart=/usr/local/sbin/backupd\n")},
+		Reason:   "org.example.Backup",
+		Holders:  []string{"BusName= of /etc/systemd/system/backupd.service"},
+		Profiles: withHost, Refused: withHost},
 	// An instance of another image's template: PID 1 loads a unit file of
 	// the instance's own name before the template, so the instance the
 	// other image's links (or anyone) start would be this image's unit.
