@@ -1,6 +1,7 @@
 package dissect
 
 import (
+	"encoding/binary"
 	"io"
 	"os"
 	"strings"
@@ -87,12 +88,9 @@ func TestPrefetchRegions(t *testing.T) {
 				t.Errorf("the first read %+v is not prefetched (regions %+v)", rec.reads[0], regions)
 			}
 			if strings.HasPrefix(kind, "squashfs") {
-				start := int64(0)
 				head := make([]byte, 96)
 				f.ReadAt(head, 0)
-				for i := 0; i < 8; i++ {
-					start |= int64(head[64+i]) << (8 * i)
-				}
+				start := int64(binary.LittleEndian.Uint64(head[64:])) // the inode table
 				for _, r := range rec.reads {
 					if r.off >= start && !covered(regions, r) {
 						t.Errorf("table read %+v not prefetched (regions %+v)", r, regions)
