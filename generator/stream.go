@@ -65,8 +65,11 @@ func (s *streamSink) add(p *plan.Planned, replan func() *plan.Planned) {
 		return
 	}
 	for _, c := range p.Claims {
-		for _, rival := range s.owners[c] {
-			rival.contested = true
+		// The first claimant of a name is marked when a second comes;
+		// every later one was marked as it came: marking the first is
+		// enough, and costs the same however many claim the name.
+		if rivals := s.owners[c]; len(rivals) > 0 {
+			rivals[0].contested = true
 			e.contested = true
 		}
 		s.owners[c] = append(s.owners[c], e)
