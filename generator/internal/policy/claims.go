@@ -2,6 +2,7 @@ package policy
 
 import (
 	"path"
+	"slices"
 	"strings"
 
 	"github.com/portable-generator/portable-generator/generator/internal/names"
@@ -71,7 +72,24 @@ func Claims(unitName string, unit, profile *unitfile.File) []Claim {
 	for _, a := range unit.Assignments {
 		// The admin's own lines (a drop-in's) claim nothing for the image:
 		// naming a host account or directory there is the admin's choice.
-		if a.Origin != "" || (!execSection(a.Section) && a.Section != "Socket") {
+		if a.Origin != "" {
+			continue
+		}
+		if a.Section == "Unit" && slices.Contains(mountsFor, a.Key) {
+			// The image's own directories it asks PID 1 to mount the
+			// host's file systems for (mountsForRule lets only those
+			// through): a host entry of the name is someone else's, a
+			// noauto file system the admin keeps there among them.
+			words, _ := unitfile.SplitWords(a.Value)
+			for _, p := range words {
+				if cl, ok := c.pathClaim(p); ok {
+					cl.Directive = a.Key
+					out = append(out, cl)
+				}
+			}
+			continue
+		}
+		if !execSection(a.Section) && a.Section != "Socket" {
 			continue
 		}
 		switch {

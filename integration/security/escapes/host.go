@@ -309,6 +309,15 @@ var hostCases = []Case{
 		Reason:   "org.example.Backup",
 		Holders:  []string{"BusName= of /etc/systemd/system/backupd.service"},
 		Profiles: withHost, Refused: withHost},
+	// A directory of the image's own name that the host has: PID 1 would
+	// mount whatever the admin keeps there (a noauto backup disk) when
+	// the service starts.
+	{Name: "mounted", Attempt: "RequiresMountsFor= its own name below /var/cache, where the host has a directory of that name",
+		Units:    svc("RequiresMountsFor=/var/cache/@N@\n", ""),
+		Host:     map[string]HostEntry{"var/cache/mounted/archive.tar": file("the admin's\n")},
+		Reason:   "/var/cache/mounted",
+		Holders:  []string{"directory /var/cache/mounted"},
+		Profiles: withHost, Refused: withHost},
 	// An instance of another image's template: PID 1 loads a unit file of
 	// the instance's own name before the template, so the instance the
 	// other image's links (or anyone) start would be this image's unit.
