@@ -28,7 +28,7 @@ const maxBusService = unitfile.MaxLine
 // readBusActivation holds the units the bus's activation files name that
 // no unit directory holds already.
 func (r Root) readBusActivation(inv *Inventory) {
-	r.unitDirEntries(busServiceDirs, func(d string, ents []fs.DirEntry) {
+	r.unitDirEntries(nil, busServiceDirs, func(d string, ents []fs.DirEntry) {
 		for _, e := range ents {
 			if !strings.HasSuffix(e.Name(), ".service") || e.IsDir() {
 				continue

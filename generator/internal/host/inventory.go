@@ -132,9 +132,17 @@ func (r Root) ReadInventory(systemdVersion int, arch string) *Inventory {
 	return inv
 }
 
+// dirListings are the directories listed so far while the inventory is
+// read, by resolved path: readUnits lists every unit directory, and
+// readPulled the vendor's and the admin's again for their files, the
+// largest directories of the host's. Callers do not change the entries.
+type dirListings map[string][]fs.DirEntry
+
 // unitDirEntries lists each of dirs that exists once, by the directory its
-// symlinks resolve to (/lib is often /usr/lib), naming it as given.
-func (r Root) unitDirEntries(dirs []string, each func(dir string, ents []fs.DirEntry)) {
+// symlinks resolve to (/lib is often /usr/lib), naming it as given. A
+// directory in listed is not read again; one read is added to it (listed
+// may be nil).
+func (r Root) unitDirEntries(listed dirListings, dirs []string, each func(dir string, ents []fs.DirEntry)) {
 	seen := map[string]bool{}
 	for _, d := range dirs {
 		real, err := r.Resolve(d)
@@ -142,14 +150,22 @@ func (r Root) unitDirEntries(dirs []string, each func(dir string, ents []fs.DirE
 			continue
 		}
 		seen[real] = true
-		if ents, err := os.ReadDir(r.Path(real)); err == nil {
-			each(d, ents)
+		ents, ok := listed[real]
+		if !ok {
+			if ents, err = os.ReadDir(r.Path(real)); err != nil {
+				continue
+			}
+			if listed != nil {
+				listed[real] = ents
+			}
 		}
+		each(d, ents)
 	}
 }
 
 func (r Root) readUnits(inv *Inventory) {
-	r.unitDirEntries(unitDirs, func(d string, ents []fs.DirEntry) {
+	listed := dirListings{}
+	r.unitDirEntries(listed, unitDirs, func(d string, ents []fs.DirEntry) {
 		admin := d == adminUnitDirs[0] || d == adminUnitDirs[1]
 		for _, e := range ents {
 			name := e.Name()
@@ -180,7 +196,7 @@ func (r Root) readUnits(inv *Inventory) {
 		}
 	})
 	r.readSysV(inv)
-	r.readPulled(inv)
+	r.readPulled(inv, listed)
 	r.readBusActivation(inv)
 	r.readGenerated(inv)
 }

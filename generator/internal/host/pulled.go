@@ -47,8 +47,9 @@ const maxVendorUnit = unitfile.MaxLine
 //
 // It also holds the bus names host services watch (Inventory.BusNames),
 // from the vendor's units and the admin's own unit files, each file read
-// once for both.
-func (r Root) readPulled(inv *Inventory) {
+// once for both. The directories readUnits listed (listed) are not listed
+// again.
+func (r Root) readPulled(inv *Inventory, listed dirListings) {
 	var files []string
 	list := func(d string, ents []fs.DirEntry) {
 		for _, e := range ents {
@@ -59,9 +60,9 @@ func (r Root) readPulled(inv *Inventory) {
 			}
 		}
 	}
-	r.unitDirEntries(vendorUnitDirs, list)
+	r.unitDirEntries(listed, vendorUnitDirs, list)
 	vendor := len(files)
-	r.unitDirEntries(adminUnitDirs, func(d string, ents []fs.DirEntry) {
+	r.unitDirEntries(listed, adminUnitDirs, func(d string, ents []fs.DirEntry) {
 		list(d, slices.DeleteFunc(slices.Clone(ents), func(e fs.DirEntry) bool { return path.Ext(e.Name()) != ".service" }))
 	})
 	read := make([]hostUnit, len(files))
