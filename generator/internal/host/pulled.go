@@ -127,9 +127,7 @@ func (r Root) readHostUnit(p string) hostUnit {
 	}
 	var busName string
 	if path.Ext(p) == ".service" {
-		if vals := u.Values("Service", "BusName"); len(vals) > 0 {
-			busName = vals[len(vals)-1]
-		}
+		busName, _ = u.Last("Service", "BusName") // a single-valued setting
 	}
 	return hostUnit{pulls: pulledBy(u), busName: busName}
 }
