@@ -106,7 +106,24 @@ func (m ProfileParses) parse(conf []byte) (*unitfile.File, error) {
 // order, then every unit through the policy (planUnit), then what the host
 // holds. Every unit is judged before the image is skipped for refusals,
 // so that the report names them all.
-func Image(img *host.Image, inv *host.Inventory, profiles ProfileParses) *Planned {
+func Image(img *host.Image, inv *host.Inventory, profiles ProfileParses) (planned *Planned) {
+	// Planning parses and judges the image's text: a panic there is a bug
+	// that must cost this image only, with a reason naming it, not the
+	// whole run (as host.Load for the readers).
+	defer func() {
+		if r := recover(); r != nil {
+			p := &Planned{rank: img.Rank, Report: Report{Name: img.Name, State: StateAttached, Path: img.Path, Profile: img.ProfileName()}}
+			planned = p.skip(fmt.Errorf("%w (a bug in portable-generator, please report it): %v", ErrPlanCrashed, r))
+		}
+	}()
+	return planImage(img, inv, profiles)
+}
+
+// ErrPlanCrashed is planning that panicked: a bug, which costs that image
+// only.
+var ErrPlanCrashed = errors.New("planning the image crashed")
+
+func planImage(img *host.Image, inv *host.Inventory, profiles ProfileParses) *Planned {
 	p := &Planned{rank: img.Rank, base: img.Settings.Base, extensions: img.Settings.Extensions, Report: Report{
 		Name: img.Name, State: StateAttached, Path: img.Path, Profile: img.ProfileName(),
 		Warnings: append([]string(nil), img.Settings.Warnings...),
