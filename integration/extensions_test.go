@@ -111,6 +111,21 @@ func wantLine(t *testing.T, what, got string, parts ...string) {
 	}
 }
 
+// baseWithTwoApps drops the base minimal_0 as baseKind and the apps app0
+// and app1 over it as appKind, each app's settings naming the base, and
+// reloads; it returns the container's paths of the three images.
+func baseWithTwoApps(t *testing.T, baseKind, appKind imagebuild.Kind) (base, app0, app1 string) {
+	t.Helper()
+	freshLayers(t)
+	base = dropLayer(t, "minimal_0", baseKind, "")
+	app0 = dropLayer(t, "app0", appKind, "")
+	app1 = dropLayer(t, "app1", appKind, "")
+	settings(t, "app0", "Base=minimal\n")
+	settings(t, "app1", "Base=minimal\n")
+	ct.must(t, "systemctl", "daemon-reload")
+	return base, app0, app1
+}
+
 // TestExtensions: TEST-29-PORTABLE's extension scenarios, by presence.
 func TestExtensions(t *testing.T) {
 	// A base with two app extensions, sharing it at once (I6, I12, I18):
@@ -118,13 +133,7 @@ func TestExtensions(t *testing.T) {
 	// sees the base's os-release, and keeps its state on the host. app1's
 	// release file has another name and the strict=false attribute.
 	t.Run("base-with-two-apps", func(t *testing.T) {
-		freshLayers(t)
-		base := dropLayer(t, "minimal_0", imagebuild.Squashfs, "")
-		app0 := dropLayer(t, "app0", imagebuild.Squashfs, "")
-		app1 := dropLayer(t, "app1", imagebuild.Squashfs, "")
-		settings(t, "app0", "Base=minimal\n")
-		settings(t, "app1", "Base=minimal\n")
-		ct.must(t, "systemctl", "daemon-reload")
+		base, app0, app1 := baseWithTwoApps(t, imagebuild.Squashfs, imagebuild.Squashfs)
 		wantLine(t, "app0", runApp(t, "app0"), "app0", "marker=1", "base=0", "message=hello from app0 1", "state=bar")
 		wantLine(t, "app1", runApp(t, "app1"), "app1", "marker=1", "message=hello from app1", "state=baz")
 		for unit, want := range map[string]string{"app0": app0, "app1": app1} {
@@ -201,13 +210,7 @@ func TestExtensions(t *testing.T) {
 
 	// Directory extensions over a directory base (D4): ExtensionDirectories=.
 	t.Run("directories", func(t *testing.T) {
-		freshLayers(t)
-		base := dropLayer(t, "minimal_0", imagebuild.Directory, "")
-		app0 := dropLayer(t, "app0", imagebuild.Directory, "")
-		dropLayer(t, "app1", imagebuild.Directory, "")
-		settings(t, "app0", "Base=minimal\n")
-		settings(t, "app1", "Base=minimal\n")
-		ct.must(t, "systemctl", "daemon-reload")
+		base, app0, _ := baseWithTwoApps(t, imagebuild.Directory, imagebuild.Directory)
 		wantLine(t, "app0", runApp(t, "app0"), "marker=1", "message=hello from app0 1", "state=bar")
 		wantLine(t, "app1", runApp(t, "app1"), "marker=1", "message=hello from app1", "state=baz")
 		if got := ct.show(t, "app0.service", "RootDirectory"); got != base {
@@ -251,13 +254,7 @@ func TestExtensions(t *testing.T) {
 	// squashfs extensions. PID 1 dissects the disk for RootImage= and
 	// layers the apps on its root.
 	t.Run("disk-image-base", func(t *testing.T) {
-		freshLayers(t)
-		base := dropLayer(t, "minimal_0", imagebuild.GPT, "")
-		app0 := dropLayer(t, "app0", imagebuild.Squashfs, "")
-		dropLayer(t, "app1", imagebuild.Squashfs, "")
-		settings(t, "app0", "Base=minimal\n")
-		settings(t, "app1", "Base=minimal\n")
-		ct.must(t, "systemctl", "daemon-reload")
+		base, app0, _ := baseWithTwoApps(t, imagebuild.GPT, imagebuild.Squashfs)
 		wantLine(t, "app0", runApp(t, "app0"), "app0", "marker=1", "base=0", "message=hello from app0 1", "state=bar")
 		wantLine(t, "app1", runApp(t, "app1"), "app1", "marker=1", "message=hello from app1", "state=baz")
 		if got := ct.show(t, "app0.service", "RootImage"); got != base {
