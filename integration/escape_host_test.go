@@ -171,15 +171,7 @@ func TestHostHoldingsOnTheHost(t *testing.T) {
 			// The control: what PID 1 does with the claim when nothing
 			// stops it.
 			os.RemoveAll(filepath.Join(ct.portables, c.Name))
-			for p, body := range h.control {
-				full := filepath.Join(ct.merged, p)
-				if err := os.MkdirAll(filepath.Dir(full), 0o755); err != nil {
-					t.Fatal(err)
-				}
-				if err := os.WriteFile(full, []byte(body), 0o644); err != nil {
-					t.Fatal(err)
-				}
-			}
+			writeFiles(t, ct.merged, h.control)
 			ct.must(t, "systemctl", "daemon-reload")
 			if h.start != "" {
 				ct.exec(context.Background(), "systemctl", "start", h.start)

@@ -49,14 +49,7 @@ func escapeImage(t *testing.T, c escapes.Case, dst string) {
 			t.Fatal(err)
 		}
 	}
-	for p, body := range files {
-		if err := os.MkdirAll(filepath.Dir(filepath.Join(dst, p)), 0o755); err != nil {
-			t.Fatal(err)
-		}
-		if err := os.WriteFile(filepath.Join(dst, p), []byte(body), 0o644); err != nil {
-			t.Fatal(err)
-		}
-	}
+	writeFiles(t, dst, files)
 	if err := os.WriteFile(filepath.Join(dst, "usr/bin", c.Name+"-daemon"), bin, 0o755); err != nil {
 		t.Fatal(err)
 	}

@@ -106,15 +106,7 @@ func writeDirImage(t *testing.T, images, name string, units map[string]string) {
 	for u, c := range units {
 		files["usr/lib/systemd/system/"+u] = c
 	}
-	for p, c := range files {
-		p = filepath.Join(images, name, p)
-		if err := os.MkdirAll(filepath.Dir(p), 0o755); err != nil {
-			t.Fatal(err)
-		}
-		if err := os.WriteFile(p, []byte(c), 0o644); err != nil {
-			t.Fatal(err)
-		}
-	}
+	writeFiles(t, filepath.Join(images, name), files)
 }
 
 func lastLine(s string) string {

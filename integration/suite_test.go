@@ -161,6 +161,21 @@ func settings(t *testing.T, name, body string) {
 	}
 }
 
+// writeFiles writes files (path below dir -> content) under dir, making
+// their directories.
+func writeFiles(t *testing.T, dir string, files map[string]string) {
+	t.Helper()
+	for p, body := range files {
+		p = filepath.Join(dir, p)
+		if err := os.MkdirAll(filepath.Dir(p), 0o755); err != nil {
+			t.Fatal(err)
+		}
+		if err := os.WriteFile(p, []byte(body), 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
+}
+
 // startedLine starts (or restarts) counter.service and returns the line it
 // wrote for its n-th start (the file keeps the previous start's line until
 // the new process has written).
