@@ -134,7 +134,9 @@ const (
 	benchOut       = "/run/pgbench"
 	// benchConf lets the package units' own settings through the default
 	// profile: they are what Debian ships for the host (PIDFile=/run/nginx.pid,
-	// User=redis), and the benchmark measures attaching them, not refusing.
+	// ExecStartPre=; their User= and Group= are already dropped, see
+	// withoutAccounts), and the benchmark measures attaching them, not
+	// refusing.
 	benchConf = "[Portable]\nAllowDirectives=" + benchAllowed + "\n"
 	// benchAllowed are the directives of the ten packages' units the
 	// default profile refuses.
