@@ -3,9 +3,10 @@ package dissect
 import (
 	"bytes"
 	"encoding/binary"
+	"errors"
 	"os"
-	"syscall"
 
+	"github.com/portable-generator/portable-generator/internal/regfile"
 	"golang.org/x/sys/unix"
 )
 
@@ -30,14 +31,17 @@ import (
 // tables after it are not asked for (TestPrefetchRegions checks the
 // coverage on the benchmark's small images only).
 func Prefetch(path string) error {
-	// O_NONBLOCK: a FIFO put where the image was must not stall the hint.
-	f, err := os.OpenFile(path, os.O_RDONLY|syscall.O_NONBLOCK|syscall.O_NOCTTY, 0)
+	// A FIFO put where the image was must not stall the hint.
+	f, err := regfile.Open(path)
+	if errors.Is(err, regfile.ErrNotRegular) {
+		return nil // a directory image, or no image: nothing to prefetch
+	}
 	if err != nil {
 		return err
 	}
 	defer f.Close()
 	fi, err := f.Stat()
-	if err != nil || !fi.Mode().IsRegular() {
+	if err != nil {
 		return err
 	}
 	for _, r := range prefetchRegions(f, fi.Size()) {

@@ -21,8 +21,9 @@ import (
 	"io/fs"
 	"os"
 	"path/filepath"
-	"syscall"
 	"time"
+
+	"github.com/portable-generator/portable-generator/internal/regfile"
 )
 
 // Where the state lives, inside the root.
@@ -86,7 +87,7 @@ type Unit struct {
 // file is an error, and is never waited on: the generator reads the file
 // at boot, and a FIFO in its place would hold it there for ever.
 func Read(p string) (*File, error) {
-	f, err := os.OpenFile(p, os.O_RDONLY|syscall.O_NONBLOCK|syscall.O_NOCTTY, 0)
+	f, err := regfile.Open(p)
 	if errors.Is(err, fs.ErrNotExist) {
 		return nil, nil
 	}
@@ -94,11 +95,6 @@ func Read(p string) (*File, error) {
 		return nil, err
 	}
 	defer f.Close()
-	if fi, err := f.Stat(); err != nil {
-		return nil, err
-	} else if !fi.Mode().IsRegular() {
-		return nil, fmt.Errorf("%s: not a regular file", p)
-	}
 	var buf bytes.Buffer
 	if n, err := buf.ReadFrom(io.LimitReader(f, maxSize+1)); err != nil {
 		return nil, err
