@@ -30,13 +30,18 @@ import (
 var vendorUnitDirs = []string{"/usr/local/lib/systemd/system", "/usr/lib/systemd/system", "/lib/systemd/system"}
 
 // pullKeys are the settings, by section, by which a unit makes PID 1 load
-// and start other units, or names itself once enabled.
-var pullKeys = map[string][]string{
-	"Unit":    {"Wants", "Requires", "Requisite", "BindsTo", "Upholds", "PartOf", "OnFailure", "OnSuccess"},
-	"Socket":  {"Service"},
-	"Timer":   {"Unit"},
-	"Path":    {"Unit"},
-	"Install": {"Alias"},
+// and start other units, or names itself once enabled. A slice, in a fixed
+// order: when one file names a unit under two settings, the skip reason
+// names the same one at every run.
+var pullKeys = []struct {
+	section string
+	keys    []string
+}{
+	{"Unit", []string{"Wants", "Requires", "Requisite", "BindsTo", "Upholds", "PartOf", "OnFailure", "OnSuccess"}},
+	{"Socket", []string{"Service"}},
+	{"Timer", []string{"Unit"}},
+	{"Path", []string{"Unit"}},
+	{"Install", []string{"Alias"}},
 }
 
 // maxVendorUnit bounds what is read of one vendor unit file.
@@ -135,9 +140,9 @@ func (r Root) readHostUnit(p string) hostUnit {
 // pulledBy returns the units of an exported type unit u pulls in.
 func pulledBy(u *unitfile.File) []pull {
 	var out []pull
-	for section, keys := range pullKeys {
-		for _, key := range keys {
-			words, _ := u.Words(section, key)
+	for _, pk := range pullKeys {
+		for _, key := range pk.keys {
+			words, _ := u.Words(pk.section, key)
 			for _, w := range words {
 				if strings.Contains(w, "%") {
 					at := strings.IndexByte(w, '@')
