@@ -48,3 +48,41 @@ func TestKernelDisabled(t *testing.T) {
 		t.Error("a container whose PID 1 has no such argument is on")
 	}
 }
+
+// TestSystemdVersion: the version is read from libsystemd-shared-N.so
+// wherever distributions put it, the highest one found winning, and a
+// directory of /usr/lib that is not a multiarch tuple is not looked into.
+func TestSystemdVersion(t *testing.T) {
+	for _, c := range []struct {
+		name  string
+		files []string
+		want  int
+	}{
+		{"Debian 12", []string{"usr/lib/systemd/libsystemd-shared-252.so"}, 252},
+		{"Debian 13, multiarch", []string{"usr/lib/x86_64-linux-gnu/systemd/libsystemd-shared-257.so"}, 257},
+		{"Fedora", []string{"usr/lib64/systemd/libsystemd-shared-255.2-1.fc40.so"}, 255},
+		{"the highest", []string{"usr/lib/systemd/libsystemd-shared-252.so", "usr/lib/aarch64-linux-gnu/systemd/libsystemd-shared-254.so"}, 254},
+		{"not a tuple", []string{"usr/lib/python3/systemd/libsystemd-shared-999.so"}, 0},
+		{"none", nil, 0},
+	} {
+		t.Run(c.name, func(t *testing.T) {
+			dir := t.TempDir()
+			for _, f := range c.files {
+				p := filepath.Join(dir, f)
+				if err := os.MkdirAll(filepath.Dir(p), 0o755); err != nil {
+					t.Fatal(err)
+				}
+				if err := os.WriteFile(p, nil, 0o644); err != nil {
+					t.Fatal(err)
+				}
+			}
+			r, err := OpenRoot(dir)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if got := r.SystemdVersion(); got != c.want {
+				t.Errorf("SystemdVersion() = %d, want %d", got, c.want)
+			}
+		})
+	}
+}
