@@ -37,7 +37,7 @@ func covered(regions []region, read region) bool {
 // TestPrefetchRegions checks, on images made by the real tools, that what
 // Prefetch asks the kernel for is bounded, lies inside the image, and
 // covers where the generator's reads go first: the superblock always, and
-// for squashfs every read of its tables.
+// for squashfs every read of its tables, and none of its data.
 func TestPrefetchRegions(t *testing.T) {
 	testenv.NeedTool(t, "mksquashfs", "mkfs.erofs", "mkfs.ext4")
 	images, err := benchImages()
@@ -94,6 +94,13 @@ func TestPrefetchRegions(t *testing.T) {
 				for _, r := range rec.reads {
 					if r.off >= start && !covered(regions, r) {
 						t.Errorf("table read %+v not prefetched (regions %+v)", r, regions)
+					}
+				}
+				// Between the superblock and the tables lies file data,
+				// which the lookups never read.
+				for _, g := range regions {
+					if g.off < start && g.off+g.len > headSize {
+						t.Errorf("region %+v reaches into the data before the tables (at %d)", g, start)
 					}
 				}
 			}
