@@ -51,6 +51,12 @@ type sink interface {
 // read after another; the hints keep more reads in flight than workers.
 const prefetchAhead = 16
 
+// prefetchers is how many hints are given at once. Each waits for the
+// image's first 4.5 KiB, which says where its tables are: given one after
+// another, the hints fell behind the workers on a cold disk (1,000 images
+// cold: 1,166 ms with one, 1,095 with eight, median of 7).
+const prefetchers = 8
+
 // defaultWorkers is how many images are read at once, whatever the number
 // of CPUs: at boot the cache is cold, and each worker spends most of an
 // image waiting on one dependent read after another (superblock, tables,
@@ -139,11 +145,13 @@ func run(ctx context.Context, cfg Config, out sink) (Output, *Inventory, error) 
 		}()
 	}
 	hints := make(chan string, prefetchAhead)
-	go func() {
-		for p := range hints {
-			dissect.Prefetch(p)
-		}
-	}()
+	for range prefetchers {
+		go func() {
+			for p := range hints {
+				dissect.Prefetch(p)
+			}
+		}()
+	}
 	go func() {
 		defer close(jobs)
 		defer close(hints)
