@@ -32,10 +32,11 @@ deps:
     fi
     go mod download
 
-# Build the generator binary into build/, carrying its version (dist/version.sh).
+# Build the generator binary into build/, carrying its version (dist/version.sh), static and
+# stripped as the .deb ships it (dist/deb.sh).
 build:
     mkdir -p build
-    CGO_ENABLED=0 go build -trimpath -ldflags "-X main.version=$(dist/version.sh)" -o build/portable-generator ./generator/cmd/portable-generator
+    CGO_ENABLED=0 go build -trimpath -ldflags "-s -w -X main.version=$(dist/version.sh)" -o build/portable-generator ./generator/cmd/portable-generator
 
 # Static checks: formatting and go vet.
 check:
