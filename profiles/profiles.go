@@ -49,34 +49,37 @@ func Builtin(name string, systemdVersion int) (content []byte, ok bool) {
 }
 
 // Render keeps the lines of a profile whose version condition the systemd
-// version satisfies, without the condition.
+// version satisfies, without the condition. It runs for every unit of
+// every image (20-portable.conf), so it splits nothing into strings.
 func Render(profile []byte, systemdVersion int) []byte {
 	if systemdVersion <= 0 {
 		systemdVersion = Newest
 	}
-	var out bytes.Buffer
-	for _, line := range strings.SplitAfter(string(profile), "\n") {
-		if line == "" {
-			continue
+	out := make([]byte, 0, len(profile))
+	for rest := profile; len(rest) > 0; {
+		line := rest
+		if i := bytes.IndexByte(rest, '\n'); i >= 0 {
+			line, rest = rest[:i+1], rest[i+1:]
+		} else {
+			rest = nil
 		}
-		keep, rest := condition(line, systemdVersion)
-		if keep {
-			out.WriteString(rest)
+		if keep, kept := condition(line, systemdVersion); keep {
+			out = append(out, kept...)
 		}
 	}
-	return out.Bytes()
+	return out
 }
 
 // condition evaluates a leading "[>=N] " or "[<N] " tag.
-func condition(line string, v int) (bool, string) {
-	if !strings.HasPrefix(line, "[>=") && !strings.HasPrefix(line, "[<") {
+func condition(line []byte, v int) (bool, []byte) {
+	if !bytes.HasPrefix(line, []byte("[>=")) && !bytes.HasPrefix(line, []byte("[<")) {
 		return true, line
 	}
-	end := strings.Index(line, "] ")
+	end := bytes.Index(line, []byte("] "))
 	if end < 0 {
 		return true, line
 	}
-	tag, rest := line[1:end], line[end+2:]
+	tag, rest := string(line[1:end]), line[end+2:]
 	if n, err := strconv.Atoi(strings.TrimPrefix(tag, ">=")); err == nil && strings.HasPrefix(tag, ">=") {
 		return v >= n, rest
 	}
