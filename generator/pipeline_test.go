@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"io/fs"
 	"os"
 	"path/filepath"
 	"strings"
@@ -160,6 +161,38 @@ func TestAnotherGeneratorsUnitIsKept(t *testing.T) {
 				t.Errorf("left in the output: %s %v", e.Name(), sub)
 			}
 		}
+	}
+}
+
+// TestAnotherGeneratorsDropInIsKept: a drop-in is created under its own
+// name, never over one another generator wrote there first: the image is
+// skipped whole, as for a unit, and the other drop-in stays as it was.
+func TestAnotherGeneratorsDropInIsKept(t *testing.T) {
+	root := t.TempDir()
+	os.Chmod(root, 0o755)
+	dirImage(t, root, "foo", map[string]string{"foo.service": "[Service]\nExecStart=/bin/true\n", "foo-helper.service": "[Service]\nExecStart=/bin/true\n"})
+	out := t.TempDir()
+	theirs := "# written by another generator\n[Service]\nEnvironment=THEIRS=1\n"
+	write(t, filepath.Join(out, "foo.service.d/20-portable.conf"), theirs)
+	res, _, err := GenerateInto(context.Background(), Config{Root: root}, out)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if r := ReportsOf(res.Reports, "foo"); len(r) != 1 || r[0].State != StateSkipped || !errors.Is(r[0].Err, os.ErrExist) {
+		t.Fatalf("foo: %+v", r)
+	}
+	if b, _ := os.ReadFile(filepath.Join(out, "foo.service.d/20-portable.conf")); string(b) != theirs {
+		t.Errorf("the other generator's drop-in was replaced: %q", b)
+	}
+	var left []string
+	filepath.WalkDir(out, func(p string, d fs.DirEntry, err error) error {
+		if err == nil && !d.IsDir() && p != filepath.Join(out, "foo.service.d/20-portable.conf") {
+			left = append(left, p)
+		}
+		return nil
+	})
+	if len(left) > 0 {
+		t.Errorf("left in the output: %v", left)
 	}
 }
 

@@ -267,7 +267,8 @@ func (w *writer) pathError(op, p string, err error) error {
 }
 
 // one writes a file or symlink under a temporary name in its directory
-// and renames it into place.
+// and renames it into place; in the output of a run (noReplace), a drop-in
+// is created under its own name (see direct).
 func (w *writer) one(f File, d *dirs) error {
 	dirName, name, err := splitOutputPath(f.Path)
 	if err != nil {
@@ -276,6 +277,9 @@ func (w *writer) one(f File, d *dirs) error {
 	dfd, err := d.open(dirName)
 	if err != nil {
 		return err
+	}
+	if w.noReplace && strings.HasSuffix(dirName, ".d") {
+		return w.direct(dfd, dirName, name, f)
 	}
 	tmp := ".#" + name + w.suffix
 	if err := w.create(dfd, tmp, f); err != nil {
@@ -288,6 +292,31 @@ func (w *writer) one(f File, d *dirs) error {
 			return fmt.Errorf("%s exists already, written by another generator: %w", f.Path, fs.ErrExist)
 		}
 		return w.pathError("rename", f.Path, err)
+	}
+	return nil
+}
+
+// direct creates drop-in name in directory dirName under its own name,
+// never over a file of that name, without the rename a temporary name
+// costs (a fifth of the system calls of a run). A drop-in is never seen
+// half-written: it takes effect only with its unit, and plan puts every
+// drop-in of a unit before the unit, which is renamed into place after
+// them (a run killed while writing one leaves a drop-in of a unit that
+// does not exist). The unit's names are the image's alone: the host
+// holds none of them (host inventory), and another generator that wrote
+// one first makes this fail (O_EXCL) as a rename would.
+func (w *writer) direct(dfd int, dirName, name string, f File) error {
+	fd, err := unix.Openat(dfd, name, unix.O_WRONLY|unix.O_CREAT|unix.O_EXCL|unix.O_NOFOLLOW|unix.O_CLOEXEC, 0o644)
+	if err == unix.EEXIST {
+		return fmt.Errorf("%s exists already, written by another generator: %w", f.Path, fs.ErrExist)
+	}
+	if err == nil {
+		if err = w.fill(fd, f); err != nil {
+			unix.Unlinkat(dfd, name, 0) // ours: O_EXCL made it
+		}
+	}
+	if err != nil {
+		return w.pathError("create", path.Join(dirName, name), err)
 	}
 	return nil
 }
@@ -331,6 +360,11 @@ func (w *writer) createOnce(dfd int, tmp string, f File) error {
 	if err != nil {
 		return err
 	}
+	return w.fill(fd, f)
+}
+
+// fill writes f's data into fd, a file just made, and closes it.
+func (w *writer) fill(fd int, f File) error {
 	for data := f.Data; len(data) > 0; {
 		n, err := unix.Write(fd, data)
 		if err == unix.EINTR {
