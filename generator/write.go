@@ -18,10 +18,11 @@ import (
 
 // Write puts the files into dir. Each file is written under a temporary
 // name and renamed into place, so a generator killed mid-way (PID 1 sends
-// SIGTERM when its budget runs out) leaves whole files only. Images are
-// written in parallel, but each image's files by one worker in the order
-// given: plan puts an image's drop-ins before its unit files, so no unit
-// ever appears without its sandbox.
+// SIGTERM when its budget runs out) leaves whole files only (a run's own
+// output, written by the stream, creates drop-ins under their own names:
+// see writer.direct). Images are written in parallel, but each image's
+// files by one worker in the order given: plan puts an image's drop-ins
+// before its unit files, so no unit ever appears without its sandbox.
 //
 // Nothing is ever created outside dir, by construction: every path is
 // checked to have the shape of generator output (a unit name, U.d/NAME.conf
