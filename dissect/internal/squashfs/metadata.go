@@ -11,12 +11,23 @@ import (
 // metadataBlockSize is the most a metadata block decompresses to.
 const metadataBlockSize = 8192
 
-// metaBlock is one decompressed metadata block and where the next begins.
+// metaBlock is one metadata block, decoded as far as reads reached, and
+// where the next begins.
+//
+// A lookup needs one inode or one run of directory entries of a block, so
+// the block of a streaming compressor (gzip, xz: the slow ones) is decoded
+// only up to the last byte a read needs, its decoder kept for a later read
+// further in, as fragment blocks are. The others are decoded whole.
 type metaBlock struct {
-	data []byte
+	data []byte // the decoded part: all of it once complete
+	pos  uint64 // where the block is stored, for errors
 	next uint64
 	held int     // bytes counted in the budget
 	buf  *[]byte // data's buffer, from the pools (nil for a stored block)
+
+	complete bool
+	dec      blockStream // set while the block is decoded in part
+	err      error       // why decoding the rest failed, for every later read
 }
 
 // metaCache keeps the metadata blocks of one image that were already
@@ -29,6 +40,7 @@ type metaCache struct {
 	blocks map[uint64]*metaBlock
 	order  []uint64 // positions, oldest first
 	held   int      // decoded bytes of blocks, counted in the budget
+	live   []uint64 // positions of the blocks with a waiting decoder, oldest first
 	// windows are the last runs of stored metadata bytes read: a block's
 	// length word is read with the block, and the speculative rest often
 	// holds the next blocks, which follow each other.
@@ -45,23 +57,51 @@ const (
 	metaCacheEntries = 64
 	metaWindows      = 16
 	metaWindowBytes  = 256 << 10
+	// metaLiveDecoders bounds the metadata blocks whose decoder waits
+	// (each holds a copy of its input and its tables or probabilities):
+	// past it, the oldest is decoded to its end.
+	metaLiveDecoders = 4
+	// metaStep rounds up how far a block is decoded, so that the inodes
+	// and entries right after the one read come with it.
+	metaStep = 1 << 10
 )
 
 // stored is the most a metadata block takes on disk: its length word and
 // at most metadataBlockSize bytes.
 const stored = 2 + metadataBlockSize
 
-// metaBlockAt reads and decompresses the metadata block at pos.
-func (f *FS) metaBlockAt(pos uint64) (*metaBlock, error) {
+// metaBlockAt reads the metadata block at pos and decodes it at least to
+// byte need (or whole, if it holds less); it returns the block and its
+// decoded part.
+func (f *FS) metaBlockAt(pos uint64, need int) (*metaBlock, []byte, error) {
 	c := &f.cache
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	if f.released.Load() {
-		return nil, errReleased
+		return nil, nil, errReleased
 	}
-	if b := c.blocks[pos]; b != nil {
-		return b, nil
+	b := c.blocks[pos]
+	if b == nil {
+		var err error
+		if b, err = f.readMetaBlock(pos); err != nil {
+			return nil, nil, err
+		}
+		f.cacheMeta(pos, b)
 	}
+	if !b.complete && len(b.data) < need {
+		f.decodeMeta(b, min(metadataBlockSize, (need+metaStep-1)/metaStep*metaStep))
+		if b.err != nil && len(b.data) < need {
+			// What was decoded before the damage still serves reads.
+			return nil, nil, b.err
+		}
+	}
+	return b, b.data, nil
+}
+
+// readMetaBlock reads the metadata block at pos: a stored block whole, a
+// block of a streaming compressor with its decoder and nothing decoded
+// yet, any other decoded whole. Called with the cache locked.
+func (f *FS) readMetaBlock(pos uint64) (*metaBlock, error) {
 	raw, err := f.storedMeta(pos)
 	if err != nil {
 		return nil, err
@@ -69,43 +109,114 @@ func (f *FS) metaBlockAt(pos uint64) (*metaBlock, error) {
 	length := uint64(len(raw))
 	h := binary.LittleEndian.Uint16(raw)
 	raw = raw[2:]
-	b := &metaBlock{data: raw, next: pos + length}
-	if h&0x8000 == 0 {
-		// Inflated straight into the block kept: all but a table's last
-		// block are full.
-		if err := f.budget.Decompress(metadataBlockSize); err != nil {
-			return nil, err
-		}
-		if err := f.budget.Alloc(metadataBlockSize); err != nil {
-			return nil, err
-		}
-		buf := getBuffer(metadataBlockSize)
-		n, err := f.sb.Compressor.decompress(*buf, raw)
-		if err != nil {
-			putBuffer(buf)
-			f.budget.Free(metadataBlockSize)
-			return nil, decodeError(pos, "metadata block", f.sb.Compressor, err)
-		}
-		b.data, b.held, b.buf = (*buf)[:n], metadataBlockSize, buf
-	} else {
+	b := &metaBlock{pos: pos, next: pos + length, complete: true}
+	if h&0x8000 != 0 {
 		b.data = bytes.Clone(raw) // not a view of the window, which goes
 		b.held = len(b.data)
 		if err := f.budget.Alloc(b.held); err != nil {
 			return nil, err
 		}
+		return b, nil
 	}
+	// Decoded straight into the block kept: all but a table's last block
+	// are full. Counted whole, decoded in part or not.
+	if err := f.budget.Decompress(metadataBlockSize); err != nil {
+		return nil, err
+	}
+	if err := f.budget.Alloc(metadataBlockSize); err != nil {
+		return nil, err
+	}
+	buf := getBuffer(metadataBlockSize)
+	fail := func(err error) (*metaBlock, error) {
+		putBuffer(buf)
+		f.budget.Free(metadataBlockSize)
+		return nil, decodeError(pos, "metadata block", f.sb.Compressor, err)
+	}
+	b.held, b.buf = metadataBlockSize, buf
+	if c := f.sb.Compressor; c == Gzip || c == XZ {
+		// The decoders of both keep a copy of raw, a view of a window
+		// that may go.
+		dec, _, err := c.streamDecoder(raw, *buf)
+		if err != nil {
+			return fail(err)
+		}
+		b.dec, b.data, b.complete = dec, (*buf)[:0], false
+		return b, nil
+	}
+	n, err := f.sb.Compressor.decompress(*buf, raw)
+	if err != nil {
+		return fail(err)
+	}
+	b.data = (*buf)[:n]
+	return b, nil
+}
+
+// cacheMeta adds block b at pos to the cache, the oldest block going past
+// its bound, and bounds the decoders that wait. Called with the cache
+// locked.
+func (f *FS) cacheMeta(pos uint64, b *metaBlock) {
+	c := &f.cache
 	if len(c.order) >= metaCacheEntries {
 		old := c.order[0]
 		c.order = c.order[1:]
-		f.budget.Free(c.blocks[old].held)
-		delete(c.blocks, old)
+		f.dropMeta(old, c.blocks[old])
 	}
 	if c.blocks == nil {
 		c.blocks = make(map[uint64]*metaBlock, metaCacheEntries)
 	}
 	c.blocks[pos] = b
 	c.order = append(c.order, pos)
-	return b, nil
+	if b.dec == nil {
+		return
+	}
+	c.live = append(c.live, pos)
+	if len(c.live) > metaLiveDecoders {
+		// Decoded to its end, the oldest never needs its decoder again.
+		f.decodeMeta(c.blocks[c.live[0]], metadataBlockSize)
+	}
+}
+
+// decodeMeta goes on decoding b until it holds upTo bytes or the block
+// ends; an error is kept in b. Called with the cache locked.
+func (f *FS) decodeMeta(b *metaBlock, upTo int) {
+	if b.complete || b.err != nil {
+		return
+	}
+	data, done, err := b.dec.decodeTo(upTo)
+	b.data = data
+	if err != nil {
+		b.err = decodeError(b.pos, "metadata block", f.sb.Compressor, err)
+	}
+	if done || err != nil {
+		b.complete = done
+		f.stopMeta(b)
+	}
+}
+
+// stopMeta lets b's decoder go, if it has one. Called with the cache
+// locked.
+func (f *FS) stopMeta(b *metaBlock) {
+	if b.dec == nil {
+		return
+	}
+	b.dec.release()
+	b.dec = nil
+	c := &f.cache
+	for i, pos := range c.live {
+		if c.blocks[pos] == b {
+			c.live = append(c.live[:i], c.live[i+1:]...)
+			break
+		}
+	}
+}
+
+// dropMeta removes block b at pos from the cache. Its buffer goes back to
+// the pools only when the image is released: a metaReader may still read
+// it. Called with the cache locked.
+func (f *FS) dropMeta(pos uint64, b *metaBlock) {
+	f.stopMeta(b)
+	f.budget.Free(b.held)
+	delete(f.cache.blocks, pos)
 }
 
 // storedMeta returns the stored bytes of the metadata block at pos, its
@@ -225,33 +336,43 @@ func (f *FS) readMetaRun(pos uint64, w int) (int, error) {
 type metaReader struct {
 	f     *FS
 	block *metaBlock
+	data  []byte // the part of block decoded when last asked
 	pos   uint64 // position of block in the image
-	off   int    // offset within block.data
+	off   int    // offset within block
 }
 
 // newMetaReader starts reading at byte off of the metadata block at pos.
 func (f *FS) newMetaReader(pos uint64, off int) (*metaReader, error) {
-	b, err := f.metaBlockAt(pos)
+	b, data, err := f.metaBlockAt(pos, off+1)
 	if err != nil {
 		return nil, err
 	}
-	if off > len(b.data) {
-		return nil, corrupt(int64(pos), "offset %d beyond the %d-byte metadata block", off, len(b.data))
+	if off > len(data) {
+		return nil, corrupt(int64(pos), "offset %d beyond the %d-byte metadata block", off, len(data))
 	}
-	return &metaReader{f: f, block: b, pos: pos, off: off}, nil
+	return &metaReader{f: f, block: b, data: data, pos: pos, off: off}, nil
 }
 
 // read fills p, crossing into following metadata blocks as needed.
 func (m *metaReader) read(p []byte) error {
 	for len(p) > 0 {
-		if m.off == len(m.block.data) {
-			b, err := m.f.metaBlockAt(m.block.next)
+		if m.off+len(p) > len(m.data) {
+			// Decoded further if the block goes on, or the next block.
+			_, data, err := m.f.metaBlockAt(m.pos, m.off+len(p))
 			if err != nil {
 				return err
 			}
-			m.pos, m.block, m.off = m.block.next, b, 0
+			m.data = data
+			if m.off == len(m.data) {
+				next := m.block.next
+				b, data, err := m.f.metaBlockAt(next, len(p))
+				if err != nil {
+					return err
+				}
+				m.pos, m.block, m.data, m.off = next, b, data, 0
+			}
 		}
-		n := copy(p, m.block.data[m.off:])
+		n := copy(p, m.data[m.off:])
 		m.off += n
 		p = p[n:]
 	}
@@ -282,6 +403,10 @@ func (c *metaCache) release(b *vfs.Budget) {
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	for _, blk := range c.blocks {
+		if blk.dec != nil {
+			blk.dec.release()
+			blk.dec = nil
+		}
 		b.Free(blk.held)
 		putBuffer(blk.buf)
 	}
@@ -289,5 +414,5 @@ func (c *metaCache) release(b *vfs.Budget) {
 		b.Free(len(win.data))
 		putBuffer(win.buf)
 	}
-	c.blocks, c.order, c.windows = nil, nil, nil
+	c.blocks, c.order, c.windows, c.live = nil, nil, nil, nil
 }

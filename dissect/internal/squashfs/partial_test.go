@@ -136,3 +136,46 @@ func zstdBlocks(t *testing.T, b []byte) int {
 	}
 	return n
 }
+
+// TestMetadataDecodedOnlySoFar: a lookup decodes the metadata blocks of a
+// streaming compressor (gzip, xz) only as far as the inode and entries it
+// reads; a later read further into a block goes on from there, and every
+// file still reads right.
+func TestMetadataDecodedOnlySoFar(t *testing.T) {
+	src := t.TempDir()
+	for i := 0; i < 400; i++ {
+		name := fmt.Sprintf("unit-%03d.service", i)
+		if err := os.WriteFile(filepath.Join(src, name), []byte(fmt.Sprintf("[Service]\nExecStart=/bin/true %d\n", i)), 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
+	for _, comp := range []string{"gzip", "xz", "zstd"} {
+		t.Run(comp, func(t *testing.T) {
+			tree, sq, _ := open(t, build(t, src, "-comp", comp))
+			if _, err := fs.ReadFile(tree, "unit-000.service"); err != nil {
+				t.Fatal(err)
+			}
+			partial := 0
+			sq.cache.mu.Lock()
+			for _, b := range sq.cache.blocks {
+				if !b.complete {
+					partial++
+				}
+			}
+			sq.cache.mu.Unlock()
+			switch {
+			case comp == "zstd" && partial > 0:
+				t.Errorf("%d zstd metadata blocks decoded in part", partial)
+			case comp != "zstd" && partial == 0:
+				t.Errorf("every metadata block read was decoded whole")
+			}
+			for i := 399; i >= 0; i -= 7 {
+				name := fmt.Sprintf("unit-%03d.service", i)
+				got, err := fs.ReadFile(tree, name)
+				if want := fmt.Sprintf("[Service]\nExecStart=/bin/true %d\n", i); err != nil || string(got) != want {
+					t.Errorf("%s: %q, %v", name, got, err)
+				}
+			}
+		})
+	}
+}
