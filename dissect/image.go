@@ -7,6 +7,7 @@ import (
 	"os"
 
 	"github.com/portable-generator/portable-generator/dissect/internal/vfs"
+	"golang.org/x/sys/unix"
 )
 
 // Kind is what an image is on the host.
@@ -135,6 +136,11 @@ func OpenOptions(path string, o Options) (*Image, error) {
 		return nil, fmt.Errorf("%s: %w", path, vfs.Unsupportedf("%s as an image (only a regular file or a block device)", fileKind(m)))
 	}
 	size := fi.Size()
+	// The readers read only what a path needs, a few KiB here and there,
+	// and ask ahead for it themselves (Prefetch): the kernel's readahead,
+	// which assumes a sequential reader, would read past each of those
+	// reads (a fifth of what 1,000 images cold read from the disk).
+	unix.Fadvise(int(f.Fd()), 0, 0, unix.FADV_RANDOM)
 	if !fi.Mode().IsRegular() {
 		if size, err = blockDeviceSize(f); err != nil {
 			f.Close()

@@ -45,6 +45,9 @@ func Prefetch(path string) error {
 	if err != nil {
 		return err
 	}
+	// The head read here is all that is wanted of it: no readahead past
+	// it (see OpenOptions). The hints below are read whatever the mode.
+	unix.Fadvise(int(f.Fd()), 0, 0, unix.FADV_RANDOM)
 	for _, r := range prefetchRegions(f, fi.Size()) {
 		// Errors ignored: a file system without readahead loses the hint only.
 		unix.Fadvise(int(f.Fd()), r.off, r.len, unix.FADV_WILLNEED)
