@@ -13,6 +13,7 @@ import (
 	"path"
 	"slices"
 	"sort"
+	"strconv"
 	"strings"
 
 	"github.com/portable-generator/portable-generator/generator/internal/host"
@@ -288,12 +289,20 @@ func unitDigests(units []string, files []File, identity string) map[string]strin
 		}
 	}
 	out := make(map[string]string, len(units))
+	// The lines fmt's "image %q\n" and "%q %q %d\n" would make, built
+	// without fmt (a run digests thousands of units): the digests are
+	// kept across runs in the state file and must not change.
+	var line []byte
 	for _, u := range units {
 		h := sha256.New()
-		fmt.Fprintf(h, "image %q\n", identity)
+		line = append(strconv.AppendQuote(append(line[:0], "image "...), identity), '\n')
+		h.Write(line)
 		for _, i := range of[u] {
 			f := files[i]
-			fmt.Fprintf(h, "%q %q %d\n", f.Path, f.Link, len(f.Data))
+			line = strconv.AppendQuote(line[:0], f.Path)
+			line = strconv.AppendQuote(append(line, ' '), f.Link)
+			line = append(strconv.AppendInt(append(line, ' '), int64(len(f.Data)), 10), '\n')
+			h.Write(line)
 			h.Write(f.Data)
 		}
 		out[u] = hex.EncodeToString(h.Sum(nil))
