@@ -78,10 +78,15 @@ type blockStream interface {
 }
 
 // streamDecoder returns a decoder of src into buf, as large as the block
-// may be, for the compressors that stream (gzip, xz, lzma, zstd); ok is
-// false for the others, whose blocks decode only whole. An xz block's
-// check and a zstd frame's checksum are verified when it is decoded to its
-// end, never before; the zlib trailer never (see gzipStream).
+// may be, for the compressors that stream (gzip, xz, lzma); ok is false
+// for the others, whose blocks decode only whole. An xz block's check is
+// verified when it is decoded to its end, never before; the zlib trailer
+// never (see gzipStream).
+//
+// Not zstd: its streaming decoder keeps a ring of three times the window
+// (384 KiB for a 128 KiB block, 3 MiB for a 1 MiB one) per waiting
+// block. Measured on 1,000 real-tree images it saved 1% of the CPU, and
+// its memory left the collector less room: 10,000 images took 4% more.
 func (c Compressor) streamDecoder(src, buf []byte) (s blockStream, ok bool, err error) {
 	switch c {
 	case Gzip:
@@ -102,12 +107,6 @@ func (c Compressor) streamDecoder(src, buf []byte) (s blockStream, ok bool, err 
 			return nil, true, err
 		}
 		return xr, true, nil
-	case Zstd:
-		zr, err := zstdReader(src, buf)
-		if err != nil {
-			return nil, true, err
-		}
-		return zr, true, nil
 	}
 	return nil, false, nil
 }
