@@ -27,8 +27,12 @@ func StateOf(out Output, inv *Inventory, now time.Time) *state.File {
 			im.Reasons = []string{r.Reason}
 		}
 		if r.State == StateAttached {
-			for _, u := range r.Units {
-				im.Units = append(im.Units, state.Unit{Name: u, Digest: r.Digests[u]})
+			for i, u := range r.Units {
+				var digest string
+				if i < len(r.Digests) {
+					digest = r.Digests[i]
+				}
+				im.Units = append(im.Units, state.Unit{Name: u, Digest: digest})
 			}
 		}
 		s.Images = append(s.Images, im)

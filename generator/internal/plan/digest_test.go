@@ -34,13 +34,13 @@ func TestUnitDigestsKeepTheirFormat(t *testing.T) {
 		}
 		return hex.EncodeToString(h.Sum(nil))
 	}
-	for u, w := range map[string]string{
-		"app.service":  want("app.service", 0, 1, 2, 3, 4),
-		"app@.service": want("app@.service", 5),
-		"none.service": want("none.service"),
+	for i, w := range []string{
+		want("app.service", 0, 1, 2, 3, 4),
+		want("app@.service", 5),
+		want("none.service"),
 	} {
-		if got[u] != w {
-			t.Errorf("%s: digest %s, want %s", u, got[u], w)
+		if got[i] != w {
+			t.Errorf("%s: digest %s, want %s", units[i], got[i], w)
 		}
 	}
 }

@@ -53,7 +53,7 @@ func (p *Planned) skip(err error) *Planned {
 	p.Report.State = StateSkipped
 	p.Report.Err = err
 	p.Report.Reason = Describe(err)
-	p.Report.Units = nil
+	p.Report.Units, p.Report.Digests = nil, nil
 	p.Files = nil
 	return p
 }
@@ -267,7 +267,7 @@ func (p *Planned) claim(claimed map[string]bool, name, prefix string) {
 // unitDigests fingerprints, per unit, what was written for it (the unit,
 // its drop-ins, the links to it) and the identity of the image it runs
 // from: reconcile restarts a running unit whose digest changed.
-func unitDigests(units []string, files []File, identity string) map[string]string {
+func unitDigests(units []string, files []File, identity string) []string {
 	// The files of each unit, in the order they are written: its own
 	// file, its drop-ins under NAME.d/, the links to NAME or ../NAME.
 	// Found in one pass over the files: an image of many units costs as
@@ -288,12 +288,12 @@ func unitDigests(units []string, files []File, identity string) map[string]strin
 			}
 		}
 	}
-	out := make(map[string]string, len(units))
+	out := make([]string, len(units))
 	// The lines fmt's "image %q\n" and "%q %q %d\n" would make, built
 	// without fmt (a run digests thousands of units): the digests are
 	// kept across runs in the state file and must not change.
 	var line []byte
-	for _, u := range units {
+	for k, u := range units {
 		h := sha256.New()
 		line = append(strconv.AppendQuote(append(line[:0], "image "...), identity), '\n')
 		h.Write(line)
@@ -305,7 +305,7 @@ func unitDigests(units []string, files []File, identity string) map[string]strin
 			h.Write(line)
 			h.Write(f.Data)
 		}
-		out[u] = hex.EncodeToString(h.Sum(nil))
+		out[k] = hex.EncodeToString(h.Sum(nil))
 	}
 	return out
 }

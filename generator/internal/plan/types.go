@@ -63,9 +63,11 @@ type Report struct {
 	Notices []string `json:"notices,omitempty"`
 	// Grants are the host paths the image's units claim (state file).
 	Grants []string `json:"grants,omitempty"`
-	// Digests map each attached unit to the digest of what was written
-	// for it and the image it runs from (state file, reconcile).
-	Digests map[string]string `json:"-"`
+	// Digests are the digests of what was written for each unit of Units,
+	// in its order, and the image it runs from (state file, reconcile). A
+	// slice, not a map: a run keeps every image's to its end, and 10,000
+	// maps cost the collector a quarter of its room.
+	Digests []string `json:"-"`
 	// Refusals are every line of the image's units the policy refused,
 	// each with what lifts it (set when that is why it is skipped).
 	Refusals []policy.Violation `json:"refusals,omitempty"`
