@@ -114,7 +114,7 @@ func Check(unitName string, unit *unitfile.File, img Image, profileName string, 
 
 // imageLines is the part of an effective unit that comes from the image.
 func imageLines(unit *unitfile.File) *unitfile.File {
-	out := &unitfile.File{}
+	out := &unitfile.File{Assignments: make([]unitfile.Assignment, 0, len(unit.Assignments))}
 	for _, a := range unit.Assignments {
 		if a.Origin == "" {
 			out.Assignments = append(out.Assignments, a)

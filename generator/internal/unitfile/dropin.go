@@ -192,8 +192,20 @@ func less(a, b [3]int) bool {
 // in order (see Kind).
 func effective(all []Assignment) []Assignment {
 	alive := make([]bool, len(all))
-	// last holds, per section and setting group, the indexes alive so far.
-	live := map[[2]string][]int{}
+	// The assignments alive so far of each section and setting group, as
+	// a chain: last holds the latest one's index, prev[i] the one before
+	// i (-1: none). A reset empties a group's chain.
+	prev := make([]int, len(all))
+	last := make(map[[2]string]int, len(all))
+	reset := func(k [2]string) {
+		if j, ok := last[k]; ok {
+			for ; j >= 0; j = prev[j] {
+				alive[j] = false
+			}
+			last[k] = -1
+		}
+	}
+	n := 0
 	for i, a := range all {
 		s, _ := lookup(a.Section, a.Key)
 		group := a.Key
@@ -205,12 +217,10 @@ func effective(all []Assignment) []Assignment {
 		case Additive:
 		case List:
 			if a.Value == "" {
-				kill(alive, live[k])
-				live[k] = nil
+				reset(k)
 			}
 		case Single:
-			kill(alive, live[k])
-			live[k] = nil
+			reset(k)
 		case Last:
 			if a.Value == "" {
 				continue // PID 1 ignores it
@@ -218,23 +228,22 @@ func effective(all []Assignment) []Assignment {
 			if _, ok := boolean.Parse(a.Value); s.boolean && !ok {
 				continue
 			}
-			kill(alive, live[k])
-			live[k] = nil
+			reset(k)
 		}
 		alive[i] = true
-		live[k] = append(live[k], i)
+		n++
+		if j, ok := last[k]; ok {
+			prev[i] = j
+		} else {
+			prev[i] = -1
+		}
+		last[k] = i
 	}
-	var out []Assignment
+	out := make([]Assignment, 0, n)
 	for i, a := range all {
 		if alive[i] {
 			out = append(out, a)
 		}
 	}
 	return out
-}
-
-func kill(alive []bool, idx []int) {
-	for _, i := range idx {
-		alive[i] = false
-	}
 }
