@@ -139,11 +139,15 @@ func (r Root) readTrusted(p string) ([]byte, error) {
 // longer one is cut short, and its cut line fails to parse.
 const maxTrustedFile = 1 << 20
 
-// rootTree is the root opened as a directory image, once, on first use.
+// rootTree is the root opened as a directory image, once, on first use;
+// and the names in each settings directory, listed once, on first use.
 type rootTree struct {
 	once sync.Once
 	img  *dissect.Image
 	err  error
+
+	listOnce sync.Once
+	settings map[string]map[string]bool // by directory; nil: not listed, look
 }
 
 func (t *rootTree) open(dir string) (*dissect.Image, error) {

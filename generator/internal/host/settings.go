@@ -116,7 +116,11 @@ func (r Root) ImageSettings(global Settings, name string) Settings {
 	s.Claim = slices.Clone(global.Claim)
 	s.Extensions = slices.Clone(global.Extensions)
 	s.Warnings = slices.Clone(global.Warnings)
+	listed := r.settingsNames()
 	for _, d := range SettingsDirs {
+		if names, ok := listed[d]; ok && !names[name+".portable"] {
+			continue
+		}
 		f := path.Join(d, name+".portable")
 		if r.applySettingsFile(&s, f) {
 			s.Source = f
@@ -124,6 +128,45 @@ func (r Root) ImageSettings(global Settings, name string) Settings {
 		}
 	}
 	return s
+}
+
+// settingsNames lists each settings directory once per Root: a run asks
+// for every image's NAME.portable, and looking each name up in the four
+// directories cost 2% of a run over 1,000 images. A directory that does
+// not exist holds no names; one that cannot be listed is left out, and
+// its names are looked up one by one.
+func (r Root) settingsNames() map[string]map[string]bool {
+	if r.tree == nil {
+		return nil
+	}
+	t := r.tree
+	t.listOnce.Do(func() {
+		t.settings = map[string]map[string]bool{}
+		for _, d := range SettingsDirs {
+			real, err := r.Resolve(d)
+			if errors.Is(err, fs.ErrNotExist) {
+				t.settings[d] = nil // no names: a nil map reads as empty
+				continue
+			}
+			if err != nil {
+				continue
+			}
+			ents, err := os.ReadDir(r.Path(real))
+			if errors.Is(err, fs.ErrNotExist) {
+				t.settings[d] = nil
+				continue
+			}
+			if err != nil {
+				continue
+			}
+			names := make(map[string]bool, len(ents))
+			for _, e := range ents {
+				names[e.Name()] = true
+			}
+			t.settings[d] = names
+		}
+	})
+	return t.settings
 }
 
 // applySettingsFile applies the settings file at in-root path file to s,

@@ -188,3 +188,50 @@ func TestSettingsSymlinks(t *testing.T) {
 		t.Errorf("profile theirs, a link to a file others may write: %v; want untrusted", err)
 	}
 }
+
+// TestSettingsDirectoriesListed: the settings directories are listed once
+// and NAME.portable looked up in the listings, with the same answers as
+// looking each name up: the first directory holding the name wins, a
+// directory may be a symlink, a dangling NAME.portable is not there, and
+// a name in no directory has no settings file.
+func TestSettingsDirectoriesListed(t *testing.T) {
+	dir := t.TempDir()
+	os.Chmod(dir, 0o755)
+	write := func(p, data string) {
+		t.Helper()
+		full := filepath.Join(dir, p)
+		if err := os.MkdirAll(filepath.Dir(full), 0o755); err != nil {
+			t.Fatal(err)
+		}
+		if err := os.WriteFile(full, []byte(data), 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
+	write("srv/portable/a.portable", "[Portable]\nProfile=strict\n")
+	write("usr/lib/systemd/portable/a.portable", "[Portable]\nProfile=trusted\n")
+	write("usr/lib/systemd/portable/b.portable", "[Portable]\nProfile=nonetwork\n")
+	write("usr/lib/systemd/portable/c.portable", "[Portable]\nProfile=nonetwork\n")
+	os.MkdirAll(filepath.Join(dir, "etc/systemd"), 0o755)
+	if err := os.Symlink("/srv/portable", filepath.Join(dir, "etc/systemd/portable")); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.Symlink("/nowhere.portable", filepath.Join(dir, "srv/portable/c.portable")); err != nil {
+		t.Fatal(err)
+	}
+	r, err := OpenRoot(dir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer r.Close()
+	for _, c := range []struct{ name, profile, source string }{
+		{"a", "strict", "/etc/systemd/portable/a.portable"},
+		{"b", "nonetwork", "/usr/lib/systemd/portable/b.portable"},
+		{"c", "nonetwork", "/usr/lib/systemd/portable/c.portable"},
+		{"d", "", ""},
+	} {
+		s := r.ImageSettings(Settings{}, c.name)
+		if s.Err != nil || s.Profile != c.profile || s.Source != c.source {
+			t.Errorf("%s: Profile=%q from %q, %v; want %q from %q", c.name, s.Profile, s.Source, s.Err, c.profile, c.source)
+		}
+	}
+}
