@@ -183,12 +183,18 @@ func (f *FS) decodeMeta(b *metaBlock, upTo int) {
 		return
 	}
 	data, done, err := b.dec.decodeTo(upTo)
-	b.data = data
 	if err != nil {
+		// The bytes this call decoded are not served: the error may
+		// be the xz check of those very bytes, or a stream longer
+		// than a block. What earlier calls decoded, reads may already
+		// have used, and it stays.
 		b.err = decodeError(b.pos, "metadata block", f.sb.Compressor, err)
+		f.stopMeta(b)
+		return
 	}
-	if done || err != nil {
-		b.complete = done
+	b.data = data
+	if done {
+		b.complete = true
 		f.stopMeta(b)
 	}
 }
