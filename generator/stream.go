@@ -94,7 +94,9 @@ var errChangedDuringRun = errors.New("it changed while this run read it (it won 
 
 // replanned reads a contested image that won again, for its files. The
 // second reading must plan the same image with the same names, or the
-// settling that made it the winner no longer holds, and with the same
+// settling that made it the winner no longer holds, the same units (the
+// report keeps the first reading's Units, and Digests, taken from the
+// second, are in the order of Units), and with the same
 // grants and profile: the run records the first reading's (the state
 // file, KeepUnit, decided before the end), and the files written are the
 // second's.
@@ -104,6 +106,7 @@ func (s *streamSink) replanned(e *streamed, overdue func() error) error {
 	}
 	again, was := e.replan(), e.p
 	if again.Skipped() || again.Report.Path != was.Report.Path || !slices.Equal(again.Claims, was.Claims) ||
+		!slices.Equal(again.Report.Units, was.Report.Units) ||
 		!slices.Equal(again.Report.Grants, was.Report.Grants) || again.KeepsGrants() != was.KeepsGrants() ||
 		again.Report.Profile != was.Report.Profile {
 		return errChangedDuringRun

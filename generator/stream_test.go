@@ -203,3 +203,62 @@ func TestContestedWinnerGrantsChange(t *testing.T) {
 		t.Errorf("StateDirectory= added when read again: %s %q, grants %q; want skipped, changed during the run", rep.State, rep.Reason, rep.Grants)
 	}
 }
+
+// A contested winner read again whose units are others, with the same
+// claims in the same order (an alias became a unit of its own, and a unit
+// an alias: Alias= under Enable=yes), changed: the report keeps the first
+// reading's Units, the second reading's files and digests are written, and
+// Digests, in the order of Units, would give a unit another's digest.
+func TestContestedWinnerUnitsChange(t *testing.T) {
+	root := t.TempDir()
+	os.Chmod(root, 0o755)
+	plain := "[Service]\nExecStart=/bin/true\n"
+	aliased := func(alias string) string { return plain + "[Install]\nAlias=" + alias + "\n" }
+	dirImage(t, root, "app00", map[string]string{"app00-web-a.service": plain})
+	dirImage(t, root, "app00-web", map[string]string{"app00-web-a.service": plain})
+	r, err := host.OpenRoot(root)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer r.Close()
+	profiles := host.NewProfiles(r, 257)
+	var mu sync.Mutex
+	loads := 0
+	cfg := Config{Root: root, SystemdVersion: 257, Parallelism: 1, load: func(e host.Entry) host.Image {
+		img := r.Load(e, host.Settings{Enable: true}, profiles)
+		if e.Name != "app00-web" || img.Err != nil {
+			return img
+		}
+		mu.Lock()
+		loads++
+		n := loads
+		mu.Unlock()
+		layer := img.Units[0].Layer
+		if n == 1 {
+			// Units a (alias c) and b: claims a, c, b.
+			img.Units = []host.Unit{
+				{Name: "app00-web-a.service", Content: []byte(aliased("app00-web-c.service")), Layer: layer},
+				{Name: "app00-web-b.service", Content: []byte(plain), Layer: layer},
+			}
+		} else {
+			// Units a and c (alias b): claims a, c, b.
+			img.Units = []host.Unit{
+				{Name: "app00-web-a.service", Content: []byte(plain), Layer: layer},
+				{Name: "app00-web-c.service", Content: []byte(aliased("app00-web-b.service")), Layer: layer},
+			}
+		}
+		return img
+	}}
+	res, _, err := GenerateInto(context.Background(), cfg, t.TempDir())
+	if err != nil {
+		t.Fatal(err)
+	}
+	if loads != 2 {
+		t.Fatalf("app00-web read %d times, want 2 (contested, won, read again)", loads)
+	}
+	for _, rep := range res.Reports {
+		if rep.Name == "app00-web" && (rep.State != StateSkipped || !errors.Is(rep.Err, errChangedDuringRun)) {
+			t.Errorf("app00-web, other units when read again: %s %q, units %q; want skipped, changed during the run", rep.State, rep.Reason, rep.Units)
+		}
+	}
+}
