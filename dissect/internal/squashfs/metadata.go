@@ -39,7 +39,6 @@ type metaCache struct {
 	mu     sync.Mutex
 	blocks map[uint64]*metaBlock
 	order  []uint64 // positions, oldest first
-	held   int      // decoded bytes of blocks, counted in the budget
 	live   []uint64 // positions of the blocks with a waiting decoder, oldest first
 	// windows are the last runs of stored metadata bytes read: a block's
 	// length word is read with the block, and the speculative rest often
