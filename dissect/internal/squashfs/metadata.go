@@ -3,6 +3,7 @@ package squashfs
 import (
 	"bytes"
 	"encoding/binary"
+	"slices"
 	"sync"
 
 	"github.com/portable-generator/portable-generator/dissect/internal/vfs"
@@ -38,8 +39,8 @@ type metaBlock struct {
 type metaCache struct {
 	mu     sync.Mutex
 	blocks map[uint64]*metaBlock
-	order  []uint64 // positions, oldest first
-	live   []uint64 // positions of the blocks with a waiting decoder, oldest first
+	order  []uint64     // positions, oldest first
+	live   []*metaBlock // the blocks with a waiting decoder, oldest first
 	// windows are the last runs of stored metadata bytes read: a block's
 	// length word is read with the block, and the speculative rest often
 	// holds the next blocks, which follow each other.
@@ -168,10 +169,10 @@ func (f *FS) cacheMeta(pos uint64, b *metaBlock) {
 	if b.dec == nil {
 		return
 	}
-	c.live = append(c.live, pos)
+	c.live = append(c.live, b)
 	if len(c.live) > metaLiveDecoders {
 		// Decoded to its end, the oldest never needs its decoder again.
-		f.decodeMeta(c.blocks[c.live[0]], metadataBlockSize)
+		f.decodeMeta(c.live[0], metadataBlockSize)
 	}
 }
 
@@ -207,11 +208,8 @@ func (f *FS) stopMeta(b *metaBlock) {
 	b.dec.release()
 	b.dec = nil
 	c := &f.cache
-	for i, pos := range c.live {
-		if c.blocks[pos] == b {
-			c.live = append(c.live[:i], c.live[i+1:]...)
-			break
-		}
+	if i := slices.Index(c.live, b); i >= 0 {
+		c.live = slices.Delete(c.live, i, i+1)
 	}
 }
 
