@@ -213,9 +213,10 @@ func (f *FS) stopMeta(b *metaBlock) {
 	}
 }
 
-// dropMeta removes block b at pos from the cache. Its buffer goes back to
-// the pools only when the image is released: a metaReader may still read
-// it. Called with the cache locked.
+// dropMeta removes block b at pos from the cache. Its buffer is left to
+// the collector, not given back to the pools (Release gives back only the
+// blocks still cached): a metaReader may still read it. Called with the
+// cache locked.
 func (f *FS) dropMeta(pos uint64, b *metaBlock) {
 	f.stopMeta(b)
 	f.budget.Free(b.held)
