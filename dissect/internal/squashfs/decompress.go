@@ -22,8 +22,16 @@ import (
 // dst holds is an error: the format bounds every block.
 func (c Compressor) decompress(dst, src []byte) (int, error) {
 	switch c {
-	case Gzip:
-		return decodeGzip(dst, src)
+	case Gzip, XZ:
+		// The decoder fragment and metadata blocks keep, run to the
+		// stream's end (an xz block's check verified there).
+		s, _, err := c.streamDecoder(src, dst)
+		if err != nil {
+			return 0, err
+		}
+		defer s.release()
+		data, _, err := s.decodeTo(len(dst))
+		return len(data), err
 	case LZMA:
 		// The .lzma header names the dictionary to allocate: at most
 		// what a block can need (see maxDict).
@@ -32,8 +40,6 @@ func (c Compressor) decompress(dst, src []byte) (int, error) {
 			return 0, err
 		}
 		return readAllInto(lr, dst)
-	case XZ:
-		return decodeXZ(dst, src)
 	case LZO:
 		return lzo.Decompress(src, dst)
 	case LZ4:

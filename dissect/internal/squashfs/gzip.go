@@ -9,7 +9,7 @@ import (
 
 // gzipStream decodes one zlib stream (mksquashfs -comp gzip: a block per
 // stream) with package inflate, straight into the buffer it is given; it
-// serves as a blockStream for fragment blocks.
+// serves as the blockStream of every gzip block.
 //
 // The two-byte zlib header is checked and the DEFLATE data decoded; the
 // Adler-32 trailer is not checked, which spares a tenth of the time: a
@@ -39,19 +39,6 @@ func zlibBody(src []byte) ([]byte, error) {
 		return nil, errors.New("not a zlib stream")
 	}
 	return src[2:], nil
-}
-
-// decodeGzip decodes the zlib stream src into dst, which bounds it.
-func decodeGzip(dst, src []byte) (int, error) {
-	body, err := zlibBody(src)
-	if err != nil {
-		return 0, err
-	}
-	s := getGzip()
-	defer s.release()
-	s.d.Reset(body, dst)
-	n, err := s.d.DecodeAll()
-	return n, blockError(err)
 }
 
 // gzipReader returns a decoder of the zlib stream src into buf, which

@@ -16,8 +16,8 @@ const maxDict = 1 << 20
 
 // xzStream decodes one xz block (package xz: stream and block headers,
 // LZMA2 data, check, index, footer, as mksquashfs writes one per block)
-// straight into the buffer it is given, as a blockStream for fragment
-// blocks. Decoded to its end, the block's check is verified.
+// straight into the buffer it is given, as the blockStream of every xz
+// block. Decoded to its end, the block's check is verified.
 type xzStream struct {
 	flatStream
 	d xz.Decoder
@@ -34,17 +34,6 @@ func getXZ() *xzStream {
 	s := new(xzStream)
 	s.dec = &s.d
 	return s
-}
-
-// decodeXZ decodes the xz stream src into dst, which bounds it.
-func decodeXZ(dst, src []byte) (int, error) {
-	s := getXZ()
-	defer s.release()
-	if err := s.d.Reset(src, dst, maxDict); err != nil {
-		return 0, err
-	}
-	n, err := s.d.DecodeAll()
-	return n, blockError(err)
 }
 
 // xzReader returns a decoder of the xz stream src into buf, which bounds
