@@ -1,6 +1,9 @@
 package inflate
 
-import "errors"
+import (
+	"errors"
+	"math/bits"
+)
 
 // A decoding table maps the next bits of the input (least significant
 // first, as DEFLATE packs them) to a symbol's entry. Codes of up to root
@@ -117,7 +120,7 @@ func build(table []entry, lengths []uint8, root, sub uint, mk func(sym, n int) e
 		}
 		c := next[n]
 		next[n]++
-		rev := reverse(c, int(n))
+		rev := int(bits.Reverse16(uint16(c)) >> (16 - n)) // DEFLATE packs codes high bit first
 		e := mk(sym, int(n))
 		if uint(n) <= root {
 			for i := rev; i < 1<<root; i += 1 << n {
@@ -145,14 +148,4 @@ func build(table []entry, lengths []uint8, root, sub uint, mk func(sym, n int) e
 		}
 	}
 	return nil
-}
-
-// reverse reverses the n low bits of c.
-func reverse(c, n int) int {
-	r := 0
-	for range n {
-		r = r<<1 | c&1
-		c >>= 1
-	}
-	return r
 }
