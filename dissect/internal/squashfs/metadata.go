@@ -361,20 +361,21 @@ func (f *FS) newMetaReader(pos uint64, off int) (*metaReader, error) {
 func (m *metaReader) read(p []byte) error {
 	for len(p) > 0 {
 		if m.off+len(p) > len(m.data) {
-			// Decoded further if the block goes on, or the next block.
+			// Decoded further, if the block goes on.
 			_, data, err := m.f.metaBlockAt(m.pos, m.off+len(p))
 			if err != nil {
 				return err
 			}
 			m.data = data
-			if m.off == len(m.data) {
-				next := m.block.next
-				b, data, err := m.f.metaBlockAt(next, len(p))
-				if err != nil {
-					return err
-				}
-				m.pos, m.block, m.data, m.off = next, b, data, 0
+		}
+		if m.off == len(m.data) {
+			// The block ends here: on into the next.
+			next := m.block.next
+			b, data, err := m.f.metaBlockAt(next, len(p))
+			if err != nil {
+				return err
 			}
+			m.pos, m.block, m.data, m.off = next, b, data, 0
 		}
 		n := copy(p, m.data[m.off:])
 		m.off += n
