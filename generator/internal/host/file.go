@@ -7,13 +7,9 @@ import (
 	"github.com/portable-generator/portable-generator/internal/regfile"
 )
 
-// errNotRegular is a host file that is a FIFO, device, socket or
-// directory where a regular file was expected (see regfile).
-var errNotRegular = regfile.ErrNotRegular
-
 // openRegular opens the file at in-root path p for reading, without
 // waiting on a FIFO or taking a terminal, and only if it is a regular
-// file.
+// file (otherwise the error wraps regfile.ErrNotRegular).
 func (r Root) openRegular(p string) (*os.File, error) { return regfile.Open(r.Path(p)) }
 
 // readRegular reads at most limit bytes of the regular file at in-root

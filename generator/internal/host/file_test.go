@@ -6,6 +6,7 @@ import (
 	"path/filepath"
 	"testing"
 
+	"github.com/portable-generator/portable-generator/internal/regfile"
 	"golang.org/x/sys/unix"
 )
 
@@ -40,8 +41,8 @@ func TestHostFIFOsDoNotBlock(t *testing.T) {
 	}
 	defer r.Close()
 
-	if _, err := r.readRegular("/etc/passwd", 1); !errors.Is(err, errNotRegular) {
-		t.Errorf("reading a FIFO: %v, want %v", err, errNotRegular)
+	if _, err := r.readRegular("/etc/passwd", 1); !errors.Is(err, regfile.ErrNotRegular) {
+		t.Errorf("reading a FIFO: %v, want %v", err, regfile.ErrNotRegular)
 	}
 	if s := r.ImageSettings(Settings{}, "foo"); s.Err == nil {
 		t.Errorf("a FIFO settings file: no error")
