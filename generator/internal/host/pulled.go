@@ -3,7 +3,6 @@ package host
 import (
 	"io/fs"
 	"path"
-	"slices"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -56,20 +55,24 @@ const maxVendorUnit = unitfile.MaxLine
 // again.
 func (r Root) readPulled(inv *Inventory, listed dirListings) {
 	var files []string
-	list := func(d string, ents []fs.DirEntry) {
-		for _, e := range ents {
-			// Symlinks are aliases (their target is read under its own
-			// name) or masks.
-			if e.Type().IsRegular() && names.ValidAnyUnitName(e.Name()) {
-				files = append(files, path.Join(d, e.Name()))
+	// list adds a listing's regular unit files, of type typ ("" for all).
+	// The entries are readUnits' (listed): only read, never filtered in
+	// place.
+	list := func(typ string) func(d string, ents []fs.DirEntry) {
+		return func(d string, ents []fs.DirEntry) {
+			for _, e := range ents {
+				// Symlinks are aliases (their target is read under its
+				// own name) or masks.
+				if e.Type().IsRegular() && names.ValidAnyUnitName(e.Name()) && (typ == "" || path.Ext(e.Name()) == typ) {
+					files = append(files, path.Join(d, e.Name()))
+				}
 			}
 		}
 	}
-	r.unitDirEntries(listed, vendorUnitDirs, list)
+	r.unitDirEntries(listed, vendorUnitDirs, list(""))
 	vendor := len(files)
-	r.unitDirEntries(listed, adminUnitDirs, func(d string, ents []fs.DirEntry) {
-		list(d, slices.DeleteFunc(slices.Clone(ents), func(e fs.DirEntry) bool { return path.Ext(e.Name()) != ".service" }))
-	})
+	// Of the admin's, the services alone: read for their BusName=.
+	r.unitDirEntries(listed, adminUnitDirs, list(".service"))
 	read := make([]hostUnit, len(files))
 	parallel(len(files), func(i int) { read[i] = r.readHostUnit(files[i]) })
 	// Held in the order the files were listed: the first unit to pull a
