@@ -1,6 +1,7 @@
 package host
 
 import (
+	"io/fs"
 	"os"
 	"path"
 	"regexp"
@@ -18,8 +19,7 @@ var sharedLibVersion = regexp.MustCompile(`^libsystemd-shared-(\d+)[.-]`)
 // systemdLibDirs; 0 when none is found.
 func (r Root) SystemdVersion() int {
 	found := 0
-	for _, d := range r.systemdLibDirs() {
-		ents, _ := os.ReadDir(r.Path(d))
+	r.unitDirEntries(nil, r.systemdLibDirs(), func(_ string, ents []fs.DirEntry) {
 		for _, e := range ents {
 			if m := sharedLibVersion.FindStringSubmatch(e.Name()); m != nil {
 				if n, err := strconv.Atoi(m[1]); err == nil {
@@ -27,7 +27,7 @@ func (r Root) SystemdVersion() int {
 				}
 			}
 		}
-	}
+	})
 	return found
 }
 
@@ -37,17 +37,18 @@ func (r Root) SystemdVersion() int {
 // subdirectories named like a multiarch tuple (x86_64-linux-gnu) are
 // looked into: at boot the cache is cold, and looking for systemd/ in
 // each of the hundreds of directories in /usr/lib reads each from the
-// disk, a tenth of a run over twenty images.
+// disk, a tenth of a run over twenty images. Each directory is listed
+// once, by where it resolves inside the root (unitDirEntries): with a
+// merged /usr, /lib is /usr/lib.
 func (r Root) systemdLibDirs() []string {
 	dirs := []string{"/usr/lib/systemd", "/lib/systemd", "/usr/lib64/systemd"}
-	for _, lib := range []string{"/usr/lib", "/lib"} {
-		ents, _ := os.ReadDir(r.Path(lib))
+	r.unitDirEntries(nil, []string{"/usr/lib", "/lib"}, func(lib string, ents []fs.DirEntry) {
 		for _, e := range ents {
 			if strings.Contains(e.Name(), "-linux-") {
 				dirs = append(dirs, path.Join(lib, e.Name(), "systemd"))
 			}
 		}
-	}
+	})
 	return dirs
 }
 

@@ -86,3 +86,28 @@ func TestSystemdVersion(t *testing.T) {
 		})
 	}
 }
+
+// TestSystemdVersionMergedUsr: with a merged /usr, /lib is a symlink to
+// /usr/lib; an absolute one is followed inside the root, never to the
+// machine's own /usr/lib (whose systemd may be another version).
+func TestSystemdVersionMergedUsr(t *testing.T) {
+	dir := t.TempDir()
+	lib := filepath.Join(dir, "usr/lib/x86_64-linux-gnu/systemd")
+	if err := os.MkdirAll(lib, 0o755); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(filepath.Join(lib, "libsystemd-shared-250.so"), nil, 0o644); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.Symlink("/usr/lib", filepath.Join(dir, "lib")); err != nil {
+		t.Fatal(err)
+	}
+	r, err := OpenRoot(dir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer r.Close()
+	if got := r.SystemdVersion(); got != 250 {
+		t.Errorf("SystemdVersion() = %d, want 250", got)
+	}
+}
