@@ -131,8 +131,13 @@ func (s *streamSink) write(e *streamed) {
 	defer s.dirs.release()
 	for i, f := range e.p.Files {
 		if err := s.w.one(f, s.dirs); err != nil {
-			s.w.remove(filePaths(e.p.Files[:i]))
-			e.p.Fail(fmt.Errorf("cannot write its files: %w", err))
+			err = fmt.Errorf("cannot write its files: %w", err)
+			if rmErr := s.w.remove(filePaths(e.p.Files[:i])); rmErr != nil {
+				// The image is skipped but some of its files stay in
+				// the output: the report that names it must say so.
+				err = fmt.Errorf("%w; and cannot take back those written: %v", err, rmErr)
+			}
+			e.p.Fail(err)
 			return
 		}
 	}
