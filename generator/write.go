@@ -290,7 +290,7 @@ func (w *writer) one(f File, d *dirs) error {
 	if err := w.rename(dfd, tmp, name); err != nil {
 		unix.Unlinkat(dfd, tmp, 0)
 		if err == unix.EEXIST {
-			return fmt.Errorf("%s exists already, written by another generator: %w", f.Path, fs.ErrExist)
+			return writtenByAnother(f.Path)
 		}
 		return w.pathError("rename", f.Path, err)
 	}
@@ -309,7 +309,7 @@ func (w *writer) one(f File, d *dirs) error {
 func (w *writer) direct(dfd int, dirName, name string, f File) error {
 	fd, err := unix.Openat(dfd, name, unix.O_WRONLY|unix.O_CREAT|unix.O_EXCL|unix.O_NOFOLLOW|unix.O_CLOEXEC, 0o644)
 	if err == unix.EEXIST {
-		return fmt.Errorf("%s exists already, written by another generator: %w", f.Path, fs.ErrExist)
+		return writtenByAnother(f.Path)
 	}
 	if err == nil {
 		if err = w.fill(fd, f); err != nil {
@@ -320,6 +320,13 @@ func (w *writer) direct(dfd int, dirName, name string, f File) error {
 		return w.pathError("create", path.Join(dirName, name), err)
 	}
 	return nil
+}
+
+// writtenByAnother is a file of a run's output that exists already: the
+// output directory is emptied before every run, so another generator
+// running beside us wrote it (noReplace).
+func writtenByAnother(p string) error {
+	return fmt.Errorf("%s exists already, written by another generator: %w", p, fs.ErrExist)
 }
 
 // rename puts tmp in place as name, without replacing a file of that name
