@@ -16,15 +16,7 @@ import (
 // is never waited for); hidden and non-.conf files do not count.
 func TestDropInsFor(t *testing.T) {
 	root := t.TempDir()
-	write := func(p, content string) {
-		p = filepath.Join(root, p)
-		if err := os.MkdirAll(filepath.Dir(p), 0o755); err != nil {
-			t.Fatal(err)
-		}
-		if err := os.WriteFile(p, []byte(content), 0o644); err != nil {
-			t.Fatal(err)
-		}
-	}
+	write := func(p, content string) { t.Helper(); writeUnder(t, root, p, content) }
 	write("etc/systemd/system/foo-bar.service.d/override.conf", "[Service]\nUser=\n")
 	write("etc/systemd/system/foo-bar.service.d/.hidden.conf", "x")
 	write("etc/systemd/system/foo-bar.service.d/notes.txt", "x")
@@ -62,5 +54,18 @@ func TestDropInsFor(t *testing.T) {
 	}
 	if diff := cmp.Diff(want, got); diff != "" {
 		t.Errorf("(-want +got)\n%s", diff)
+	}
+}
+
+// writeUnder writes data to the file p below root, making its directories:
+// the tests' way of laying out a host tree.
+func writeUnder(t *testing.T, root, p, data string) {
+	t.Helper()
+	full := filepath.Join(root, p)
+	if err := os.MkdirAll(filepath.Dir(full), 0o755); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(full, []byte(data), 0o644); err != nil {
+		t.Fatal(err)
 	}
 }

@@ -98,16 +98,7 @@ func TestParseSettings(t *testing.T) {
 // another's refusals).
 func TestImageSettingsDoNotShareLists(t *testing.T) {
 	dir := t.TempDir()
-	write := func(p, data string) {
-		t.Helper()
-		full := filepath.Join(dir, p)
-		if err := os.MkdirAll(filepath.Dir(full), 0o755); err != nil {
-			t.Fatal(err)
-		}
-		if err := os.WriteFile(full, []byte(data), 0o644); err != nil {
-			t.Fatal(err)
-		}
-	}
+	write := func(p, data string) { t.Helper(); writeUnder(t, dir, p, data) }
 	write(GlobalConf, "[Portable]\nAllowDirectives=A B C\nAllowDirectives=D\nClaim=ga gb gc\nClaim=gd\nMatch=m1 m2 m3\nMatch=m4\nExtensions=e1 e2 e3\nExtensions=e4\n")
 	write("/etc/systemd/portable/one.portable", "[Portable]\nAllowDirectives=OnlyOne\nClaim=one\nMatch=one\nExtensions=one\n")
 	write("/etc/systemd/portable/two.portable", "[Portable]\nAllowDirectives=OnlyTwo\nClaim=two\nMatch=two\nExtensions=two\n")
@@ -197,16 +188,7 @@ func TestSettingsSymlinks(t *testing.T) {
 func TestSettingsDirectoriesListed(t *testing.T) {
 	dir := t.TempDir()
 	os.Chmod(dir, 0o755)
-	write := func(p, data string) {
-		t.Helper()
-		full := filepath.Join(dir, p)
-		if err := os.MkdirAll(filepath.Dir(full), 0o755); err != nil {
-			t.Fatal(err)
-		}
-		if err := os.WriteFile(full, []byte(data), 0o644); err != nil {
-			t.Fatal(err)
-		}
-	}
+	write := func(p, data string) { t.Helper(); writeUnder(t, dir, p, data) }
 	write("srv/portable/a.portable", "[Portable]\nProfile=strict\n")
 	write("usr/lib/systemd/portable/a.portable", "[Portable]\nProfile=trusted\n")
 	write("usr/lib/systemd/portable/b.portable", "[Portable]\nProfile=nonetwork\n")

@@ -68,13 +68,7 @@ func TestSystemdVersion(t *testing.T) {
 		t.Run(c.name, func(t *testing.T) {
 			dir := t.TempDir()
 			for _, f := range c.files {
-				p := filepath.Join(dir, f)
-				if err := os.MkdirAll(filepath.Dir(p), 0o755); err != nil {
-					t.Fatal(err)
-				}
-				if err := os.WriteFile(p, nil, 0o644); err != nil {
-					t.Fatal(err)
-				}
+				writeUnder(t, dir, f, "")
 			}
 			r, err := OpenRoot(dir)
 			if err != nil {
