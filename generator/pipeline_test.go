@@ -137,43 +137,27 @@ func TestVersionsTriedAreBounded(t *testing.T) {
 // run-generator's kernel-command-line.service, say) is never replaced by
 // an image's, and the image is skipped whole, leaving none of its files.
 func TestAnotherGeneratorsUnitIsKept(t *testing.T) {
-	root := t.TempDir()
-	os.Chmod(root, 0o755)
-	dirImage(t, root, "foo", map[string]string{"foo.service": "[Service]\nExecStart=/bin/true\n", "foo-helper.service": "[Service]\nExecStart=/bin/true\n"})
-	out := t.TempDir()
-	theirs := "# written by another generator\n[Service]\nExecStart=/bin/theirs\n"
-	write(t, filepath.Join(out, "foo.service"), theirs)
-	res, _, err := GenerateInto(context.Background(), Config{Root: root}, out)
-	if err != nil {
-		t.Fatal(err)
-	}
-	if r := ReportsOf(res.Reports, "foo"); len(r) != 1 || r[0].State != StateSkipped || !errors.Is(r[0].Err, os.ErrExist) {
-		t.Fatalf("foo: %+v", r)
-	}
-	if b, _ := os.ReadFile(filepath.Join(out, "foo.service")); string(b) != theirs {
-		t.Errorf("the other generator's unit was replaced: %q", b)
-	}
-	ents, _ := os.ReadDir(out)
-	for _, e := range ents {
-		if e.Name() != "foo.service" {
-			sub, _ := os.ReadDir(filepath.Join(out, e.Name()))
-			if !e.IsDir() || len(sub) != 0 {
-				t.Errorf("left in the output: %s %v", e.Name(), sub)
-			}
-		}
-	}
+	anotherGeneratorsFileIsKept(t, "foo.service", "# written by another generator\n[Service]\nExecStart=/bin/theirs\n")
 }
 
 // TestAnotherGeneratorsDropInIsKept: a drop-in is created under its own
 // name, never over one another generator wrote there first: the image is
 // skipped whole, as for a unit, and the other drop-in stays as it was.
 func TestAnotherGeneratorsDropInIsKept(t *testing.T) {
+	anotherGeneratorsFileIsKept(t, "foo.service.d/20-portable.conf", "# written by another generator\n[Service]\nEnvironment=THEIRS=1\n")
+}
+
+// anotherGeneratorsFileIsKept puts theirs at the path below the output
+// directory before a run with an image foo that would write there: foo is
+// skipped (os.ErrExist), theirs stays as it was, and nothing else is left
+// in the output but empty directories.
+func anotherGeneratorsFileIsKept(t *testing.T, path, theirs string) {
+	t.Helper()
 	root := t.TempDir()
 	os.Chmod(root, 0o755)
 	dirImage(t, root, "foo", map[string]string{"foo.service": "[Service]\nExecStart=/bin/true\n", "foo-helper.service": "[Service]\nExecStart=/bin/true\n"})
 	out := t.TempDir()
-	theirs := "# written by another generator\n[Service]\nEnvironment=THEIRS=1\n"
-	write(t, filepath.Join(out, "foo.service.d/20-portable.conf"), theirs)
+	write(t, filepath.Join(out, path), theirs)
 	res, _, err := GenerateInto(context.Background(), Config{Root: root}, out)
 	if err != nil {
 		t.Fatal(err)
@@ -181,13 +165,20 @@ func TestAnotherGeneratorsDropInIsKept(t *testing.T) {
 	if r := ReportsOf(res.Reports, "foo"); len(r) != 1 || r[0].State != StateSkipped || !errors.Is(r[0].Err, os.ErrExist) {
 		t.Fatalf("foo: %+v", r)
 	}
-	if b, _ := os.ReadFile(filepath.Join(out, "foo.service.d/20-portable.conf")); string(b) != theirs {
-		t.Errorf("the other generator's drop-in was replaced: %q", b)
+	if b, _ := os.ReadFile(filepath.Join(out, path)); string(b) != theirs {
+		t.Errorf("the other generator's %s was replaced: %q", path, b)
 	}
+	// Left: anything but theirs, the directories above it and directories
+	// at the top (a unit's .d or .wants made and emptied again; what they
+	// hold is walked and counted).
 	var left []string
 	filepath.WalkDir(out, func(p string, d fs.DirEntry, err error) error {
-		if err == nil && !d.IsDir() && p != filepath.Join(out, "foo.service.d/20-portable.conf") {
-			left = append(left, p)
+		if err != nil || p == out {
+			return nil
+		}
+		rel, _ := filepath.Rel(out, p)
+		if rel != path && !(d.IsDir() && (strings.HasPrefix(path, rel+"/") || !strings.Contains(rel, "/"))) {
+			left = append(left, rel)
 		}
 		return nil
 	})
