@@ -333,11 +333,7 @@ func TestImagesAheadOfTheWriterBounded(t *testing.T) {
 	}
 	s := &slowSink{images: images, max: imagesAhead(workers)}
 	s.cond = sync.NewCond(&s.mu)
-	r, err := host.OpenRoot(root)
-	if err != nil {
-		t.Fatal(err)
-	}
-	profiles := host.NewProfiles(r, 257)
+	r, profiles := openHost(t, root)
 	cfg := Config{Root: root, Parallelism: workers, load: func(e host.Entry) host.Image {
 		s.loaded()
 		return r.Load(e, host.Settings{}, profiles)

@@ -87,12 +87,7 @@ func TestContestedWinnerReadAgain(t *testing.T) {
 			dirImage(t, root, name, map[string]string{fmt.Sprintf("app%02d-web.service", i): "[Service]\nExecStart=/bin/" + name + "\n"})
 		}
 	}
-	r, err := host.OpenRoot(root)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer r.Close()
-	profiles := host.NewProfiles(r, 257)
+	r, profiles := openHost(t, root)
 	var mu sync.Mutex
 	loads := map[string]int{}
 	const changing = "app03-web"
@@ -153,12 +148,7 @@ func TestContestedWinnerGrantsChange(t *testing.T) {
 	for _, name := range []string{"app00", "app00-web"} {
 		dirImage(t, root, name, map[string]string{"app00-web.service": unit})
 	}
-	r, err := host.OpenRoot(root)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer r.Close()
-	profiles := host.NewProfiles(r, 257)
+	r, profiles := openHost(t, root)
 	granting := []byte(unit + "StateDirectory=app00-web\n")
 	run := func(changeAt int) Output {
 		t.Helper()
@@ -216,12 +206,7 @@ func TestContestedWinnerUnitsChange(t *testing.T) {
 	aliased := func(alias string) string { return plain + "[Install]\nAlias=" + alias + "\n" }
 	dirImage(t, root, "app00", map[string]string{"app00-web-a.service": plain})
 	dirImage(t, root, "app00-web", map[string]string{"app00-web-a.service": plain})
-	r, err := host.OpenRoot(root)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer r.Close()
-	profiles := host.NewProfiles(r, 257)
+	r, profiles := openHost(t, root)
 	var mu sync.Mutex
 	loads := 0
 	cfg := Config{Root: root, SystemdVersion: 257, Parallelism: 1, load: func(e host.Entry) host.Image {
@@ -261,4 +246,16 @@ func TestContestedWinnerUnitsChange(t *testing.T) {
 			t.Errorf("app00-web, other units when read again: %s %q, units %q; want skipped, changed during the run", rep.State, rep.Reason, rep.Units)
 		}
 	}
+}
+
+// openHost opens root as the loaders of these tests read it: the root,
+// closed when the test ends, and its profiles for systemd 257.
+func openHost(t *testing.T, root string) (host.Root, *host.Profiles) {
+	t.Helper()
+	r, err := host.OpenRoot(root)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { r.Close() })
+	return r, host.NewProfiles(r, 257)
 }
