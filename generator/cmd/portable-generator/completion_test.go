@@ -72,6 +72,29 @@ printf '%s\n' "${COMPREPLY[@]}"
 
 // optionWords are the words the completion offers for an option: --NAME=
 // when it takes a value, --NAME when not, both when the value is optional.
+// verbWords are the verbs (not the modes, such as --dry-run) a completion
+// offers first.
+func verbWords() []string {
+	var names []string
+	for _, v := range verbs {
+		if !v.mode {
+			names = append(names, v.name)
+		}
+	}
+	return names
+}
+
+// completionCheck returns a check that the completion complete, run with
+// path as PATH, completes a command line to the words want, in any order.
+func completionCheck(t *testing.T, complete func(t *testing.T, path, line string) []string, path string) func(line string, want []string) {
+	return func(line string, want []string) {
+		t.Helper()
+		if got := sorted(complete(t, path, line)); !slices.Equal(got, sorted(want)) {
+			t.Errorf("%q completes to %q, want %q", line, got, sorted(want))
+		}
+	}
+}
+
 func optionWords(names ...string) []string {
 	var words []string
 	for _, n := range names {
@@ -95,18 +118,8 @@ func TestBashCompletion(t *testing.T) {
 	}
 	path := commandOnPath(t)
 	root := testRoot(t)
-	var verbNames []string
-	for _, v := range verbs {
-		if !v.mode {
-			verbNames = append(verbNames, v.name)
-		}
-	}
-	check := func(line string, want []string) {
-		t.Helper()
-		if got := sorted(complete(t, path, line)); !slices.Equal(got, sorted(want)) {
-			t.Errorf("%q completes to %q, want %q", line, got, sorted(want))
-		}
-	}
+	verbNames := verbWords()
+	check := completionCheck(t, complete, path)
 	check("portable-generator ", verbNames)
 	check("portable-generator --root="+root+" ", verbNames)
 	check("portable-generator insp", []string{"inspect"})
@@ -192,12 +205,7 @@ func TestZshCompletion(t *testing.T) {
 	}
 	path := commandOnPath(t)
 	root := testRoot(t)
-	var verbNames []string
-	for _, v := range verbs {
-		if !v.mode {
-			verbNames = append(verbNames, v.name)
-		}
-	}
+	verbNames := verbWords()
 	optionNames := func(names ...string) []string {
 		var words []string
 		for _, n := range names {
@@ -205,12 +213,7 @@ func TestZshCompletion(t *testing.T) {
 		}
 		return words
 	}
-	check := func(line string, want []string) {
-		t.Helper()
-		if got := sorted(zshComplete(t, path, line)); !slices.Equal(got, sorted(want)) {
-			t.Errorf("%q completes to %q, want %q", line, got, sorted(want))
-		}
-	}
+	check := completionCheck(t, zshComplete, path)
 	check("portable-generator ", verbNames)
 	check("portable-generator --root="+root+" ", verbNames)
 	check("portable-generator insp", []string{"inspect"})
