@@ -13,6 +13,7 @@ import (
 
 	"github.com/portable-generator/portable-generator/dissect/internal/fstest"
 	"github.com/portable-generator/portable-generator/dissect/internal/vfs"
+	"github.com/portable-generator/portable-generator/internal/testenv"
 )
 
 // TestFragmentDecodedOnlySoFar: the decoder of a streaming compressor
@@ -167,7 +168,9 @@ func TestMetadataCheckMismatch(t *testing.T) {
 	index := (int(binary.LittleEndian.Uint32(footer[4:])) + 1) * 4
 	checkSize := map[byte]int{0: 0, 1: 4, 4: 8, 10: 32}[stream[7]]
 	if checkSize == 0 {
-		t.Skip("xz stream without a check")
+		// mksquashfs writes CRC32; a build that writes none (or a check
+		// this test does not know) leaves nothing to damage here.
+		testenv.Unavailable(t, "mksquashfs wrote an xz stream with check type %d: no check to damage", stream[7])
 	}
 	stream[len(stream)-12-index-checkSize] ^= 0xff
 	bad := filepath.Join(t.TempDir(), "bad.squashfs")
