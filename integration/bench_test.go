@@ -361,9 +361,10 @@ func (b *bench) row(n int) benchRow {
 	var write, replayWarm, replayCold, replayCold16 []floorTiming
 	var oursKinds, loopKinds []map[string]*kindPass
 	for i := 0; i < b.cfg.runs; i++ {
-		if i > 0 {
+		if i > 0 && i-1 < b.cfg.coldRuns {
 			// The previous round ended with cold runs (caches dropped):
 			// warm the cache again, or "warm" measures a half-cold run.
+			// Rounds past coldRuns drop nothing and need no warm-up.
 			b.generatorRun(false, false)
 		}
 		u, _ := b.generatorRun(false, false)
