@@ -22,7 +22,9 @@ import (
 // unit PID 1 loads from it must carry its sandbox: 20-portable.conf, and
 // for a service 10-profile.conf with the profile's settings in force. The
 // moment of the kill is random and not asserted: the check must hold
-// whenever it comes.
+// whenever it comes. The corpus is TestKilledRunLeavesNoUnitWithoutItsSandbox's
+// (generator/cmd/portable-generator/kill_test.go), which checks the files
+// alone: change the two together.
 func TestKilledRunInContainer(t *testing.T) {
 	fresh(t)
 	const root = "/srv/killed-run" // a --root of its own: the reload's own run does not see these images
