@@ -12,9 +12,10 @@ import (
 // serves as the blockStream of every gzip block.
 //
 // The two-byte zlib header is checked and the DEFLATE data decoded; the
-// Adler-32 trailer is not checked, which spares a tenth of the time: a
-// damaged block still fails to inflate or inflates to the wrong length,
-// and the budget bounds the rest.
+// Adler-32 trailer is not checked, which spares some 7% of the time
+// (hash/adler32 runs at 3.4 GB/s on this machine, package inflate at about
+// 250 MB/s on the benchmark's real trees): a damaged block still fails to
+// inflate or inflates to the wrong length, and the budget bounds the rest.
 type gzipStream struct {
 	flatStream
 	d inflate.Decoder
