@@ -1,0 +1,47 @@
+package fstest
+
+import (
+	"io/fs"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strings"
+	"testing"
+)
+
+// GoTreeBlocks cuts the files of the Go toolchain's own source tree, read
+// in lexical order and put end to end, into n blocks of size bytes: real
+// text and binaries packed as a squashfs fragment block packs a package
+// tree's small files, and the same wherever the same Go builds the test.
+// It returns fewer blocks if the tree holds less.
+func GoTreeBlocks(t testing.TB, size, n int) [][]byte {
+	t.Helper()
+	out, err := exec.Command("go", "env", "GOROOT").Output()
+	if err != nil {
+		t.Fatalf("go env GOROOT: %v", err)
+	}
+	src := filepath.Join(strings.TrimSpace(string(out)), "src")
+	var all []byte
+	err = filepath.WalkDir(src, func(p string, d fs.DirEntry, err error) error {
+		if err != nil || len(all) >= size*n {
+			return err
+		}
+		if d.Type().IsRegular() {
+			data, err := os.ReadFile(p)
+			if err != nil {
+				return err
+			}
+			all = append(all, data...)
+		}
+		return nil
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	var blocks [][]byte
+	for len(all) >= size && len(blocks) < n {
+		blocks = append(blocks, all[:size])
+		all = all[size:]
+	}
+	return blocks
+}

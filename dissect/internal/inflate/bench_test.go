@@ -1,0 +1,79 @@
+package inflate
+
+import (
+	"bytes"
+	"compress/flate"
+	"io"
+	"os/exec"
+	"testing"
+
+	"github.com/portable-generator/portable-generator/dissect/internal/fstest"
+	"github.com/portable-generator/portable-generator/internal/testenv"
+)
+
+// BenchmarkBlocks inflates 128 KiB blocks of real files deflated at zlib's
+// level 9, as mksquashfs compresses gzip blocks, with our decoder and, for
+// scale, with compress/flate and GNU gzip (its "gzip -dc" over the same
+// data as one member per block, end to end, a process start included).
+func BenchmarkBlocks(b *testing.B) {
+	const size = 128 << 10
+	blocks := fstest.GoTreeBlocks(b, size, 32)
+	streams := make([][]byte, len(blocks))
+	members := make([][]byte, len(blocks))
+	for i, blk := range blocks {
+		streams[i] = deflateZlib(b, blk, "-9")
+		members[i] = gzipMember(b, blk)
+	}
+	total := int64(len(blocks) * size)
+	b.Run("ours", func(b *testing.B) {
+		out := make([]byte, size)
+		var d Decoder
+		b.SetBytes(total)
+		for range b.N {
+			for i, s := range streams {
+				d.Reset(s, out)
+				if n, err := d.DecodeAll(); err != nil || !bytes.Equal(out[:n], blocks[i]) {
+					b.Fatalf("block %d: %d bytes, %v", i, n, err)
+				}
+			}
+		}
+	})
+	b.Run("compress-flate", func(b *testing.B) {
+		out := make([]byte, size)
+		r := flate.NewReader(nil)
+		b.SetBytes(total)
+		for range b.N {
+			for _, s := range streams {
+				r.(flate.Resetter).Reset(bytes.NewReader(s), nil)
+				if _, err := io.ReadFull(r, out); err != nil {
+					b.Fatal(err)
+				}
+			}
+		}
+	})
+	b.Run("gzip", func(b *testing.B) {
+		cat := bytes.Join(members, nil)
+		b.SetBytes(total)
+		for range b.N {
+			cmd := exec.Command("gzip", "-dc")
+			cmd.Stdin = bytes.NewReader(cat)
+			out, err := cmd.Output()
+			if err != nil || len(out) != int(total) {
+				b.Fatalf("gzip -dc: %d bytes, %v", len(out), err)
+			}
+		}
+	})
+}
+
+// gzipMember is data as the gzip tool writes it at level 9.
+func gzipMember(t testing.TB, data []byte) []byte {
+	t.Helper()
+	testenv.NeedTool(t, "gzip")
+	cmd := exec.Command("gzip", "-c", "-n", "-9")
+	cmd.Stdin = bytes.NewReader(data)
+	out, err := cmd.Output()
+	if err != nil {
+		t.Fatalf("gzip: %v", err)
+	}
+	return out
+}

@@ -1,0 +1,71 @@
+package xz
+
+import (
+	"bytes"
+	"io"
+	"os/exec"
+	"testing"
+
+	ulxz "github.com/ulikunitz/xz"
+
+	"github.com/portable-generator/portable-generator/dissect/internal/fstest"
+	"github.com/portable-generator/portable-generator/internal/testenv"
+)
+
+// BenchmarkBlocks decodes 128 KiB blocks of real files as mksquashfs
+// compresses them with xz (xz-utils, a dictionary of the block's size and
+// a CRC32 check), with our decoder and, for scale, with the reference
+// decoders: ulikunitz/xz (pure Go) and xz-utils itself (its "xz -dc" over
+// the same streams end to end, a process start included).
+func BenchmarkBlocks(b *testing.B) {
+	const size = 128 << 10
+	blocks := fstest.GoTreeBlocks(b, size, 32)
+	streams := make([][]byte, len(blocks))
+	for i, blk := range blocks {
+		streams[i] = compress(b, blk, "--check=crc32", "--lzma2=preset=6,dict=128KiB")
+	}
+	total := int64(len(blocks) * size)
+	b.Run("ours", func(b *testing.B) {
+		out := make([]byte, size)
+		var d Decoder
+		b.SetBytes(total)
+		for range b.N {
+			for i, s := range streams {
+				if err := d.Reset(s, out, size); err != nil {
+					b.Fatal(err)
+				}
+				if n, err := d.DecodeAll(); err != nil || !bytes.Equal(out[:n], blocks[i]) {
+					b.Fatalf("block %d: %d bytes, %v", i, n, err)
+				}
+			}
+		}
+	})
+	b.Run("ulikunitz", func(b *testing.B) {
+		out := make([]byte, size)
+		b.SetBytes(total)
+		for range b.N {
+			for _, s := range streams {
+				r, err := ulxz.NewReader(bytes.NewReader(s))
+				if err != nil {
+					b.Fatal(err)
+				}
+				if _, err := io.ReadFull(r, out); err != nil {
+					b.Fatal(err)
+				}
+			}
+		}
+	})
+	b.Run("xz-utils", func(b *testing.B) {
+		testenv.NeedTool(b, "xz")
+		cat := bytes.Join(streams, nil)
+		b.SetBytes(total)
+		for range b.N {
+			cmd := exec.Command("xz", "-dc")
+			cmd.Stdin = bytes.NewReader(cat)
+			out, err := cmd.Output()
+			if err != nil || len(out) != int(total) {
+				b.Fatalf("xz -dc: %d bytes, %v", len(out), err)
+			}
+		}
+	})
+}
