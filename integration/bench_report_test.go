@@ -74,11 +74,13 @@ type benchRow struct {
 }
 
 // kindRow is the time per image of one kind, one image at a time: our
-// readers against a loop mount, doing the same reads.
+// readers against a loop mount, doing the same reads; and what our
+// readers decompressed per image, by their own count.
 type kindRow struct {
-	Images int     `json:"images"`
-	OursUS float64 `json:"ours_us"`
-	LoopUS float64 `json:"loop_us"`
+	Images          int     `json:"images"`
+	OursUS          float64 `json:"ours_us"`
+	LoopUS          float64 `json:"loop_us"`
+	DecompressedKiB float64 `json:"decompressed_kib"`
 }
 
 // runStats is one generator run (the median of the repeated runs).
@@ -239,10 +241,10 @@ func (r *benchResult) print(w io.Writer) {
 	if big := r.Rows[len(r.Rows)-1]; len(big.PerKind) > 0 {
 		fmt.Fprintf(w, "\nper image kind, one image at a time, warm (N=%d): our readers against a loop mount doing the same reads\n", big.N)
 		tw = tabwriter.NewWriter(w, 0, 0, 2, ' ', tabwriter.AlignRight)
-		fmt.Fprintln(tw, "kind\timages\tours µs\tloop µs\tloop / ours\t")
+		fmt.Fprintln(tw, "kind\timages\tours µs\tloop µs\tloop / ours\tdecompressed KiB\t")
 		for _, kind := range sortedKeys(big.PerKind) {
 			k := big.PerKind[kind]
-			fmt.Fprintf(tw, "%s\t%d\t%.0f\t%.0f\t%.1fx\t\n", kind, k.Images, k.OursUS, k.LoopUS, k.LoopUS/k.OursUS)
+			fmt.Fprintf(tw, "%s\t%d\t%.0f\t%.0f\t%.1fx\t%.0f\t\n", kind, k.Images, k.OursUS, k.LoopUS, k.LoopUS/k.OursUS, k.DecompressedKiB)
 		}
 		tw.Flush()
 	}

@@ -323,8 +323,9 @@ type floorTiming struct {
 }
 
 type kindPass struct {
-	Images int   `json:"images"`
-	Wall   int64 `json:"wall_ns"`
+	Images       int   `json:"images"`
+	Wall         int64 `json:"wall_ns"`
+	Decompressed int64 `json:"decompressed_bytes"`
 }
 
 // row measures one size: each round runs ours, the output floor, the
@@ -443,7 +444,8 @@ func perKind(ours, loop []map[string]*kindPass) map[string]kindRow {
 		return v[len(v)/2]
 	}
 	for kind, k := range ours[0] {
-		out[kind] = kindRow{Images: k.Images, OursUS: perImage(ours, kind), LoopUS: perImage(loop, kind)}
+		out[kind] = kindRow{Images: k.Images, OursUS: perImage(ours, kind), LoopUS: perImage(loop, kind),
+			DecompressedKiB: float64(k.Decompressed) / 1024 / float64(k.Images)}
 	}
 	return out
 }
