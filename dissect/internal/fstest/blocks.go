@@ -1,12 +1,16 @@
 package fstest
 
 import (
+	"bytes"
 	"io/fs"
 	"os"
 	"os/exec"
 	"path/filepath"
 	"strings"
 	"testing"
+	"time"
+
+	"github.com/portable-generator/portable-generator/internal/testenv"
 )
 
 // GoTreeBlocks cuts the files of the Go toolchain's own source tree, read
@@ -44,4 +48,26 @@ func GoTreeBlocks(t testing.TB, size, n int) [][]byte {
 		all = all[size:]
 	}
 	return blocks
+}
+
+// BenchCommand runs a reference decoder, the command name with args,
+// over input once per iteration, and checks that it writes want bytes.
+// Besides the wall time (a process start and the pipes included), it
+// reports the throughput by the command's own user CPU time, which is
+// its decoding: "user-MB/s".
+func BenchCommand(b *testing.B, input []byte, want int, name string, args ...string) {
+	b.Helper()
+	testenv.NeedTool(b, name)
+	var user time.Duration
+	b.SetBytes(int64(want))
+	for range b.N {
+		cmd := exec.Command(name, args...)
+		cmd.Stdin = bytes.NewReader(input)
+		out, err := cmd.Output()
+		if err != nil || len(out) != want {
+			b.Fatalf("%s %v: %d bytes, %v", name, args, len(out), err)
+		}
+		user += cmd.ProcessState.UserTime()
+	}
+	b.ReportMetric(float64(want)*float64(b.N)/1e6/user.Seconds(), "user-MB/s")
 }

@@ -3,20 +3,18 @@ package xz
 import (
 	"bytes"
 	"io"
-	"os/exec"
 	"testing"
 
 	ulxz "github.com/ulikunitz/xz"
 
 	"github.com/portable-generator/portable-generator/dissect/internal/fstest"
-	"github.com/portable-generator/portable-generator/internal/testenv"
 )
 
 // BenchmarkBlocks decodes 128 KiB blocks of real files as mksquashfs
 // compresses them with xz (xz-utils, a dictionary of the block's size and
 // a CRC32 check), with our decoder and, for scale, with the reference
-// decoders: ulikunitz/xz (pure Go) and xz-utils itself (its "xz -dc" over
-// the same streams end to end, a process start included).
+// decoders: ulikunitz/xz (pure Go) and xz-utils itself ("xz -dc" over the same
+// streams end to end; see fstest.BenchCommand).
 func BenchmarkBlocks(b *testing.B) {
 	const size = 128 << 10
 	blocks := fstest.GoTreeBlocks(b, size, 32)
@@ -56,16 +54,6 @@ func BenchmarkBlocks(b *testing.B) {
 		}
 	})
 	b.Run("xz-utils", func(b *testing.B) {
-		testenv.NeedTool(b, "xz")
-		cat := bytes.Join(streams, nil)
-		b.SetBytes(total)
-		for range b.N {
-			cmd := exec.Command("xz", "-dc")
-			cmd.Stdin = bytes.NewReader(cat)
-			out, err := cmd.Output()
-			if err != nil || len(out) != int(total) {
-				b.Fatalf("xz -dc: %d bytes, %v", len(out), err)
-			}
-		}
+		fstest.BenchCommand(b, bytes.Join(streams, nil), int(total), "xz", "-dc")
 	})
 }
