@@ -147,14 +147,57 @@ var emptyMeansSomething = map[string]bool{"Delegate": true}
 // judge returns why an assignment widens the profile: the first rule for
 // its directive that refuses it, "" if none does.
 func (c *unitCheck) judge(a unitfile.Assignment) string {
-	for _, r := range rules {
-		if r.judges(a.Key) {
-			if why := r.judge(c, a); why != "" {
-				return why
-			}
+	for _, i := range rulesJudging(a.Key) {
+		if why := rules[i].judge(c, a); why != "" {
+			return why
 		}
 	}
 	return ""
+}
+
+// rulesByKey are the rules that judge each directive some rule names,
+// by their index in rules, in its order; commandRules those that judge
+// any other command setting. Found once: a run judges every assignment of
+// thousands of units, and asking each rule in turn compared each key with
+// every directive of every rule.
+var rulesByKey, commandRules = indexRules()
+
+func indexRules() (map[string][]int, []int) {
+	byKey := map[string][]int{}
+	var commands []int
+	for i, r := range rules {
+		for _, k := range r.keys {
+			if _, done := byKey[k]; !done {
+				byKey[k] = judging(k)
+			}
+		}
+		if slices.Contains(r.keys, "Exec*") {
+			commands = append(commands, i)
+		}
+	}
+	return byKey, commands
+}
+
+// judging asks every rule whether it judges key.
+func judging(key string) []int {
+	var out []int
+	for i, r := range rules {
+		if r.judges(key) {
+			out = append(out, i)
+		}
+	}
+	return out
+}
+
+// rulesJudging returns the rules that judge key, by their index in rules.
+func rulesJudging(key string) []int {
+	if rs, ok := rulesByKey[key]; ok {
+		return rs
+	}
+	if unitfile.IsCommand(key) {
+		return commandRules
+	}
+	return nil
 }
 
 // rule refuses some assignments of its directives. keys are every

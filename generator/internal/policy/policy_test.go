@@ -2,6 +2,7 @@ package policy
 
 import (
 	"errors"
+	"slices"
 	"strings"
 	"testing"
 
@@ -272,5 +273,24 @@ func TestOwnNames(t *testing.T) {
 		if got := c.ownRunPath(p); got != want {
 			t.Errorf("ownRunPath(%q) = %v, want %v", p, got, want)
 		}
+	}
+}
+
+// The index of rules by directive asks the same rules, in the same order,
+// as asking each rule in turn: for every directive a rule names, for
+// command settings no rule names, and for directives none judges.
+func TestRulesJudgingAsEveryRuleWould(t *testing.T) {
+	keys := []string{"ExecStartPre", "ExecReload", "ExecCondition", "ExecFutureCommand", "ExecPaths", "ExecSearchPath",
+		"Description", "NoSuchDirective", "Exec*", ""}
+	for _, r := range rules {
+		keys = append(keys, r.keys...)
+	}
+	for _, k := range keys {
+		if got, want := rulesJudging(k), judging(k); !slices.Equal(got, want) {
+			t.Errorf("%q: rules %v, asking each: %v", k, got, want)
+		}
+	}
+	if len(rulesJudging("ExecStart")) == 0 || len(rulesJudging("ExecFutureCommand")) == 0 {
+		t.Error("no rule judges command settings")
 	}
 }
