@@ -148,3 +148,47 @@ func TestWriteBeneath(t *testing.T) {
 		t.Errorf("files outside the output directory: %v", ents)
 	}
 }
+
+// TestDropInsBeneath: in a run's output, where drop-ins are created
+// under their own names (see writer.direct), a symlink planted where a
+// drop-in directory should be is not followed either, and the drop-ins
+// written are whole, with mode 0644 whatever the umask.
+func TestDropInsBeneath(t *testing.T) {
+	outside := t.TempDir()
+	dir := t.TempDir()
+	if err := os.Symlink(outside, filepath.Join(dir, "img0.service.d")); err != nil {
+		t.Fatal(err)
+	}
+	old := syscall.Umask(0o077)
+	defer syscall.Umask(old)
+	w, err := openOutput(dir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer w.close()
+	w.noReplace = true
+	d := w.newDirs()
+	files := writeTestFiles(2)
+	if err := w.run(files[:4], d); err == nil {
+		t.Error("wrote img0's drop-ins through a planted symlink")
+	}
+	if ents, _ := os.ReadDir(outside); len(ents) != 0 {
+		t.Errorf("files outside the output directory: %v", ents)
+	}
+	if err := w.run(files[4:8], d); err != nil {
+		t.Fatal(err)
+	}
+	for _, f := range files[4:6] {
+		fi, err := os.Lstat(filepath.Join(dir, f.Path))
+		if err != nil {
+			t.Fatal(err)
+		}
+		if data, _ := os.ReadFile(filepath.Join(dir, f.Path)); string(data) != string(f.Data) || fi.Mode() != 0o644 {
+			t.Errorf("%s: %q, mode %v", f.Path, data, fi.Mode())
+		}
+	}
+	// A second run's drop-in is never written over the first's.
+	if err := w.run(files[4:5], d); err == nil || !strings.Contains(err.Error(), "another generator") {
+		t.Errorf("err = %v, want one saying another generator wrote it", err)
+	}
+}
