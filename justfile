@@ -7,7 +7,7 @@ export GOFLAGS := "-buildvcs=false"
 # The Debian packages the tests and the demo need (image tools, systemd-nspawn, debootstrap; a C
 # compiler for the race detector; gpg to sign the delivery test's manifests and xz, which a
 # minimal Debian 12 lacks).
-apt_packages := "gcc libc6-dev systemd-container squashfs-tools erofs-utils e2fsprogs fdisk dbus debootstrap btrfs-progs xfsprogs dosfstools f2fs-tools cryptsetup-bin util-linux openssl iproute2 go-md2man lintian zsh bash-completion gpg xz-utils"
+apt_packages := "gcc libc6-dev systemd-container squashfs-tools erofs-utils e2fsprogs fdisk dbus debootstrap btrfs-progs xfsprogs dosfstools f2fs-tools cryptsetup-bin util-linux openssl iproute2 go-md2man lintian zsh bash-completion gpg xz-utils zstd"
 
 # Recipes kept beside the code they drive.
 import? 'dissect/dissect.just'
