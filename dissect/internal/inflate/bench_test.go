@@ -26,30 +26,18 @@ func BenchmarkBlocks(b *testing.B) {
 	}
 	total := int64(len(blocks) * size)
 	b.Run("ours", func(b *testing.B) {
-		out := make([]byte, size)
 		var d Decoder
-		b.SetBytes(total)
-		for range b.N {
-			for i, s := range streams {
-				d.Reset(s, out)
-				if n, err := d.DecodeAll(); err != nil || !bytes.Equal(out[:n], blocks[i]) {
-					b.Fatalf("block %d: %d bytes, %v", i, n, err)
-				}
-			}
-		}
+		fstest.BenchDecode(b, blocks, streams, func(dst, src []byte) (int, error) {
+			d.Reset(src, dst)
+			return d.DecodeAll()
+		})
 	})
 	b.Run("compress-flate", func(b *testing.B) {
-		out := make([]byte, size)
 		r := flate.NewReader(nil)
-		b.SetBytes(total)
-		for range b.N {
-			for _, s := range streams {
-				r.(flate.Resetter).Reset(bytes.NewReader(s), nil)
-				if _, err := io.ReadFull(r, out); err != nil {
-					b.Fatal(err)
-				}
-			}
-		}
+		fstest.BenchDecode(b, blocks, streams, func(dst, src []byte) (int, error) {
+			r.(flate.Resetter).Reset(bytes.NewReader(src), nil)
+			return io.ReadFull(r, dst)
+		})
 	})
 	b.Run("gzip", func(b *testing.B) {
 		fstest.BenchCommand(b, bytes.Join(members, nil), int(total), "gzip", "-dc")

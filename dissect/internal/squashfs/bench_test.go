@@ -34,15 +34,7 @@ func BenchmarkZstdBlocks(b *testing.B) {
 	}
 	total := int64(len(blocks) * size)
 	b.Run("klauspost", func(b *testing.B) {
-		out := make([]byte, size)
-		b.SetBytes(total)
-		for range b.N {
-			for i, f := range frames {
-				if n, err := Zstd.decompress(out, f); err != nil || !bytes.Equal(out[:n], blocks[i]) {
-					b.Fatalf("block %d: %d bytes, %v", i, n, err)
-				}
-			}
-		}
+		fstest.BenchDecode(b, blocks, frames, Zstd.decompress)
 	})
 	b.Run("zstd", func(b *testing.B) {
 		fstest.BenchCommand(b, bytes.Join(frames, nil), int(total), "zstd", "-dc")

@@ -24,34 +24,22 @@ func BenchmarkBlocks(b *testing.B) {
 	}
 	total := int64(len(blocks) * size)
 	b.Run("ours", func(b *testing.B) {
-		out := make([]byte, size)
 		var d Decoder
-		b.SetBytes(total)
-		for range b.N {
-			for i, s := range streams {
-				if err := d.Reset(s, out, size); err != nil {
-					b.Fatal(err)
-				}
-				if n, err := d.DecodeAll(); err != nil || !bytes.Equal(out[:n], blocks[i]) {
-					b.Fatalf("block %d: %d bytes, %v", i, n, err)
-				}
+		fstest.BenchDecode(b, blocks, streams, func(dst, src []byte) (int, error) {
+			if err := d.Reset(src, dst, size); err != nil {
+				return 0, err
 			}
-		}
+			return d.DecodeAll()
+		})
 	})
 	b.Run("ulikunitz", func(b *testing.B) {
-		out := make([]byte, size)
-		b.SetBytes(total)
-		for range b.N {
-			for _, s := range streams {
-				r, err := ulxz.NewReader(bytes.NewReader(s))
-				if err != nil {
-					b.Fatal(err)
-				}
-				if _, err := io.ReadFull(r, out); err != nil {
-					b.Fatal(err)
-				}
+		fstest.BenchDecode(b, blocks, streams, func(dst, src []byte) (int, error) {
+			r, err := ulxz.NewReader(bytes.NewReader(src))
+			if err != nil {
+				return 0, err
 			}
-		}
+			return io.ReadFull(r, dst)
+		})
 	})
 	b.Run("xz-utils", func(b *testing.B) {
 		fstest.BenchCommand(b, bytes.Join(streams, nil), int(total), "xz", "-dc")
