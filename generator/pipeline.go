@@ -156,9 +156,12 @@ func run(ctx context.Context, cfg Config, out sink) (Output, *Inventory, error) 
 		defer close(jobs)
 		defer close(hints)
 		hint := func(i int) {
-			if i < len(chosen) && chosen[i][0].Kind == dissect.KindRaw {
+			if i >= len(chosen) || chosen[i][0].Kind != dissect.KindRaw {
+				return
+			}
+			if p, err := root.HostPath(chosen[i][0].Path, true); err == nil {
 				select {
-				case hints <- root.Path(chosen[i][0].Path):
+				case hints <- p:
 				default: // the hints are behind: this one comes too late to help
 				}
 			}

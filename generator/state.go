@@ -47,16 +47,24 @@ func WriteState(rootDir string, out Output, inv *Inventory, now time.Time) error
 		return err
 	}
 	s := StateOf(out, inv, now)
-	_, err = os.Lstat(root.Path(state.RuntimePath))
+	runtime, err := root.HostPath(state.RuntimePath, false)
+	if err != nil {
+		return err
+	}
+	_, err = os.Lstat(runtime)
 	s.Boot = errors.Is(err, fs.ErrNotExist)
 	if s.Boot {
 		// What the boot starts services from: reconcile's baseline when
 		// it has not recorded one of its own.
-		if err := state.Write(root.Path(state.BootPath), s); err != nil {
+		boot, err := root.HostPath(state.BootPath, false)
+		if err != nil {
+			return err
+		}
+		if err := state.Write(boot, s); err != nil {
 			return err
 		}
 	}
-	return state.Write(root.Path(state.RuntimePath), s)
+	return state.Write(runtime, s)
 }
 
 // LastRun reads the record of the last run in the root, nil if none.
@@ -65,5 +73,9 @@ func LastRun(rootDir string) (*state.File, error) {
 	if err != nil {
 		return nil, err
 	}
-	return state.Read(root.Path(state.RuntimePath))
+	p, err := root.HostPath(state.RuntimePath, true)
+	if err != nil {
+		return nil, err
+	}
+	return state.Read(p)
 }

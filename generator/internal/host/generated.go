@@ -1,7 +1,6 @@
 package host
 
 import (
-	"os"
 	"path"
 )
 
@@ -32,7 +31,7 @@ func (r Root) readGenerated(inv *Inventory) {
 	for gen, units := range generatorUnits {
 		for _, d := range generatorDirs {
 			p := path.Join(d, gen)
-			if _, err := os.Stat(r.Path(p)); err != nil {
+			if _, err := r.stat(p); err != nil {
 				continue
 			}
 			for _, u := range units {

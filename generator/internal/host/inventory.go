@@ -2,7 +2,6 @@ package host
 
 import (
 	"io/fs"
-	"os"
 	"path"
 	"slices"
 	"strings"
@@ -152,7 +151,7 @@ func (r Root) unitDirEntries(listed dirListings, dirs []string, each func(dir st
 		seen[real] = true
 		ents, ok := listed[real]
 		if !ok {
-			if ents, err = os.ReadDir(r.Path(real)); err != nil {
+			if ents, err = r.readDir(real); err != nil {
 				continue
 			}
 			if listed != nil {
@@ -187,7 +186,7 @@ func (r Root) readUnits(inv *Inventory) {
 			if _, ok := inv.Units[name]; !ok {
 				h := UnitFile{Path: p}
 				if e.Type()&fs.ModeSymlink != 0 {
-					if target, err := os.Readlink(r.Path(p)); err == nil {
+					if target, err := r.readlink(p); err == nil {
 						h.AliasOf = path.Base(target)
 					}
 				}
@@ -227,7 +226,7 @@ func (r Root) readDropIns(inv *Inventory, dir, name string) {
 	if err != nil {
 		return
 	}
-	ents, err := os.ReadDir(r.Path(real))
+	ents, err := r.readDir(real)
 	if err != nil {
 		return
 	}
@@ -258,7 +257,7 @@ func (r Root) isDir(p string, e fs.DirEntry) bool {
 	if err != nil {
 		return false
 	}
-	fi, err := os.Stat(r.Path(real))
+	fi, err := r.stat(real)
 	return err == nil && fi.IsDir()
 }
 
@@ -283,7 +282,7 @@ func (inv *Inventory) DropInsFor(names []string) []unitfile.DropIn {
 // a symlink to /dev/null or an empty file, as systemd reads them.
 func (r Root) isMask(p string, e fs.DirEntry) bool {
 	if e.Type()&fs.ModeSymlink != 0 {
-		target, err := os.Readlink(r.Path(p))
+		target, err := r.readlink(p)
 		return err == nil && target == "/dev/null"
 	}
 	fi, err := e.Info()
@@ -312,7 +311,7 @@ func (r Root) readAccounts(inv *Inventory) {
 		}
 	}
 	for _, d := range userdbDirs {
-		ents, _ := os.ReadDir(r.Path(d))
+		ents, _ := r.readDir(d)
 		for _, e := range ents {
 			n := e.Name()
 			base := strings.TrimSuffix(strings.TrimSuffix(n, ".user"), ".group")
@@ -337,7 +336,7 @@ func isDigits(s string) bool {
 
 func (r Root) readPaths(inv *Inventory) {
 	for _, d := range pathParents {
-		ents, err := os.ReadDir(r.Path(d))
+		ents, err := r.readDir(d)
 		if err != nil {
 			continue
 		}
@@ -350,7 +349,7 @@ func (r Root) readPaths(inv *Inventory) {
 		if kind != "symlink" {
 			continue
 		}
-		if target, err := os.Readlink(r.Path(p)); err == nil {
+		if target, err := r.readlink(p); err == nil {
 			inv.Paths[p] = "symlink to " + target
 		}
 	}
@@ -372,13 +371,22 @@ func kindOf(e fs.DirEntry) string {
 	return "special file"
 }
 
+// readState reads the state file at in-root path p (see HostPath).
+func (r Root) readState(p string) (*state.File, error) {
+	hp, err := r.HostPath(p, true)
+	if err != nil {
+		return nil, err
+	}
+	return state.Read(hp)
+}
+
 // readPrevious reads this boot's state, else the copy kept across reboots.
 func (r Root) readPrevious() *state.File {
 	for _, p := range []string{state.RuntimePath, state.PersistentPath} {
 		if err := r.CheckChain(path.Dir(p)); err != nil {
 			continue // a record anyone could have written grants nothing
 		}
-		if s, err := state.Read(r.Path(p)); err == nil && s != nil {
+		if s, err := r.readState(p); err == nil && s != nil {
 			return s
 		}
 	}

@@ -3,7 +3,6 @@ package host
 import (
 	"errors"
 	"fmt"
-	"os"
 	"path"
 	"strings"
 
@@ -145,7 +144,7 @@ func (r Root) LoadLayers(img *Image, chosen func(name string) (*Image, bool), pr
 		}
 		refs = append(refs, extRef{"Extensions", ref, e})
 	}
-	base, err := dissect.Open(r.Path(root.Path))
+	base, err := r.openImage(root.Path, dissect.Options{})
 	if err != nil {
 		l.Err = &LayerError{Key: "Base", Ref: root.Name, Path: root.Path, Err: err}
 		return
@@ -154,7 +153,7 @@ func (r Root) LoadLayers(img *Image, chosen func(name string) (*Image, bool), pr
 	var exts []dissect.Extension
 	for _, ref := range refs {
 		fail := func(err error) { l.Err = &LayerError{Key: ref.key, Ref: ref.ref, Path: ref.img.Path, Err: err} }
-		d, err := dissect.Open(r.Path(ref.img.Path))
+		d, err := r.openImage(ref.img.Path, dissect.Options{})
 		if err != nil {
 			fail(err)
 			return
@@ -172,7 +171,7 @@ func (r Root) LoadLayers(img *Image, chosen func(name string) (*Image, bool), pr
 		}
 		exts = append(exts, dissect.Extension{Image: d, Name: name, Release: rel})
 		l.Extensions = append(l.Extensions, Layer{Name: ref.img.Name, Path: ref.img.Path, Kind: ref.img.Kind,
-			Self: ref.img.Path == img.Path, Release: rel, Verity: r.verity(d)})
+			Self: ref.img.Path == img.Path, Release: rel, Verity: verity(d, ref.img.Path)})
 	}
 	files, err := dissect.LayeredUnits(base, exts, unitFilter(img.Prefixes()))
 	if err != nil {
@@ -203,7 +202,7 @@ func (r Root) layerImage(ref string, chosen func(string) (*Image, bool), systemd
 	if err := r.CheckChain(p); err != nil {
 		return nil, fmt.Errorf("untrusted image: %w", err)
 	}
-	fi, err := os.Stat(r.Path(p))
+	fi, err := r.stat(p)
 	if err != nil {
 		return nil, unwrapPath(err)
 	}

@@ -4,7 +4,7 @@ import (
 	"errors"
 	"fmt"
 	"io/fs"
-	"os"
+	"path"
 	"slices"
 	"syscall"
 
@@ -59,7 +59,7 @@ func (r Root) Load(e Entry, global Settings, profiles *Profiles) (img Image) {
 func (r Root) read(img *Image, systemdVersion int) (*dissect.Image, error) {
 	// Read as the installed systemd reads it where versions differ (252
 	// cannot read 4096-byte-sector disks; os-release comments changed).
-	d, err := dissect.OpenOptions(r.Path(img.Path), dissect.Options{SystemdVersion: systemdVersion})
+	d, err := r.openImage(img.Path, dissect.Options{SystemdVersion: systemdVersion})
 	if err != nil {
 		return nil, err
 	}
@@ -68,7 +68,7 @@ func (r Root) read(img *Image, systemdVersion int) (*dissect.Image, error) {
 			img.Architectures = append(img.Architectures, p.Architecture)
 		}
 	}
-	img.Verity = r.verity(d)
+	img.Verity = verity(d, img.Path)
 	osr, _, _, err := d.OSRelease()
 	switch {
 	case errors.Is(err, fs.ErrNotExist):
@@ -94,15 +94,22 @@ func (r Root) read(img *Image, systemdVersion int) (*dissect.Image, error) {
 	return d, nil
 }
 
-// verity is what dissect found for PID 1's dm-verity, with sidecar paths
-// as seen inside the root.
-func (r Root) verity(d *dissect.Image) *dissect.Verity {
+// verity is what dissect found for PID 1's dm-verity, with the sidecar
+// files named beside the image's in-root path imgPath, as PID 1 will
+// find them. dissect looked for them beside the path it opened, which is
+// the same directory reached through the root (see HostPath).
+func verity(d *dissect.Image, imgPath string) *dissect.Verity {
 	if d.Verity == nil {
 		return nil
 	}
 	v := *d.Verity
-	v.HashTree = r.InRoot(v.HashTree)
-	v.SignaturePath = r.InRoot(v.SignaturePath)
+	beside := func(side string) string {
+		if side == "" {
+			return ""
+		}
+		return path.Join(path.Dir(imgPath), path.Base(side))
+	}
+	v.HashTree, v.SignaturePath = beside(v.HashTree), beside(v.SignaturePath)
 	return &v
 }
 
@@ -131,7 +138,7 @@ func unitFilter(prefixes []string) func(string) bool {
 // identity describes the file at in-root path p so that a replaced file
 // (copy then rename, an upgrade in place) differs from the one before.
 func (r Root) identity(p string) string {
-	fi, err := os.Stat(r.Path(p))
+	fi, err := r.stat(p)
 	if err != nil {
 		return p
 	}

@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"io/fs"
 	"os"
+	"path"
 	"path/filepath"
 	"strings"
 	"sync"
@@ -57,22 +58,95 @@ func (r Root) Path(p string) string {
 	return filepath.Join(r.dir, p)
 }
 
-// InRoot maps a path on this machine back to the path seen inside the root.
-func (r Root) InRoot(p string) string {
-	if p == "" || r.dir == "/" || r.dir == "" {
-		return p
+// HostPath maps the in-root path p to a path on this machine that reaches
+// what p reaches inside the root: every directory on the way resolved
+// inside it, as the kernel would resolve them were the root "/" (under
+// --root, an absolute symlink in the tree points into the tree, not out of
+// it), and the last component too when follow is set. Components past the
+// first that does not exist are kept as they are: they name nothing yet,
+// and a file made there is made inside the root. A component that exists
+// but leads nowhere inside the root (a symlink out of it or into a loop)
+// is an error. Under "/" the kernel's own resolution is this one: p is
+// returned as it is, at no cost on the boot path.
+func (r Root) HostPath(p string, follow bool) (string, error) {
+	if r.dir == "/" || r.dir == "" {
+		return p, nil
 	}
-	if rel, err := filepath.Rel(r.dir, p); err == nil && !strings.HasPrefix(rel, "..") {
-		return "/" + rel
+	parts := strings.Split(strings.TrimPrefix(path.Clean("/"+p), "/"), "/")
+	real := "/" // resolved: no symlink in it
+	for i, name := range parts {
+		if name == "" {
+			continue // p is the root
+		}
+		next := path.Join(real, name)
+		if i == len(parts)-1 && !follow {
+			return r.Path(next), nil
+		}
+		fi, err := os.Lstat(r.Path(next)) // next is resolved: no symlink on the way
+		if errors.Is(err, fs.ErrNotExist) {
+			return r.Path(path.Join(append([]string{next}, parts[i+1:]...)...)), nil
+		}
+		if err != nil {
+			return "", err
+		}
+		if fi.Mode()&fs.ModeSymlink != 0 {
+			if next, err = r.Resolve(next); err != nil {
+				return "", err
+			}
+		}
+		real = next
 	}
-	return p
+	return r.Path(real), nil
+}
+
+// lstat, stat, readDir and readlink are the os functions on in-root
+// paths, reached as HostPath reaches them.
+func (r Root) lstat(p string) (fs.FileInfo, error) {
+	hp, err := r.HostPath(p, false)
+	if err != nil {
+		return nil, err
+	}
+	return os.Lstat(hp)
+}
+
+func (r Root) stat(p string) (fs.FileInfo, error) {
+	hp, err := r.HostPath(p, true)
+	if err != nil {
+		return nil, err
+	}
+	return os.Stat(hp)
+}
+
+func (r Root) readDir(p string) ([]fs.DirEntry, error) {
+	hp, err := r.HostPath(p, true)
+	if err != nil {
+		return nil, err
+	}
+	return os.ReadDir(hp)
+}
+
+func (r Root) readlink(p string) (string, error) {
+	hp, err := r.HostPath(p, false)
+	if err != nil {
+		return "", err
+	}
+	return os.Readlink(hp)
+}
+
+// openImage opens the image at in-root path p (see HostPath).
+func (r Root) openImage(p string, o dissect.Options) (*dissect.Image, error) {
+	hp, err := r.HostPath(p, true)
+	if err != nil {
+		return nil, err
+	}
+	return dissect.OpenOptions(hp, o)
 }
 
 // Check returns why the file or directory at the in-root path p is not
 // trusted (wrapping ErrUntrusted), or nil. It does not follow a final
 // symlink.
 func (r Root) Check(p string) error {
-	fi, err := os.Lstat(r.Path(p))
+	fi, err := r.lstat(p)
 	if err != nil {
 		return err
 	}

@@ -4,6 +4,8 @@ import (
 	"os"
 	"path/filepath"
 	"testing"
+
+	"github.com/portable-generator/portable-generator/dissect"
 )
 
 // TestResolve: symlinks in the root are chased as if the root were "/".
@@ -38,6 +40,62 @@ func TestResolve(t *testing.T) {
 	}
 }
 
+// TestHostPath: under --root, a path reaches what it reaches inside the
+// root, whatever the directories on the way point at; a path that would
+// leave the root reaches nothing.
+func TestHostPath(t *testing.T) {
+	dir := t.TempDir()
+	for _, d := range []string{"srv/images", "etc/systemd", "real"} {
+		os.MkdirAll(filepath.Join(dir, d), 0o755)
+	}
+	os.WriteFile(filepath.Join(dir, "srv/images/foo.raw"), nil, 0o644)
+	for link, target := range map[string]string{
+		"var":                  "/real",         // absolute: the tree's /real, not the host's
+		"real/portables":       "/srv/images",   // a search directory elsewhere
+		"srv/images/bar.raw":   "foo.raw",       // a last component that is a symlink
+		"etc/systemd/system":   "../../nowhere", // dangling
+		"etc/systemd/loop":     "loop",
+		"etc/systemd/outwards": "/../../../etc", // ".." stops at the root
+	} {
+		os.Symlink(target, filepath.Join(dir, link))
+	}
+	r, err := OpenRoot(dir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer r.Close()
+	for _, c := range []struct {
+		p      string
+		follow bool
+		want   string // below dir
+	}{
+		{"/var/portables/foo.raw", true, "srv/images/foo.raw"},
+		{"/var/portables/foo.raw", false, "srv/images/foo.raw"},
+		{"/var/portables", true, "srv/images"},
+		{"/var/portables", false, "real/portables"}, // the link itself
+		{"/var/portables/bar.raw", false, "srv/images/bar.raw"},
+		{"/var/portables/bar.raw", true, "srv/images/foo.raw"},
+		{"/var/portables/new/state.json", false, "srv/images/new/state.json"}, // made inside
+		{"/etc/systemd/outwards/systemd", true, "etc/systemd"},
+		{"/", true, ""},
+	} {
+		got, err := r.HostPath(c.p, c.follow)
+		if want := filepath.Join(dir, c.want); err != nil || got != want {
+			t.Errorf("HostPath(%s, %v) = %q, %v; want %q", c.p, c.follow, got, err, want)
+		}
+	}
+	for _, p := range []string{"/etc/systemd/system/x.service", "/etc/systemd/loop/x"} {
+		if got, err := r.HostPath(p, true); err == nil {
+			t.Errorf("HostPath(%s) = %q, want an error", p, got)
+		}
+	}
+	// Under "/", the path as it is: the kernel resolves it the same way.
+	slash, _ := OpenRoot("/")
+	if got, err := slash.HostPath("/var/lib/../portables", true); err != nil || got != "/var/lib/../portables" {
+		t.Errorf(`HostPath under "/" = %q, %v`, got, err)
+	}
+}
+
 // TestPrefixHolderIsStable: the host unit named for a held prefix does not
 // depend on map order.
 func TestPrefixHolderIsStable(t *testing.T) {
@@ -50,5 +108,27 @@ func TestPrefixHolderIsStable(t *testing.T) {
 	}
 	if got := inv.PrefixHolder("dbus-org"); got != "dbus-org.freedesktop.hostname1.service" {
 		t.Errorf("PrefixHolder(dbus-org) = %q", got)
+	}
+}
+
+// TestVeritySidecarsBesideTheImage: the sidecar files dissect found beside
+// the image reached through the root are named beside the image's
+// in-root path, as PID 1 finds them at boot.
+func TestVeritySidecarsBesideTheImage(t *testing.T) {
+	d := &dissect.Image{Verity: &dissect.Verity{Designator: "root", RootHash: "ab",
+		HashTree: "/tmp/tree/srv/portables/app_1.verity", SignaturePath: "/tmp/tree/srv/portables/app_1.roothash.p7s"}}
+	v := verity(d, "/var/lib/portables/app_1.raw")
+	if v.HashTree != "/var/lib/portables/app_1.verity" || v.SignaturePath != "/var/lib/portables/app_1.roothash.p7s" || v.RootHash != "ab" {
+		t.Errorf("verity = %+v", v)
+	}
+	if d.Verity.HashTree != "/tmp/tree/srv/portables/app_1.verity" {
+		t.Error("the image's own record was changed")
+	}
+	d.Verity.SignaturePath = ""
+	if v := verity(d, "/var/lib/portables/app_1.raw"); v.SignaturePath != "" {
+		t.Errorf("no signature file named %q", v.SignaturePath)
+	}
+	if verity(&dissect.Image{}, "/var/lib/portables/app_1.raw") != nil {
+		t.Error("verity of an image without")
 	}
 }

@@ -29,7 +29,7 @@ var (
 // images there may exist and are not seen, so the run is incomplete.
 func (r Root) Scan(arch string) (out []Entry, dirProblems, unread []string) {
 	for rank, dir := range SearchDirs {
-		fi, err := os.Stat(r.Path(dir))
+		fi, err := r.stat(dir)
 		if errors.Is(err, fs.ErrNotExist) {
 			continue
 		}
@@ -46,7 +46,7 @@ func (r Root) Scan(arch string) (out []Entry, dirProblems, unread []string) {
 		if err := r.CheckChain(dir); err != nil {
 			dirProblem = fmt.Errorf("untrusted search directory: %w", err)
 		}
-		ents, err := os.ReadDir(r.Path(dir))
+		ents, err := r.readDir(dir)
 		if err != nil {
 			dirProblems = append(dirProblems, fmt.Sprintf("cannot list search directory %s, its images are not attached: %v", dir, unwrapPath(err)))
 			unread = append(unread, dir)
@@ -72,13 +72,13 @@ func (r Root) scanEntry(rank int, dir, name, arch string) []Entry {
 	p := path.Join(dir, name)
 	imgName, version, suffix := names.SplitEntryName(name)
 	e := Entry{Name: imgName, Version: version, Rank: rank, Dir: dir, Path: p}
-	fi, err := os.Lstat(r.Path(p))
+	fi, err := r.lstat(p)
 	if err != nil {
 		return nil
 	}
 	target := p
 	if fi.Mode()&os.ModeSymlink != 0 {
-		link, err := os.Readlink(r.Path(p))
+		link, err := r.readlink(p)
 		if err != nil {
 			return nil
 		}
@@ -132,7 +132,7 @@ func (r Root) followLink(p string) (string, fs.FileInfo, error) {
 	if err := r.CheckChain(target); err != nil {
 		return target, nil, fmt.Errorf("untrusted symlink target: %w", err)
 	}
-	fi, err := os.Stat(r.Path(target))
+	fi, err := r.stat(target)
 	if err != nil {
 		return target, nil, fmt.Errorf("symlink target: %w", err)
 	}
@@ -158,7 +158,7 @@ func keepIfNamed(e Entry) []Entry {
 // vpick lists the versions in a NAME.v directory: NAME_VERSION[_ARCH].raw
 // files or NAME_VERSION[_ARCH] directories; other architectures are skipped.
 func (r Root) vpick(e Entry, dir, arch string) []Entry {
-	ents, err := os.ReadDir(r.Path(dir))
+	ents, err := r.readDir(dir)
 	if err != nil {
 		return nil
 	}
@@ -189,7 +189,7 @@ func (r Root) vpick(e Entry, dir, arch string) []Entry {
 		}
 		v := e
 		v.Version, v.Kind, v.Path = version, kind, path.Join(dir, n)
-		fi, err := os.Lstat(r.Path(v.Path))
+		fi, err := r.lstat(v.Path)
 		if err != nil {
 			continue
 		}

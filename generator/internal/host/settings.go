@@ -4,7 +4,6 @@ import (
 	"errors"
 	"fmt"
 	"io/fs"
-	"os"
 	"path"
 	"slices"
 	"sort"
@@ -81,7 +80,7 @@ func (r Root) GlobalSettings() Settings {
 	seen := map[string]string{}
 	for _, d := range confDirs {
 		dir := path.Join(d, "portable-generator.conf.d")
-		ents, _ := os.ReadDir(r.Path(dir))
+		ents, _ := r.readDir(dir)
 		for _, e := range ents {
 			if strings.HasSuffix(e.Name(), ".conf") && seen[e.Name()] == "" {
 				seen[e.Name()] = path.Join(dir, e.Name())
@@ -151,7 +150,7 @@ func (r Root) settingsNames() map[string]map[string]bool {
 			if err != nil {
 				continue
 			}
-			ents, err := os.ReadDir(r.Path(real))
+			ents, err := r.readDir(real)
 			if errors.Is(err, fs.ErrNotExist) {
 				t.settings[d] = nil
 				continue

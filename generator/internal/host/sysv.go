@@ -3,7 +3,6 @@ package host
 import (
 	"bufio"
 	"io"
-	"os"
 	"path"
 	"slices"
 	"strings"
@@ -33,7 +32,7 @@ var sysvFacilities = []string{"local_fs", "network", "named", "portmap", "remote
 
 // readSysV holds the unit name of every script and its aliases.
 func (r Root) readSysV(inv *Inventory) {
-	ents, _ := os.ReadDir(r.Path(sysvDir))
+	ents, _ := r.readDir(sysvDir)
 	for _, e := range ents {
 		file := e.Name()
 		if e.IsDir() || strings.HasPrefix(file, ".") || strings.ContainsAny(file, "~") || file == "README" || file == "skeleton" {
