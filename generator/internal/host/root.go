@@ -163,8 +163,22 @@ func (r Root) Check(p string) error {
 	return nil
 }
 
-// CheckChain checks p and every directory above it up to the root.
+// CheckChain checks p and every directory above it up to the root and,
+// when p or a directory above it is a symlink, the chain of what p
+// resolves to inside the root as well (DESIGN.md, Trust: symlink target
+// chains): a search directory /var/lib/portables -> /srv/portables is as
+// trusted as /srv/portables, not only as the link.
 func (r Root) CheckChain(p string) error {
+	if err := r.checkChain(p); err != nil {
+		return err
+	}
+	if real, err := r.Resolve(p); err == nil && real != path.Clean(p) {
+		return r.checkChain(real)
+	}
+	return nil
+}
+
+func (r Root) checkChain(p string) error {
 	for q := p; ; q = filepath.Dir(q) {
 		if err := r.Check(q); err != nil {
 			return err

@@ -1,6 +1,7 @@
 package host
 
 import (
+	"errors"
 	"os"
 	"path/filepath"
 	"testing"
@@ -130,5 +131,33 @@ func TestVeritySidecarsBesideTheImage(t *testing.T) {
 	}
 	if verity(&dissect.Image{}, "/var/lib/portables/app_1.raw") != nil {
 		t.Error("verity of an image without")
+	}
+}
+
+// TestCheckChainFollowsSymlinks: a search directory (or the state
+// directory) that is a symlink is only as trusted as what it leads to.
+func TestCheckChainFollowsSymlinks(t *testing.T) {
+	dir := t.TempDir()
+	os.MkdirAll(filepath.Join(dir, "var/lib"), 0o755)
+	os.MkdirAll(filepath.Join(dir, "srv/portables/good/usr/lib"), 0o755)
+	os.WriteFile(filepath.Join(dir, "srv/portables/good/usr/lib/os-release"), []byte("ID=good\n"), 0o644)
+	os.Symlink("/srv/portables", filepath.Join(dir, "var/lib/portables"))
+	r, err := OpenRoot(dir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer r.Close()
+	if err := r.CheckChain("/var/lib/portables"); err != nil {
+		t.Errorf("trusted target: %v", err)
+	}
+	os.Chmod(filepath.Join(dir, "srv/portables"), 0o777) // anyone may plant an image there
+	r2, _ := OpenRoot(dir)
+	defer r2.Close()
+	if err := r2.CheckChain("/var/lib/portables"); !errors.Is(err, ErrUntrusted) {
+		t.Errorf("CheckChain through a link to a world-writable directory = %v", err)
+	}
+	out, _, _ := r2.Scan("x86-64")
+	if len(out) != 1 || !errors.Is(out[0].Err, ErrUntrusted) {
+		t.Errorf("Scan = %+v, want good untrusted", out)
 	}
 }
