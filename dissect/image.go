@@ -101,6 +101,11 @@ type Options struct {
 	// SystemdVersion is the systemd whose rules apply where they changed
 	// between versions (os-release syntax); 0 means the newest.
 	SystemdVersion int
+	// Sidecar, if set, gives the path to read a sidecar file (.roothash,
+	// .verity, ...) at, from the path beside the image that names it:
+	// a caller reading a tree as if it were "/" resolves it there. The
+	// Verity returned names the files by their paths beside the image.
+	Sidecar func(path string) (string, error)
 }
 
 // Open opens the image at path with default options.
@@ -149,7 +154,7 @@ func OpenOptions(path string, o Options) (*Image, error) {
 	}
 	var side *Verity
 	if fi.Mode().IsRegular() {
-		if side, err = sidecarVerity(path); err != nil {
+		if side, err = sidecarVerity(path, o.Sidecar); err != nil {
 			f.Close()
 			return nil, err
 		}

@@ -34,15 +34,19 @@ const (
 // and a hash tree in STEM.verity,
 // where STEM is the path without ".raw". Like systemd, only images whose
 // name ends in ".raw" have sidecars. nil when there is neither a root
-// hash nor a hash tree.
-func sidecarVerity(path string) (*Verity, error) {
+// hash nor a hash tree. The files are read where at says (see
+// Options.Sidecar; nil: where they are named).
+func sidecarVerity(path string, at func(string) (string, error)) (*Verity, error) {
 	stem, ok := strings.CutSuffix(path, ".raw")
 	if !ok {
 		return nil, nil
 	}
+	if at == nil {
+		at = func(p string) (string, error) { return p, nil }
+	}
 	v := &Verity{}
 	for _, d := range []Designator{"root", "usr"} {
-		hash, source, err := readRootHash(path, stem, string(d))
+		hash, source, err := readRootHash(path, stem, string(d), at)
 		if err != nil {
 			return nil, err
 		}
@@ -51,8 +55,10 @@ func sidecarVerity(path string) (*Verity, error) {
 			break
 		}
 	}
-	if fi, err := os.Stat(stem + ".verity"); err == nil && fi.Mode().IsRegular() {
-		v.HashTree = stem + ".verity"
+	if p, err := at(stem + ".verity"); err == nil {
+		if fi, err := os.Stat(p); err == nil && fi.Mode().IsRegular() {
+			v.HashTree = stem + ".verity"
+		}
 	}
 	if v.RootHash == "" {
 		if v.HashTree != "" {
@@ -65,7 +71,7 @@ func sidecarVerity(path string) (*Verity, error) {
 	p := stem + "." + string(v.Designator) + "hash.p7s"
 	// Read only to refuse a file PID 1 would refuse: it is handed on by
 	// its path.
-	sig, err := readSmallFile(p, maxSignatureFile)
+	sig, err := readSidecar(p, maxSignatureFile, at)
 	switch {
 	case errors.Is(err, fs.ErrNotExist):
 	case err != nil:
@@ -83,7 +89,7 @@ func (v *Verity) signed() bool { return v.SignaturePath != "" || len(v.Signature
 
 // readRootHash reads the root hash of one designator ("root" or "usr")
 // from the image's attribute, else its sidecar file.
-func readRootHash(path, stem, designator string) (hash, source string, err error) {
+func readRootHash(path, stem, designator string, at func(string) (string, error)) (hash, source string, err error) {
 	buf := make([]byte, maxRootHashFile)
 	n, err := unix.Getxattr(path, "user.verity."+designator+"hash", buf)
 	switch {
@@ -97,7 +103,7 @@ func readRootHash(path, stem, designator string) (hash, source string, err error
 		return "", "", fmt.Errorf("reading attribute user.verity.%shash of %s: %w", designator, path, err)
 	}
 	file := stem + "." + designator + "hash"
-	b, err := readSmallFile(file, maxRootHashFile)
+	b, err := readSidecar(file, maxRootHashFile, at)
 	if errors.Is(err, fs.ErrNotExist) {
 		return "", "", nil
 	}
@@ -129,6 +135,15 @@ func truncate(s string, n int) string {
 		return s[:n] + "…"
 	}
 	return s
+}
+
+// readSidecar reads sidecar file p where at says (see readSmallFile).
+func readSidecar(p string, limit int64, at func(string) (string, error)) ([]byte, error) {
+	q, err := at(p)
+	if err != nil {
+		return nil, err
+	}
+	return readSmallFile(q, limit)
 }
 
 // readSmallFile reads a regular file that must not exceed limit bytes.

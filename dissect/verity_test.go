@@ -244,7 +244,7 @@ func TestSidecarSignatureDesignator(t *testing.T) {
 			}
 			os.WriteFile(filepath.Join(dir, "app"+f), []byte(content), 0o644)
 		}
-		v, err := sidecarVerity(img)
+		v, err := sidecarVerity(img, nil)
 		if err != nil || v == nil {
 			t.Fatalf("%v: %+v, %v", c.files, v, err)
 		}

@@ -62,7 +62,11 @@ func hasOption(opts, want string) bool {
 // (under --root, DIR/proc/self/mountinfo: absent means nothing is).
 func (r Root) mountedPoints() map[string]bool {
 	out := map[string]bool{}
-	f, err := os.Open(r.Path("/proc/self/mountinfo"))
+	hp, err := r.HostPath("/proc/self/mountinfo", true)
+	if err != nil {
+		return out
+	}
+	f, err := os.Open(hp)
 	if err != nil {
 		return out
 	}

@@ -39,6 +39,7 @@ func OpenRoot(dir string) (Root, error) {
 	if dir == "" {
 		dir = "/"
 	}
+	dir = filepath.Clean(dir) // "//" and "/." are "/": no resolving
 	fi, err := os.Stat(dir)
 	if err != nil {
 		return Root{}, err
@@ -50,8 +51,10 @@ func OpenRoot(dir string) (Root, error) {
 	return r, nil
 }
 
-// Path maps an in-root path to this machine's path.
-func (r Root) Path(p string) string {
+// join puts the root's directory before an in-root path, as text: the
+// kernel then follows the symlinks on the way as this machine's, which
+// may lead out of the root. Reads and writes go through HostPath.
+func (r Root) join(p string) string {
 	if r.dir == "/" || r.dir == "" {
 		return p
 	}
@@ -66,7 +69,9 @@ func (r Root) Path(p string) string {
 // first that does not exist are kept as they are: they name nothing yet,
 // and a file made there is made inside the root. A component that exists
 // but leads nowhere inside the root (a symlink out of it or into a loop)
-// is an error. Under "/" the kernel's own resolution is this one: p is
+// is an error. p is cleaned as text first, as filepath.Join cleaned it
+// before: a ".." goes before the symlinks are resolved, so callers pass
+// clean paths. Under "/" the kernel's own resolution is this one: p is
 // returned as it is, at no cost on the boot path.
 func (r Root) HostPath(p string, follow bool) (string, error) {
 	if r.dir == "/" || r.dir == "" {
@@ -80,11 +85,11 @@ func (r Root) HostPath(p string, follow bool) (string, error) {
 		}
 		next := path.Join(real, name)
 		if i == len(parts)-1 && !follow {
-			return r.Path(next), nil
+			return r.join(next), nil
 		}
-		fi, err := os.Lstat(r.Path(next)) // next is resolved: no symlink on the way
+		fi, err := os.Lstat(r.join(next)) // next is resolved: no symlink on the way
 		if errors.Is(err, fs.ErrNotExist) {
-			return r.Path(path.Join(append([]string{next}, parts[i+1:]...)...)), nil
+			return r.join(path.Join(append([]string{next}, parts[i+1:]...)...)), nil
 		}
 		if err != nil {
 			return "", err
@@ -96,7 +101,7 @@ func (r Root) HostPath(p string, follow bool) (string, error) {
 		}
 		real = next
 	}
-	return r.Path(real), nil
+	return r.join(real), nil
 }
 
 // lstat, stat, readDir and readlink are the os functions on in-root
@@ -125,6 +130,14 @@ func (r Root) readDir(p string) ([]fs.DirEntry, error) {
 	return os.ReadDir(hp)
 }
 
+func (r Root) readFile(p string) ([]byte, error) {
+	hp, err := r.HostPath(p, true)
+	if err != nil {
+		return nil, err
+	}
+	return os.ReadFile(hp)
+}
+
 func (r Root) readlink(p string) (string, error) {
 	hp, err := r.HostPath(p, false)
 	if err != nil {
@@ -133,11 +146,17 @@ func (r Root) readlink(p string) (string, error) {
 	return os.Readlink(hp)
 }
 
-// openImage opens the image at in-root path p (see HostPath).
+// openImage opens the image at in-root path p, and reads its sidecar
+// files, beside it, inside the root too (see HostPath).
 func (r Root) openImage(p string, o dissect.Options) (*dissect.Image, error) {
 	hp, err := r.HostPath(p, true)
 	if err != nil {
 		return nil, err
+	}
+	if hp != p {
+		o.Sidecar = func(side string) (string, error) {
+			return r.HostPath(path.Join(path.Dir(p), path.Base(side)), true)
+		}
 	}
 	return dissect.OpenOptions(hp, o)
 }

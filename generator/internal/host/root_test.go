@@ -3,10 +3,12 @@ package host
 import (
 	"errors"
 	"os"
+	"os/exec"
 	"path/filepath"
 	"testing"
 
 	"github.com/portable-generator/portable-generator/dissect"
+	"github.com/portable-generator/portable-generator/internal/testenv"
 )
 
 // TestResolve: symlinks in the root are chased as if the root were "/".
@@ -159,5 +161,44 @@ func TestCheckChainFollowsSymlinks(t *testing.T) {
 	out, _, _ := r2.Scan("x86-64")
 	if len(out) != 1 || !errors.Is(out[0].Err, ErrUntrusted) {
 		t.Errorf("Scan = %+v, want good untrusted", out)
+	}
+}
+
+// TestSidecarsReadInsideTheRoot: an image's .roothash and .verity files
+// that are absolute symlinks are read inside the root, not at this
+// machine's paths they would name.
+func TestSidecarsReadInsideTheRoot(t *testing.T) {
+	testenv.NeedTool(t, "mksquashfs")
+	dir := t.TempDir()
+	src := filepath.Join(t.TempDir(), "src")
+	os.MkdirAll(filepath.Join(src, "usr/lib"), 0o755)
+	os.WriteFile(filepath.Join(src, "usr/lib/os-release"), []byte("ID=app\n"), 0o644)
+	portables := filepath.Join(dir, "var/lib/portables")
+	hashes := filepath.Join(dir, "srv/hashes")
+	os.MkdirAll(portables, 0o755)
+	os.MkdirAll(hashes, 0o755)
+	if out, err := exec.Command("mksquashfs", src, filepath.Join(portables, "app_1.raw"), "-quiet", "-noappend").CombinedOutput(); err != nil {
+		t.Fatalf("mksquashfs: %v\n%s", err, out)
+	}
+	const hash = "0123456789abcdef0123456789abcdef0123456789abcdef0123456789abcdef"
+	os.WriteFile(filepath.Join(hashes, "app_1.roothash"), []byte(hash+"\n"), 0o644)
+	os.WriteFile(filepath.Join(hashes, "app_1.verity"), []byte("tree"), 0o644)
+	for _, side := range []string{"app_1.roothash", "app_1.verity"} {
+		os.Symlink("/srv/hashes/"+side, filepath.Join(portables, side))
+	}
+	r, err := OpenRoot(dir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer r.Close()
+	img := &Image{Entry: Entry{Name: "app", Path: "/var/lib/portables/app_1.raw", Kind: dissect.KindRaw}}
+	d, err := r.read(img, 0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer d.Close()
+	v := img.Verity
+	if v == nil || v.RootHash != hash || v.HashTree != "/var/lib/portables/app_1.verity" {
+		t.Errorf("verity = %+v, want the tree's root hash and hash tree", v)
 	}
 }

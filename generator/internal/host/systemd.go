@@ -2,7 +2,6 @@ package host
 
 import (
 	"io/fs"
-	"os"
 	"path"
 	"regexp"
 	"strconv"
@@ -74,14 +73,14 @@ func (r Root) commandLine(getenv func(string) string) []string {
 		return words
 	}
 	if strings.HasPrefix(getenv("SYSTEMD_VIRTUALIZATION"), "container:") {
-		b, err := os.ReadFile(r.Path("/proc/1/cmdline"))
+		b, err := r.readFile("/proc/1/cmdline")
 		if err != nil {
 			return nil
 		}
 		args := strings.Split(strings.TrimRight(string(b), "\x00"), "\x00")
 		return args[1:] // the first is the init program itself
 	}
-	b, err := os.ReadFile(r.Path("/proc/cmdline"))
+	b, err := r.readFile("/proc/cmdline")
 	if err != nil {
 		return nil
 	}
