@@ -104,8 +104,8 @@ func (r Root) HostPath(p string, follow bool) (string, error) {
 	return r.join(real), nil
 }
 
-// lstat, stat, readDir and readlink are the os functions on in-root
-// paths, reached as HostPath reaches them.
+// lstat, stat, readDir, readFile and readlink are the os functions on
+// in-root paths, reached as HostPath reaches them.
 func (r Root) lstat(p string) (fs.FileInfo, error) {
 	hp, err := r.HostPath(p, false)
 	if err != nil {
