@@ -2,9 +2,11 @@ package host
 
 import (
 	"errors"
+	"fmt"
 	"os"
 	"path/filepath"
 	"slices"
+	"strconv"
 	"testing"
 
 	"github.com/portable-generator/portable-generator/internal/testenv"
@@ -103,5 +105,54 @@ func TestScanVersionDirectoryTrusted(t *testing.T) {
 	entries, _, _ := r.Scan("x86-64")
 	if len(entries) != 1 || !errors.Is(entries[0].Err, ErrUntrusted) {
 		t.Fatalf("Scan = %+v, want open_1 refused as untrusted", entries)
+	}
+}
+
+// TestScanKeepsListingOrder: the entries of a search directory, looked at
+// many at once, come back in the order of its listing, each with its own
+// answer.
+func TestScanKeepsListingOrder(t *testing.T) {
+	dir := t.TempDir()
+	os.Chmod(dir, 0o755)
+	images := filepath.Join(dir, "var/lib/portables")
+	var want []string
+	for i := range 300 {
+		name := fmt.Sprintf("app%03d", i)
+		if i%7 == 0 {
+			name += "_" + strconv.Itoa(i) + ".raw" // a raw image
+			if err := os.MkdirAll(images, 0o755); err != nil {
+				t.Fatal(err)
+			}
+			if err := os.WriteFile(filepath.Join(images, name), nil, 0o644); err != nil {
+				t.Fatal(err)
+			}
+		} else if err := os.MkdirAll(filepath.Join(images, name), 0o755); err != nil {
+			t.Fatal(err)
+		}
+		if i%11 == 0 {
+			os.Chmod(filepath.Join(images, name), 0o777) // untrusted: an entry with its reason
+		}
+		want = append(want, name)
+	}
+	os.WriteFile(filepath.Join(images, "README"), nil, 0o644) // not an image: no entry
+	r, err := OpenRoot(dir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer r.Close()
+	entries, problems, _ := r.Scan("x86-64")
+	if len(problems) > 0 {
+		t.Fatalf("problems: %v", problems)
+	}
+	var got []string
+	for _, e := range entries {
+		got = append(got, filepath.Base(e.Path))
+		i, _ := strconv.Atoi(e.Name[len("app"):])
+		if untrusted := e.Err != nil; untrusted != (i%11 == 0) {
+			t.Errorf("%s: err %v", e.Path, e.Err)
+		}
+	}
+	if !slices.Equal(got, want) {
+		t.Errorf("entries out of the listing's order:\n got %v\nwant %v", got, want)
 	}
 }
