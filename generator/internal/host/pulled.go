@@ -74,7 +74,7 @@ func (r Root) readPulled(inv *Inventory, listed dirListings) {
 	// Of the admin's, the services alone: read for their BusName=.
 	r.unitDirEntries(listed, adminUnitDirs, list(".service"))
 	read := make([]hostUnit, len(files))
-	parallel(len(files), func(i int) { read[i] = r.readHostUnit(files[i]) })
+	parallel(hostReaders, len(files), func(i int) { read[i] = r.readHostUnit(files[i]) })
 	// Held in the order the files were listed: the first unit to pull a
 	// name in is the one a skip names.
 	for i, p := range files {
@@ -96,12 +96,12 @@ func (r Root) readPulled(inv *Inventory, listed dirListings) {
 // after another leaves the disk idle between them.
 const hostReaders = 8
 
-// parallel calls f(i) for every i below n, on up to hostReaders
-// goroutines, and returns when all have returned.
-func parallel(n int, f func(i int)) {
+// parallel calls f(i) for every i below n, on up to width goroutines,
+// and returns when all have returned.
+func parallel(width, n int, f func(i int)) {
 	var next atomic.Int64
 	var wg sync.WaitGroup
-	for range min(hostReaders, n) {
+	for range min(width, n) {
 		wg.Add(1)
 		go func() {
 			defer wg.Done()

@@ -9,7 +9,6 @@ import (
 	"path"
 	"sort"
 	"strings"
-	"sync"
 
 	"github.com/portable-generator/portable-generator/dissect"
 	"github.com/portable-generator/portable-generator/generator/internal/names"
@@ -54,7 +53,7 @@ func (r Root) Scan(arch string) (out []Entry, dirProblems, unread []string) {
 			continue
 		}
 		scanned := make([][]Entry, len(ents))
-		inParallel(len(ents), func(i int) {
+		parallel(scanners, len(ents), func(i int) {
 			if name := ents[i].Name(); !strings.HasPrefix(name, ".") {
 				scanned[i] = r.scanEntry(rank, dir, name, arch)
 			}
@@ -76,27 +75,6 @@ func (r Root) Scan(arch string) (out []Entry, dirProblems, unread []string) {
 // the disk: one after the other, the stats of 1,000 entries held back the
 // first image by 40 ms.
 const scanners = 16
-
-// inParallel calls f(0) to f(n-1), scanners at a time, and returns when
-// all have returned.
-func inParallel(n int, f func(i int)) {
-	var wg sync.WaitGroup
-	next := make(chan int)
-	for range min(scanners, n) {
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
-			for i := range next {
-				f(i)
-			}
-		}()
-	}
-	for i := range n {
-		next <- i
-	}
-	close(next)
-	wg.Wait()
-}
 
 func (r Root) scanEntry(rank int, dir, name, arch string) []Entry {
 	p := path.Join(dir, name)
