@@ -73,9 +73,5 @@ func LastRun(rootDir string) (*state.File, error) {
 	if err != nil {
 		return nil, err
 	}
-	p, err := root.HostPath(state.RuntimePath, true)
-	if err != nil {
-		return nil, err
-	}
-	return state.Read(p)
+	return root.ReadState(state.RuntimePath)
 }

@@ -371,8 +371,8 @@ func kindOf(e fs.DirEntry) string {
 	return "special file"
 }
 
-// readState reads the state file at in-root path p (see HostPath).
-func (r Root) readState(p string) (*state.File, error) {
+// ReadState reads the state file at in-root path p (see HostPath).
+func (r Root) ReadState(p string) (*state.File, error) {
 	hp, err := r.HostPath(p, true)
 	if err != nil {
 		return nil, err
@@ -386,7 +386,7 @@ func (r Root) readPrevious() *state.File {
 		if err := r.CheckChain(path.Dir(p)); err != nil {
 			continue // a record anyone could have written grants nothing
 		}
-		if s, err := r.readState(p); err == nil && s != nil {
+		if s, err := r.ReadState(p); err == nil && s != nil {
 			return s
 		}
 	}
