@@ -48,10 +48,10 @@ func TestResolve(t *testing.T) {
 // leave the root reaches nothing.
 func TestHostPath(t *testing.T) {
 	dir := t.TempDir()
-	for _, d := range []string{"srv/images", "etc/systemd", "real"} {
+	writeUnder(t, dir, "srv/images/foo.raw", "")
+	for _, d := range []string{"etc/systemd", "real"} {
 		os.MkdirAll(filepath.Join(dir, d), 0o755)
 	}
-	os.WriteFile(filepath.Join(dir, "srv/images/foo.raw"), nil, 0o644)
 	for link, target := range map[string]string{
 		"var":                  "/real",         // absolute: the tree's /real, not the host's
 		"real/portables":       "/srv/images",   // a search directory elsewhere
@@ -141,8 +141,7 @@ func TestVeritySidecarsBesideTheImage(t *testing.T) {
 func TestCheckChainFollowsSymlinks(t *testing.T) {
 	dir := t.TempDir()
 	os.MkdirAll(filepath.Join(dir, "var/lib"), 0o755)
-	os.MkdirAll(filepath.Join(dir, "srv/portables/good/usr/lib"), 0o755)
-	os.WriteFile(filepath.Join(dir, "srv/portables/good/usr/lib/os-release"), []byte("ID=good\n"), 0o644)
+	writeUnder(t, dir, "srv/portables/good/usr/lib/os-release", "ID=good\n")
 	os.Symlink("/srv/portables", filepath.Join(dir, "var/lib/portables"))
 	r, err := OpenRoot(dir)
 	if err != nil {
@@ -171,8 +170,7 @@ func TestSidecarsReadInsideTheRoot(t *testing.T) {
 	testenv.NeedTool(t, "mksquashfs")
 	dir := t.TempDir()
 	src := filepath.Join(t.TempDir(), "src")
-	os.MkdirAll(filepath.Join(src, "usr/lib"), 0o755)
-	os.WriteFile(filepath.Join(src, "usr/lib/os-release"), []byte("ID=app\n"), 0o644)
+	writeUnder(t, src, "usr/lib/os-release", "ID=app\n")
 	portables := filepath.Join(dir, "var/lib/portables")
 	hashes := filepath.Join(dir, "srv/hashes")
 	os.MkdirAll(portables, 0o755)
@@ -181,8 +179,8 @@ func TestSidecarsReadInsideTheRoot(t *testing.T) {
 		t.Fatalf("mksquashfs: %v\n%s", err, out)
 	}
 	const hash = "0123456789abcdef0123456789abcdef0123456789abcdef0123456789abcdef"
-	os.WriteFile(filepath.Join(hashes, "app_1.roothash"), []byte(hash+"\n"), 0o644)
-	os.WriteFile(filepath.Join(hashes, "app_1.verity"), []byte("tree"), 0o644)
+	writeUnder(t, hashes, "app_1.roothash", hash+"\n")
+	writeUnder(t, hashes, "app_1.verity", "tree")
 	for _, side := range []string{"app_1.roothash", "app_1.verity"} {
 		os.Symlink("/srv/hashes/"+side, filepath.Join(portables, side))
 	}
