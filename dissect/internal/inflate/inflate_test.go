@@ -28,6 +28,12 @@ func deflateGo(t testing.TB, data []byte, level int) []byte {
 // uses it) and returns the raw DEFLATE data.
 func deflateZlib(t testing.TB, data []byte, level string) []byte {
 	t.Helper()
+	return deflateOf(gzipMember(t, data, level))
+}
+
+// gzipMember is data as the gzip tool writes it, at a level ("-9").
+func gzipMember(t testing.TB, data []byte, level string) []byte {
+	t.Helper()
 	testenv.NeedTool(t, "gzip")
 	cmd := exec.Command("gzip", "-c", "-n", level)
 	cmd.Stdin = bytes.NewReader(data)
@@ -35,9 +41,12 @@ func deflateZlib(t testing.TB, data []byte, level string) []byte {
 	if err != nil {
 		t.Fatalf("gzip: %v", err)
 	}
-	// A 10-byte header (no name: -n), then DEFLATE, then 8 bytes.
-	return out[10 : len(out)-8]
+	return out
 }
+
+// deflateOf is the DEFLATE data of a gzip member without a name: after a
+// 10-byte header (-n), before 8 bytes of trailer.
+func deflateOf(member []byte) []byte { return member[10 : len(member)-8] }
 
 func decodeAll(t testing.TB, stream []byte, size int) []byte {
 	t.Helper()
