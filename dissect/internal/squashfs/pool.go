@@ -11,8 +11,16 @@ import (
 // and give them back when the image is closed (FS.Release), instead of
 // asking the collector for half a megabyte per image.
 
-// blockPools hold buffers of 4 KiB << i, the block sizes SquashFS allows.
+// blockPools hold buffers of 4 KiB << i, the block sizes SquashFS allows,
+// each with decoderSlack bytes of room past its size.
 var blockPools [9]sync.Pool
+
+// decoderSlack is room past the end of every pooled buffer. klauspost's
+// zstd decoder copies in 16- and 32-byte strides, and does so only when
+// the buffer it decodes into has that much room past the block (else it
+// copies byte-exactly): without it, every 8 KiB metadata block, decoded
+// into a buffer of exactly its size, took the slow copies.
+const decoderSlack = 64
 
 // poolIndex is the pool of buffers holding at least n bytes, -1 past 1 MiB.
 func poolIndex(n int) int {
@@ -38,7 +46,7 @@ func getBuffer(n int) *[]byte {
 		*b = (*b)[:n]
 		return b
 	}
-	b := make([]byte, n, 4096<<i)
+	b := make([]byte, n, 4096<<i+decoderSlack)
 	return &b
 }
 
@@ -48,7 +56,7 @@ func putBuffer(b *[]byte) {
 	if b == nil {
 		return
 	}
-	if i := poolIndex(cap(*b)); i >= 0 && cap(*b) == 4096<<i {
+	if i := poolIndex(cap(*b) - decoderSlack); i >= 0 && cap(*b) == 4096<<i+decoderSlack {
 		blockPools[i].Put(b)
 	}
 }
