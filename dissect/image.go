@@ -106,6 +106,10 @@ type Options struct {
 	// a caller reading a tree as if it were "/" resolves it there. The
 	// Verity returned names the files by their paths beside the image.
 	Sidecar func(path string) (string, error)
+	// File, if set, is the image file PrefetchFile opened at the path
+	// given to OpenOptions: it is read instead of opening the path again.
+	// OpenOptions owns it from then on, whatever it returns.
+	File *File
 }
 
 // Open opens the image at path with default options.
@@ -114,38 +118,33 @@ func Open(path string) (*Image, error) { return OpenOptions(path, Options{}) }
 // OpenOptions opens the image at path: a directory, or a regular file or
 // block device holding a raw image.
 func OpenOptions(path string, o Options) (*Image, error) {
-	b := newBudget(o)
-	fi, err := os.Stat(path)
-	if err != nil {
-		return nil, err
+	if o.File != nil && o.File.path != path {
+		o.File.Close()
+		o.File = nil
 	}
-	if fi.IsDir() {
-		img, err := openDirectory(path, b)
-		if err != nil {
+	var (
+		f   *os.File
+		fi  fs.FileInfo
+		err error
+	)
+	if o.File != nil {
+		// Opened, and set to random reads, by PrefetchFile.
+		f, fi = o.File.f, o.File.info
+	} else {
+		if f, fi, err = openImageFile(path); err != nil {
 			return nil, err
 		}
-		img.systemdVersion = o.SystemdVersion
-		return img, nil
+		if f == nil {
+			img, err := openDirectory(path, newBudget(o))
+			if err != nil {
+				return nil, err
+			}
+			img.systemdVersion = o.SystemdVersion
+			return img, nil
+		}
 	}
-	f, err := os.OpenFile(path, os.O_RDONLY|noBlock, 0)
-	if err != nil {
-		return nil, err
-	}
-	if fi, err = f.Stat(); err != nil {
-		f.Close()
-		return nil, err
-	}
-	if m := fi.Mode(); !m.IsRegular() && (m&fs.ModeDevice == 0 || m&fs.ModeCharDevice != 0) {
-		// A FIFO or character device put in place of the file: never read.
-		f.Close()
-		return nil, fmt.Errorf("%s: %w", path, vfs.Unsupportedf("%s as an image (only a regular file or a block device)", fileKind(m)))
-	}
+	b := newBudget(o)
 	size := fi.Size()
-	// The readers read only what a path needs, a few KiB here and there,
-	// and ask ahead for it themselves (Prefetch): the kernel's readahead,
-	// which assumes a sequential reader, would read past each of those
-	// reads (a fifth of what 1,000 images cold read from the disk).
-	unix.Fadvise(int(f.Fd()), 0, 0, unix.FADV_RANDOM)
 	if !fi.Mode().IsRegular() {
 		if size, err = blockDeviceSize(f); err != nil {
 			f.Close()
@@ -166,6 +165,37 @@ func OpenOptions(path string, o Options) (*Image, error) {
 	}
 	img.closer = f
 	return img, nil
+}
+
+// openImageFile opens the raw image at path, set to random reads; f is
+// nil for a directory.
+func openImageFile(path string) (f *os.File, fi fs.FileInfo, err error) {
+	fi, err = os.Stat(path)
+	if err != nil {
+		return nil, nil, err
+	}
+	if fi.IsDir() {
+		return nil, fi, nil
+	}
+	f, err = os.OpenFile(path, os.O_RDONLY|noBlock, 0)
+	if err != nil {
+		return nil, nil, err
+	}
+	if fi, err = f.Stat(); err != nil {
+		f.Close()
+		return nil, nil, err
+	}
+	if m := fi.Mode(); !m.IsRegular() && (m&fs.ModeDevice == 0 || m&fs.ModeCharDevice != 0) {
+		// A FIFO or character device put in place of the file: never read.
+		f.Close()
+		return nil, nil, fmt.Errorf("%s: %w", path, vfs.Unsupportedf("%s as an image (only a regular file or a block device)", fileKind(m)))
+	}
+	// The readers read only what a path needs, a few KiB here and there,
+	// and ask ahead for it themselves (Prefetch): the kernel's readahead,
+	// which assumes a sequential reader, would read past each of those
+	// reads (a fifth of what 1,000 images cold read from the disk).
+	unix.Fadvise(int(f.Fd()), 0, 0, unix.FADV_RANDOM)
+	return f, fi, nil
 }
 
 // fileKind names a file type for a message.

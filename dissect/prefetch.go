@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"encoding/binary"
 	"errors"
+	"io/fs"
 	"os"
 
 	"github.com/portable-generator/portable-generator/internal/regfile"
@@ -32,18 +33,38 @@ import (
 // tables after it are not asked for (TestPrefetchRegions checks the
 // coverage on the benchmark's small images only).
 func Prefetch(path string) error {
+	f, err := PrefetchFile(path)
+	if f != nil {
+		f.Close()
+	}
+	return err
+}
+
+// File is a raw image file that PrefetchFile opened, and asked the kernel
+// to read ahead in, for OpenOptions to read (Options.File) without opening
+// it again.
+type File struct {
+	path string
+	f    *os.File
+	info fs.FileInfo
+}
+
+// Close closes a file that was not handed to OpenOptions.
+func (f *File) Close() error { return f.f.Close() }
+
+// PrefetchFile does what Prefetch does, and returns the image file it
+// opened (nil for a directory or anything else but a regular file): read
+// it with Options.File, or close it. Warm, when there is nothing to read
+// ahead, the second open, fstat and head read were a sixth of the
+// system calls per image.
+func PrefetchFile(path string) (*File, error) {
 	// A FIFO put where the image was must not stall the hint.
-	f, err := regfile.Open(path)
+	f, fi, err := regfile.OpenInfo(path)
 	if errors.Is(err, regfile.ErrNotRegular) {
-		return nil // a directory image, or no image: nothing to prefetch
+		return nil, nil // a directory image, or no image: nothing to prefetch
 	}
 	if err != nil {
-		return err
-	}
-	defer f.Close()
-	fi, err := f.Stat()
-	if err != nil {
-		return err
+		return nil, err
 	}
 	// The head read here is all that is wanted of it: no readahead past
 	// it (see OpenOptions). The hints below are read whatever the mode.
@@ -52,7 +73,7 @@ func Prefetch(path string) error {
 		// Errors ignored: a file system without readahead loses the hint only.
 		unix.Fadvise(int(f.Fd()), r.off, r.len, unix.FADV_WILLNEED)
 	}
-	return nil
+	return &File{path: path, f: f, info: fi}, nil
 }
 
 // prefetchHead is read ahead of every image: it holds the superblocks,

@@ -20,9 +20,15 @@ var ErrNotRegular = errors.New("not a regular file")
 // is a regular file; otherwise the error wraps ErrNotRegular (or is the
 // open's own, fs.ErrNotExist for a missing file).
 func Open(path string) (*os.File, error) {
+	f, _, err := OpenInfo(path)
+	return f, err
+}
+
+// OpenInfo is Open, and returns what the open file is, as fstat found it.
+func OpenInfo(path string) (*os.File, os.FileInfo, error) {
 	f, err := os.OpenFile(path, os.O_RDONLY|unix.O_NONBLOCK|unix.O_NOCTTY, 0)
 	if err != nil {
-		return nil, err
+		return nil, nil, err
 	}
 	fi, err := f.Stat()
 	if err == nil && !fi.Mode().IsRegular() {
@@ -30,7 +36,7 @@ func Open(path string) (*os.File, error) {
 	}
 	if err != nil {
 		f.Close()
-		return nil, err
+		return nil, nil, err
 	}
-	return f, nil
+	return f, fi, nil
 }
