@@ -115,6 +115,24 @@ func run(ctx context.Context, cfg Config, out sink) (Output, *Inventory, error) 
 	if load == nil {
 		load = func(e host.Entry) host.Image { return root.Load(e, global, profiles) }
 	}
+	ahead := newOpenedAhead(len(chosen))
+	defer ahead.closeAll()
+	// loadOpened loads the first (newest) candidate of image i from the
+	// file its hint opened, if it did.
+	loadOpened := func(i int) func(host.Entry) host.Image {
+		f := ahead.take(i)
+		if cfg.load != nil || f == nil {
+			if f != nil {
+				f.Close()
+			}
+			return load
+		}
+		return func(e host.Entry) host.Image {
+			g := f
+			f = nil
+			return root.LoadFile(e, g, global, profiles)
+		}
+	}
 
 	type result struct {
 		i    int
@@ -130,7 +148,7 @@ func run(ctx context.Context, cfg Config, out sink) (Output, *Inventory, error) 
 	slots := make(chan struct{}, imagesAhead(workers))
 	layers := layerLoader(root, load, chosen, profiles, version, arch)
 	planImage := func(i int, parses plan.ProfileParses) (*plan.Planned, []plan.Report) {
-		img, more := loadNewestReadable(load, chosen[i])
+		img, more := loadNewestReadable(loadOpened(i), chosen[i])
 		layers(&img)
 		<-invRead
 		return plan.Image(&img, inv, parses), more
@@ -144,11 +162,17 @@ func run(ctx context.Context, cfg Config, out sink) (Output, *Inventory, error) 
 			}
 		}()
 	}
-	hints := make(chan string, prefetchAhead)
+	type hintOf struct {
+		i    int
+		path string
+	}
+	hints := make(chan hintOf, prefetchAhead)
 	for range prefetchers {
 		go func() {
-			for p := range hints {
-				dissect.Prefetch(p)
+			for h := range hints {
+				if f, _ := dissect.PrefetchFile(h.path); f != nil {
+					ahead.put(h.i, f)
+				}
 			}
 		}()
 	}
@@ -161,7 +185,7 @@ func run(ctx context.Context, cfg Config, out sink) (Output, *Inventory, error) 
 			}
 			if p, err := root.HostPath(chosen[i][0].Path, true); err == nil {
 				select {
-				case hints <- p:
+				case hints <- hintOf{i, p}:
 				default: // the hints are behind: this one comes too late to help
 				}
 			}

@@ -211,7 +211,7 @@ func (r Root) layerImage(ref string, chosen func(string) (*Image, bool), systemd
 	if fi.IsDir() {
 		img.Kind = dissect.KindDirectory
 	}
-	d, err := r.read(img, systemdVersion)
+	d, err := r.read(img, systemdVersion, nil)
 	if err != nil {
 		return nil, err
 	}

@@ -24,7 +24,19 @@ var ErrCrashed = errors.New("reading the image crashed")
 // Load reads what the plan needs from one chosen entry: settings, profile,
 // os-release, matching unit files, architectures and verity. A failing
 // reader costs this image only: a panic is recovered and reported.
-func (r Root) Load(e Entry, global Settings, profiles *Profiles) (img Image) {
+func (r Root) Load(e Entry, global Settings, profiles *Profiles) Image {
+	return r.LoadFile(e, nil, global, profiles)
+}
+
+// LoadFile is Load, reading the entry's image from f if it is not nil:
+// the file dissect.PrefetchFile opened at the entry's path (HostPath), which
+// LoadFile closes.
+func (r Root) LoadFile(e Entry, f *dissect.File, global Settings, profiles *Profiles) (img Image) {
+	defer func() {
+		if f != nil {
+			f.Close() // not handed on
+		}
+	}()
 	img.Entry = e
 	img.Settings = r.ImageSettings(global, e.Name)
 	if e.Err != nil {
@@ -38,7 +50,8 @@ func (r Root) Load(e Entry, global Settings, profiles *Profiles) (img Image) {
 			img.Err = fmt.Errorf("%w (a bug in portable-generator, please report it): %v", ErrCrashed, p)
 		}
 	}()
-	d, err := r.read(&img, profiles.version)
+	d, err := r.read(&img, profiles.version, f)
+	f = nil // read owns it
 	if err != nil {
 		img.Err = err
 		return img
@@ -56,10 +69,12 @@ func (r Root) Load(e Entry, global Settings, profiles *Profiles) (img Image) {
 // itself: architectures, verity, os-release or extension-release (found as
 // systemdVersion finds it: an extension that systemd cannot use counts as
 // unreadable, and an older version is taken). The caller closes the image.
-func (r Root) read(img *Image, systemdVersion int) (*dissect.Image, error) {
+// f, if not nil, is the image file as dissect.PrefetchFile opened it; read
+// owns it.
+func (r Root) read(img *Image, systemdVersion int, f *dissect.File) (*dissect.Image, error) {
 	// Read as the installed systemd reads it where versions differ (252
 	// cannot read 4096-byte-sector disks; os-release comments changed).
-	d, err := r.openImage(img.Path, dissect.Options{SystemdVersion: systemdVersion})
+	d, err := r.openImage(img.Path, dissect.Options{SystemdVersion: systemdVersion, File: f})
 	if err != nil {
 		return nil, err
 	}

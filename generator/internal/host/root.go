@@ -147,10 +147,13 @@ func (r Root) readlink(p string) (string, error) {
 }
 
 // openImage opens the image at in-root path p, and reads its sidecar
-// files, beside it, inside the root too (see HostPath).
+// files, beside it, inside the root too (see HostPath). It owns o.File.
 func (r Root) openImage(p string, o dissect.Options) (*dissect.Image, error) {
 	hp, err := r.HostPath(p, true)
 	if err != nil {
+		if o.File != nil {
+			o.File.Close()
+		}
 		return nil, err
 	}
 	if hp != p {

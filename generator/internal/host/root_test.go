@@ -190,7 +190,7 @@ func TestSidecarsReadInsideTheRoot(t *testing.T) {
 	}
 	defer r.Close()
 	img := &Image{Entry: Entry{Name: "app", Path: "/var/lib/portables/app_1.raw", Kind: dissect.KindRaw}}
-	d, err := r.read(img, 0)
+	d, err := r.read(img, 0, nil)
 	if err != nil {
 		t.Fatal(err)
 	}
