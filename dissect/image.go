@@ -41,7 +41,8 @@ type Image struct {
 	tree           *vfs.Tree
 	budget         *vfs.Budget
 	closer         io.Closer
-	systemdVersion int // Options.SystemdVersion
+	info           fs.FileInfo // the file or directory opened
+	systemdVersion int         // Options.SystemdVersion
 }
 
 // Designator is the role of a partition in the Discoverable Partitions
@@ -139,7 +140,7 @@ func OpenOptions(path string, o Options) (*Image, error) {
 			if err != nil {
 				return nil, err
 			}
-			img.systemdVersion = o.SystemdVersion
+			img.systemdVersion, img.info = o.SystemdVersion, fi
 			return img, nil
 		}
 	}
@@ -163,7 +164,7 @@ func OpenOptions(path string, o Options) (*Image, error) {
 		f.Close()
 		return nil, err
 	}
-	img.closer = f
+	img.closer, img.info = f, fi
 	return img, nil
 }
 
@@ -233,6 +234,10 @@ func (img *Image) FS() fs.FS { return img.tree }
 // Resolve follows name inside the image and returns the in-image absolute
 // path it ends at.
 func (img *Image) Resolve(name string) (string, error) { return img.tree.Resolve(name) }
+
+// FileInfo describes the image file (its fstat once open) or directory as
+// OpenOptions found it; nil for an image from New.
+func (img *Image) FileInfo() fs.FileInfo { return img.info }
 
 // Stats returns the work spent on the image so far.
 func (img *Image) Stats() Stats { return img.budget.Stats() }

@@ -44,7 +44,6 @@ func (r Root) LoadFile(e Entry, f *dissect.File, global Settings, profiles *Prof
 		return img
 	}
 	img.Profile, img.ProfileErr = profiles.Get(img.ProfileName())
-	img.Identity = r.identity(e.Path)
 	defer func() {
 		if p := recover(); p != nil {
 			img.Err = fmt.Errorf("%w (a bug in portable-generator, please report it): %v", ErrCrashed, p)
@@ -57,6 +56,7 @@ func (r Root) LoadFile(e Entry, f *dissect.File, global Settings, profiles *Prof
 		return img
 	}
 	defer d.Close()
+	img.Identity = identity(e.Path, d.FileInfo())
 	units, err := ImageUnits(d.FS(), img.Prefixes())
 	if err != nil {
 		img.Err = err
@@ -150,11 +150,11 @@ func unitFilter(prefixes []string) func(string) bool {
 	}
 }
 
-// identity describes the file at in-root path p so that a replaced file
-// (copy then rename, an upgrade in place) differs from the one before.
-func (r Root) identity(p string) string {
-	fi, err := r.stat(p)
-	if err != nil {
+// identity describes the image at in-root path p, as fi says it was when
+// opened, so that a replaced file (copy then rename, an upgrade in place)
+// differs from the one before.
+func identity(p string, fi fs.FileInfo) string {
+	if fi == nil {
 		return p
 	}
 	if st, ok := fi.Sys().(*syscall.Stat_t); ok {
