@@ -172,6 +172,11 @@ func (r Root) Check(p string) error {
 	if err != nil {
 		return err
 	}
+	return r.checkInfo(p, fi)
+}
+
+// checkInfo is Check of the file at p that lstat described as fi.
+func (r Root) checkInfo(p string, fi fs.FileInfo) error {
 	st, ok := fi.Sys().(*syscall.Stat_t)
 	if !ok {
 		return nil

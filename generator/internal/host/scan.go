@@ -122,8 +122,14 @@ func (r Root) scanEntry(rank int, dir, name, arch string) []Entry {
 	if !names.ValidImageName(imgName) {
 		e.Err = fmt.Errorf("%q is %w (letters, digits, '.' and '-' only)", imgName, ErrBadImageName)
 	} else if e.Err == nil {
-		if err := r.Check(e.Path); err != nil {
-			e.Err = fmt.Errorf("untrusted image: %w", err)
+		var check error
+		if target == p {
+			check = r.checkInfo(p, fi) // fi is p's own lstat
+		} else {
+			check = r.Check(e.Path)
+		}
+		if check != nil {
+			e.Err = fmt.Errorf("untrusted image: %w", check)
 		}
 	}
 	return []Entry{e}
