@@ -7,6 +7,7 @@
 //	benchfloor loop LIST           loop-mount each image of LIST, read what the generator reads, unmount
 //	benchfloor ours LIST           read the same with our readers (package dissect), one image at a time
 //	benchfloor pipeline LIST JOBS AHEAD  the same on JOBS workers, prefetching AHEAD images ahead
+//	benchfloor profile OUT RUNS    the generator's pipeline RUNS times, its CPU profile written to OUT
 //
 // LIST has one image per line: "KIND<TAB>NAME<TAB>PATH". Every mode
 // prints one JSON object: wall and CPU time, and per image kind the
@@ -53,6 +54,12 @@ func run(args []string) error {
 			return usage()
 		}
 		res, err = pipelinePass(args[1], jobs, ahead)
+	case args[0] == "profile" && len(args) == 3:
+		runs, perr := strconv.Atoi(args[2])
+		if perr != nil || runs < 1 {
+			return usage()
+		}
+		res, err = profilePass(args[1], runs)
 	case (args[0] == "loop" || args[0] == "ours") && len(args) == 2:
 		res, err = readPass(args[0], args[1])
 	default:
@@ -65,7 +72,7 @@ func run(args []string) error {
 }
 
 func usage() error {
-	fmt.Fprintln(os.Stderr, "usage: benchfloor write FROM TO | replay TRACE JOBS | loop LIST | ours LIST | pipeline LIST JOBS AHEAD")
+	fmt.Fprintln(os.Stderr, "usage: benchfloor write FROM TO | replay TRACE JOBS | loop LIST | ours LIST | pipeline LIST JOBS AHEAD | profile OUT RUNS")
 	os.Exit(2)
 	return nil
 }
