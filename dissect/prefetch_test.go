@@ -2,10 +2,13 @@ package dissect
 
 import (
 	"encoding/binary"
+	"errors"
 	"io"
 	"os"
+	"path/filepath"
 	"strings"
 	"sync"
+	"syscall"
 	"testing"
 
 	"github.com/portable-generator/portable-generator/internal/testenv"
@@ -137,5 +140,95 @@ func TestPrefetchShortImage(t *testing.T) {
 				t.Errorf("Prefetch: %v", err)
 			}
 		})
+	}
+}
+
+// TestOpenOptionsFile: an image opened with Options.File is read from that
+// file, the one PrefetchFile opened, even when another has been put at its
+// path since (its FileInfo is that file's), and OpenOptions closes it in
+// every case: with the image, on a path that is not the file's (the path
+// is then opened and read), and when the file is no image.
+func TestOpenOptionsFile(t *testing.T) {
+	image := func(id string) string {
+		t.Helper()
+		return squash(t, writeExtTree(t, map[string]extFile{"usr/lib/os-release": {content: "ID=" + id + "\n"}}), id+".raw")
+	}
+	id := func(img *Image) string {
+		t.Helper()
+		osr, _, _, err := img.OSRelease()
+		if err != nil {
+			t.Fatal(err)
+		}
+		return osr["ID"]
+	}
+	closed := func(f *File) bool {
+		_, err := f.f.Stat()
+		return errors.Is(err, os.ErrClosed)
+	}
+	inode := func(fi os.FileInfo) uint64 { return fi.Sys().(*syscall.Stat_t).Ino }
+	dir := t.TempDir()
+	p := filepath.Join(dir, "app.raw")
+	if err := os.Rename(image("before"), p); err != nil {
+		t.Fatal(err)
+	}
+	before, err := os.Stat(p)
+	if err != nil {
+		t.Fatal(err)
+	}
+
+	f, err := PrefetchFile(p)
+	if err != nil || f == nil {
+		t.Fatalf("PrefetchFile = %v, %v", f, err)
+	}
+	if err := os.Rename(image("after"), p); err != nil { // an upgrade by rename
+		t.Fatal(err)
+	}
+	img, err := OpenOptions(p, Options{File: f})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got := id(img); got != "before" {
+		t.Errorf("read the image with ID=%s, want the file given (ID=before)", got)
+	}
+	if got, want := inode(img.FileInfo()), inode(before); got != want {
+		t.Errorf("FileInfo is inode %d, want the file read's %d", got, want)
+	}
+	img.Close()
+	if !closed(f) {
+		t.Error("the file given is open after the image was closed")
+	}
+
+	// A file opened at another path is not read as this one.
+	other := filepath.Join(dir, "other.raw")
+	if err := os.Rename(image("other"), other); err != nil {
+		t.Fatal(err)
+	}
+	if f, err = PrefetchFile(p); err != nil || f == nil {
+		t.Fatalf("PrefetchFile = %v, %v", f, err)
+	}
+	if img, err = OpenOptions(other, Options{File: f}); err != nil {
+		t.Fatal(err)
+	}
+	if got := id(img); got != "other" {
+		t.Errorf("read the image with ID=%s at other.raw, want ID=other", got)
+	}
+	if !closed(f) {
+		t.Error("the file of another path is left open")
+	}
+	img.Close()
+
+	// A file that is no image fails, and is closed.
+	junk := filepath.Join(dir, "junk.raw")
+	if err := os.WriteFile(junk, []byte("no image"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	if f, err = PrefetchFile(junk); err != nil || f == nil {
+		t.Fatalf("PrefetchFile = %v, %v", f, err)
+	}
+	if _, err := OpenOptions(junk, Options{File: f}); err == nil {
+		t.Error("OpenOptions of a file that is no image succeeded")
+	}
+	if !closed(f) {
+		t.Error("the file given is open after OpenOptions failed")
 	}
 }
