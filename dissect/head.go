@@ -1,6 +1,10 @@
 package dissect
 
-import "io"
+import (
+	"io"
+
+	"github.com/portable-generator/portable-generator/dissect/internal/vfs"
+)
 
 // headSize covers every place a format is recognised by (the GPT header
 // signature for 512- to 4096-byte sectors, the MBR, the squashfs, erofs,
@@ -19,6 +23,14 @@ type headReaderAt struct {
 
 func newHeadReaderAt(r io.ReaderAt, size int64) *headReaderAt {
 	return &headReaderAt{r: r, size: size}
+}
+
+// seed serves the head from head, already read from the same file
+// (PrefetchFile), and counts it in b as read, as reading it would.
+func (h *headReaderAt) seed(head []byte, b *vfs.Budget) {
+	if int64(len(head)) == min(headSize, h.size) && b.Read(len(head)) == nil {
+		h.head = head
+	}
 }
 
 func (h *headReaderAt) ReadAt(p []byte, off int64) (int, error) {

@@ -47,16 +47,17 @@ type File struct {
 	path string
 	f    *os.File
 	info fs.FileInfo
+	head []byte // the image's first headSize bytes, as read; nil if not read
 }
 
 // Close closes a file that was not handed to OpenOptions.
 func (f *File) Close() error { return f.f.Close() }
 
 // PrefetchFile does what Prefetch does, and returns the image file it
-// opened (nil for a directory or anything else but a regular file): read
-// it with Options.File, or close it. Warm, when there is nothing to read
-// ahead, that spares OpenOptions the system calls of opening the path
-// again (stat, open, fstat, fadvise), not the head read: it is not kept.
+// opened (nil for a directory or anything else but a regular file), with
+// the head it read: read it with Options.File, or close it. Warm, when
+// there is nothing to read ahead, that spares OpenOptions opening the path
+// again (stat, open, fstat, fadvise) and reading the head again.
 func PrefetchFile(path string) (*File, error) {
 	// A FIFO put where the image was must not stall the hint.
 	f, fi, err := regfile.OpenInfo(path)
@@ -69,11 +70,12 @@ func PrefetchFile(path string) (*File, error) {
 	// The head read here is all that is wanted of it: no readahead past
 	// it (see OpenOptions). The hints below are read whatever the mode.
 	unix.Fadvise(int(f.Fd()), 0, 0, unix.FADV_RANDOM)
-	for _, r := range prefetchRegions(f, fi.Size()) {
+	regions, head := prefetchRegions(f, fi.Size())
+	for _, r := range regions {
 		// Errors ignored: a file system without readahead loses the hint only.
 		unix.Fadvise(int(f.Fd()), r.off, r.len, unix.FADV_WILLNEED)
 	}
-	return &File{path: path, f: f, info: fi}, nil
+	return &File{path: path, f: f, info: fi, head: head}, nil
 }
 
 // prefetchHead is read ahead of every image: it holds the superblocks,
@@ -86,8 +88,9 @@ const prefetchMax = 4 << 20
 
 type region struct{ off, len int64 }
 
-// prefetchRegions are the stretches of a raw image worth reading ahead.
-func prefetchRegions(f *os.File, size int64) []region {
+// prefetchRegions are the stretches of a raw image worth reading ahead,
+// found in its head, which it returns (nil when it cannot be read).
+func prefetchRegions(f *os.File, size int64) ([]region, []byte) {
 	clamp := func(off, end int64) region {
 		off, end = max(off, 0), min(end, size, off+prefetchMax)
 		return region{off, max(end-off, 0)}
@@ -97,7 +100,7 @@ func prefetchRegions(f *os.File, size int64) []region {
 	// does not reach (zeros make no region worth asking for).
 	head := make([]byte, headSize)
 	if _, err := f.ReadAt(head[:min(headSize, size)], 0); err != nil {
-		return []region{clamp(0, prefetchHead)}
+		return []region{clamp(0, prefetchHead)}, nil
 	}
 	kind := probeFS(bytes.NewReader(head), size)
 	// A squashfs image needs nothing past its superblock, read just now:
@@ -156,5 +159,5 @@ func prefetchRegions(f *os.File, size int64) []region {
 		root := le32(sb+40)<<blockBits + le16(sb+14)*32
 		regions = append(regions, clamp(root, root+prefetchHead))
 	}
-	return regions
+	return regions, head[:min(headSize, size)]
 }

@@ -61,7 +61,7 @@ func TestPrefetchRegions(t *testing.T) {
 			}
 			defer f.Close()
 			fi, _ := f.Stat()
-			regions := prefetchRegions(f, fi.Size())
+			regions, _ := prefetchRegions(f, fi.Size())
 			var total int64
 			for _, g := range regions {
 				if g.off < 0 || g.len < 0 || g.off+g.len > fi.Size() {
@@ -230,5 +230,36 @@ func TestOpenOptionsFile(t *testing.T) {
 	}
 	if !closed(f) {
 		t.Error("the file given is open after OpenOptions failed")
+	}
+}
+
+// TestOpenOptionsFileHead: an image opened from PrefetchFile's file is
+// read from the head PrefetchFile read, not read again. The image here
+// fits in its head; it is zeroed on disk after the hint, and still reads.
+func TestOpenOptionsFileHead(t *testing.T) {
+	testenv.NeedTool(t, "mksquashfs")
+	p := squash(t, writeExtTree(t, map[string]extFile{"usr/lib/os-release": {content: "ID=head\n"}}), "head.raw")
+	f, err := PrefetchFile(p)
+	if err != nil || f == nil {
+		t.Fatalf("PrefetchFile = %v, %v", f, err)
+	}
+	if size := f.info.Size(); size > headSize {
+		f.Close()
+		t.Fatalf("the image is %d bytes, more than its head (%d): the test needs a smaller one", size, headSize)
+	}
+	if err := os.WriteFile(p, make([]byte, f.info.Size()), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	img, err := OpenOptions(p, Options{File: f})
+	if err != nil {
+		t.Fatalf("OpenOptions read the head again: %v", err)
+	}
+	defer img.Close()
+	osr, _, _, err := img.OSRelease()
+	if err != nil || osr["ID"] != "head" {
+		t.Errorf("os-release = %v, %v; want ID=head from the head PrefetchFile read", osr, err)
+	}
+	if got := img.Stats().BytesRead; got < f.info.Size() {
+		t.Errorf("%d bytes counted as read, fewer than the head served (%d)", got, f.info.Size())
 	}
 }

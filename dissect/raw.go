@@ -18,6 +18,9 @@ import (
 // beside the image file, nil if none.
 func newRaw(r io.ReaderAt, size int64, path string, side *Verity, o Options, b *vfs.Budget) (*Image, error) {
 	cr := newHeadReaderAt(vfs.CountingReaderAt{R: r, B: b}, size)
+	if o.File != nil {
+		cr.seed(o.File.head, b) // r is o.File's file (OpenOptions)
+	}
 	img := &Image{Path: path, Kind: KindRaw, Size: size, budget: b, systemdVersion: o.SystemdVersion}
 	gpt, gptErr := findGPT(cr, size, o.SystemdVersion)
 	if gpt != nil {

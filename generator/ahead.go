@@ -8,10 +8,10 @@ import (
 
 // openedAhead keeps the image files the prefetch hints opened
 // (dissect.PrefetchFile) until the worker of the image takes them, so that
-// the worker reads the file the hint opened instead of looking it up and
-// opening it again (its head is still read twice: the hint keeps no
-// bytes). A hint that comes after its worker started closes its file, and
-// so does the end of the run for the files no worker took.
+// the worker reads the file the hint opened, and the head the hint read,
+// instead of looking it up, opening it and reading its head again. A hint
+// that comes after its worker started closes its file, and so does the end
+// of the run for the files no worker took.
 type openedAhead struct {
 	slots []atomic.Pointer[dissect.File]
 }
