@@ -121,15 +121,11 @@ func (r Root) scanEntry(rank int, dir, name, arch string) []Entry {
 	}
 	if !names.ValidImageName(imgName) {
 		e.Err = fmt.Errorf("%q is %w (letters, digits, '.' and '-' only)", imgName, ErrBadImageName)
-	} else if e.Err == nil {
-		var check error
-		if target == p {
-			check = r.checkInfo(p, fi) // fi is p's own lstat
-		} else {
-			check = r.Check(e.Path)
-		}
-		if check != nil {
-			e.Err = fmt.Errorf("untrusted image: %w", check)
+	} else if e.Err == nil && target == p {
+		// fi is p's own lstat. A symlink's target was checked, with the
+		// directories above it, by followLink.
+		if err := r.checkInfo(p, fi); err != nil {
+			e.Err = fmt.Errorf("untrusted image: %w", err)
 		}
 	}
 	return []Entry{e}
