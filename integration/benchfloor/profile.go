@@ -4,7 +4,6 @@ import (
 	"context"
 	"fmt"
 	"os"
-	"runtime/debug"
 	"runtime/pprof"
 
 	"github.com/portable-generator/portable-generator/generator"
@@ -16,9 +15,7 @@ import (
 // to out: the profile the generator is built with (Go's profile-guided
 // optimization, generator/cmd/portable-generator/default.pgo; `just pgo`).
 func profilePass(out string, runs int) (timing, error) {
-	// As the generator's tuneGC sets them (generator/cmd/portable-generator/gc.go).
-	debug.SetGCPercent(400)
-	debug.SetMemoryLimit(52 << 20)
+	generator.TuneCollector() // as the program runs
 	f, err := os.Create(out)
 	if err != nil {
 		return timing{}, err

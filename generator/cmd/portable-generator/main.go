@@ -25,7 +25,7 @@ import (
 )
 
 func main() {
-	tuneGC()
+	generator.TuneCollector()
 	os.Exit(run(os.Args[1:], os.Stdout, os.Stderr))
 }
 
